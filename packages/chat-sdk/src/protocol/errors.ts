@@ -1,0 +1,91 @@
+/** The error table of protocol section 3, plus the codes only a client can observe. */
+export const PROTOCOL_ERRORS = {
+  BAD_REQUEST: { retryable: false },
+  UNAUTHENTICATED: { retryable: false },
+  FORBIDDEN: { retryable: false },
+  NOT_FOUND: { retryable: false },
+  CONFLICT: { retryable: false },
+  TOO_LARGE: { retryable: false },
+  RATE_LIMITED: { retryable: true },
+  UNSUPPORTED_PROTOCOL: { retryable: false },
+  INTERNAL: { retryable: true },
+} as const;
+
+export const CLIENT_ERRORS = {
+  /** No reply within the request time-out. */
+  TIMEOUT: { retryable: true },
+  /** The connection was lost before a reply came. */
+  NETWORK: { retryable: true },
+  /** The client was closed. */
+  CLOSED: { retryable: false },
+} as const;
+
+export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;
+export type ClientErrorCode = keyof typeof CLIENT_ERRORS;
+export type ErrorCode = ProtocolErrorCode | ClientErrorCode;
+
+export const PROTOCOL_ERROR_CODES = Object.keys(PROTOCOL_ERRORS) as ProtocolErrorCode[];
+
+export function isProtocolErrorCode(value: unknown): value is ProtocolErrorCode {
+  return typeof value === 'string' && Object.hasOwn(PROTOCOL_ERRORS, value);
+}
+
+export function isRetryable(code: ErrorCode): boolean {
+  return code in PROTOCOL_ERRORS
+    ? PROTOCOL_ERRORS[code as ProtocolErrorCode].retryable
+    : CLIENT_ERRORS[code as ClientErrorCode].retryable;
+}
+
+/** The wire form of an error (protocol section 2). */
+export interface ErrorBody {
+  code: ProtocolErrorCode;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+const CHAT_ERROR_BRAND = Symbol.for('@chat/sdk/ChatError');
+
+/**
+ * The one error class of the SDK and the server. `code` comes from the protocol's table
+ * or the client-only codes; `retryable` follows the code unless the server said otherwise.
+ */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly [CHAT_ERROR_BRAND] = true;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ChatError';
+    this.code = code;
+    this.retryable = options.retryable ?? isRetryable(code);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** Builds a ChatError from an error body received on the wire. */
+  static fromBody(body: ErrorBody): ChatError {
+    return new ChatError(body.code, body.message, {
+      retryable: body.retryable,
+      ...(body.retryAfterMs === undefined ? {} : { retryAfterMs: body.retryAfterMs }),
+    });
+  }
+
+  /** The wire form; client-only codes never go on the wire, so they become INTERNAL. */
+  toBody(): ErrorBody {
+    const code = isProtocolErrorCode(this.code) ? this.code : 'INTERNAL';
+    const body: ErrorBody = { code, message: this.message, retryable: this.retryable };
+    if (this.retryAfterMs !== undefined) body.retryAfterMs = this.retryAfterMs;
+    return body;
+  }
+}
+
+/** True for any ChatError, even one from another copy of this module (worker, second bundle). */
+export function isChatError(value: unknown): value is ChatError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CHAT_ERROR_BRAND] === true;
+}

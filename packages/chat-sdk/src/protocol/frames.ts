@@ -1,0 +1,33 @@
+import * as z from 'zod/mini';
+import { PROTOCOL_ERROR_CODES } from './errors.js';
+import { MAX_REQUEST_ID_CHARS } from './limits.js';
+import { MessageSchema, RoomSchema } from './objects.js';
+
+export const RequestIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_REQUEST_ID_CHARS));
+
+export const ErrorBodySchema = z.object({
+  code: z.enum(PROTOCOL_ERROR_CODES as [string, ...string[]]),
+  message: z.string(),
+  retryable: z.boolean(),
+  retryAfterMs: z.optional(z.number().check(z.nonnegative())),
+});
+
+/** Events of protocol version 1. Others (typing, read, presence, ...) are ignored by clients. */
+export const EventSchemas = {
+  room_created: z.object({ room: RoomSchema }),
+  message_created: z.object({ message: MessageSchema }),
+} as const;
+
+export type EventName = keyof typeof EventSchemas;
+export type EventData<E extends EventName> = z.output<(typeof EventSchemas)[E]>;
+export type ServerEvent = { [E in EventName]: { type: 'event'; event: E; data: EventData<E> } }[EventName];
+
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && Object.hasOwn(EventSchemas, value);
+}
+
+/** Server-to-client envelopes, before a reply's `data` is checked against its action. */
+export const ReplyOkSchema = z.object({ type: z.literal('reply'), requestId: RequestIdSchema, ok: z.literal(true), data: z.optional(z.unknown()) });
+export const ReplyErrorSchema = z.object({ type: z.literal('reply'), requestId: RequestIdSchema, ok: z.literal(false), error: ErrorBodySchema });
+export const EventEnvelopeSchema = z.object({ type: z.literal('event'), event: z.string(), data: z.optional(z.unknown()) });
+export const ErrorFrameSchema = z.object({ type: z.literal('error'), error: ErrorBodySchema });

@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+// One `vitest run` at the root runs every package's tests; each folder below has its own config.
+export default defineConfig({
+  test: {
+    projects: ['packages/chat-sdk', 'examples/mock-server'],
+  },
+});
