@@ -1,0 +1,335 @@
+import type { Image, Message } from '../protocol/index.js';
+import { Subscribable, type Store } from './store.js';
+
+export type MessageStatus = 'pending' | 'sent' | 'failed';
+
+/** Why a message failed: a ChatError fits, and so does a plain error body sent by the host. */
+export interface MessageError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable?: boolean;
+}
+
+/**
+ * A protocol Message plus local state. While pending, `id`, `seq` and `createdAt` are null.
+ * A local image carries its Blob in `localImage` (`image` stays null until the server
+ * acknowledges the message). Render lists keyed by `clientId`: it never changes.
+ */
+export interface ChatMessage {
+  readonly id: string | null;
+  readonly roomId: string;
+  readonly senderId: string;
+  readonly clientId: string;
+  readonly seq: number | null;
+  readonly text: string;
+  readonly image: Image | null;
+  readonly localImage?: Blob;
+  readonly createdAt: number | null;
+  readonly status: MessageStatus;
+  readonly error?: MessageError;
+  /** Client clock at send time; orders the messages that have no seq yet. */
+  readonly localCreatedAt: number;
+}
+
+export interface RoomMessagesSnapshot {
+  /** Sent messages by seq, then pending and failed ones in the order they were sent. */
+  readonly messages: readonly ChatMessage[];
+  /** Older history exists on the server. */
+  readonly hasMore: boolean;
+  readonly loading: boolean;
+}
+
+export interface MergeResult {
+  /** How many messages were added or changed. */
+  readonly changed: number;
+  /** The held seqs are not contiguous any more: `missingRanges()` names what to fetch. */
+  readonly hasGap: boolean;
+}
+
+/** Seqs `after + 1` to `before - 1` are missing: fetch them with `get_messages { after }`. */
+export interface SeqGap {
+  readonly after: number;
+  readonly before: number;
+}
+
+/**
+ * The held seqs as runs of consecutive numbers, kept incrementally: adding a seq joins
+ * at most two runs, found by their ends in O(1), so contiguity is never rescanned.
+ */
+class SeqRuns {
+  private readonly held = new Set<number>();
+  private readonly endOf = new Map<number, number>(); // run start -> run end
+  private readonly startOf = new Map<number, number>(); // run end -> run start
+  lowest: number | null = null;
+  highest = 0;
+
+  add(seq: number): void {
+    if (this.held.has(seq)) return;
+    this.held.add(seq);
+    let start = seq;
+    let end = seq;
+    const leftStart = this.startOf.get(seq - 1);
+    if (leftStart !== undefined) {
+      this.startOf.delete(seq - 1);
+      start = leftStart;
+    }
+    const rightEnd = this.endOf.get(seq + 1);
+    if (rightEnd !== undefined) {
+      this.endOf.delete(seq + 1);
+      end = rightEnd;
+    }
+    this.endOf.set(start, end);
+    this.startOf.set(end, start);
+    if (this.lowest === null || seq < this.lowest) this.lowest = seq;
+    if (seq > this.highest) this.highest = seq;
+  }
+
+  get highestContiguous(): number {
+    return this.lowest === null ? 0 : (this.endOf.get(this.lowest) ?? 0);
+  }
+
+  get hasGap(): boolean {
+    return this.endOf.size > 1;
+  }
+
+  /** Sorting the runs (not the seqs) keeps this cheap: runs are few. */
+  gaps(): SeqGap[] {
+    const starts = [...this.endOf.keys()].sort((a, b) => a - b);
+    const gaps: SeqGap[] = [];
+    for (let i = 1; i < starts.length; i++) {
+      const before = starts[i] as number;
+      const after = this.endOf.get(starts[i - 1] as number) as number;
+      gaps.push({ after, before });
+    }
+    return gaps;
+  }
+}
+
+/** A server message as the store holds it. */
+export function fromServer(message: Message): ChatMessage {
+  return { ...message, status: 'sent', localCreatedAt: message.createdAt };
+}
+
+/**
+ * The internal key is (senderId, clientId), because that pair, not clientId alone, is
+ * the server's idempotency key: another sender may use the same clientId. The
+ * ChatMessage keeps its clientId untouched, and is what a list renders by.
+ */
+const keyOf = (senderId: string, clientId: string): string => `${senderId}\u0000${clientId}`;
+
+/**
+ * One room's messages, the heart of optimistic UI.
+ *
+ * Writes cost a Map insert and a dirty flag; the snapshot array is rebuilt lazily, at
+ * most once per batch, on the first `getSnapshot` after a change, so `getSnapshot` is
+ * always consistent. Every public mutation is a batch of its own and notifies at most once,
+ * synchronously, when it ends; wrap several in `batch(fn)` to notify once for all of them.
+ * A mutation that changes nothing neither notifies nor makes a new snapshot.
+ */
+export class RoomMessages extends Subscribable implements Store<RoomMessagesSnapshot> {
+  readonly roomId: string;
+  private readonly entries = new Map<string, ChatMessage>();
+  /** Insertion counter per entry: breaks localCreatedAt ties among unsent messages. */
+  private readonly order = new Map<string, number>();
+  private nextOrder = 0;
+  private readonly runs = new SeqRuns();
+  private hasMore = false;
+  private loading = false;
+
+  private depth = 0;
+  private listDirty = false;
+  private metaDirty = false;
+  private pendingNotify = false;
+  private list: readonly ChatMessage[] = [];
+  private snapshot: RoomMessagesSnapshot = { messages: this.list, hasMore: false, loading: false };
+  /** How often the array was rebuilt; tests use it to prove the batching. */
+  rebuildCount = 0;
+
+  constructor(roomId: string) {
+    super();
+    this.roomId = roomId;
+  }
+
+  getSnapshot = (): RoomMessagesSnapshot => {
+    if (this.listDirty) {
+      this.list = this.rebuild();
+      this.listDirty = false;
+      this.metaDirty = true;
+    }
+    if (this.metaDirty) {
+      this.snapshot = { messages: this.list, hasMore: this.hasMore, loading: this.loading };
+      this.metaDirty = false;
+    }
+    return this.snapshot;
+  };
+
+  /** Runs `fn` and notifies listeners once at the end, if anything changed. */
+  batch<R>(fn: () => R): R {
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+      if (this.depth === 0 && this.pendingNotify) {
+        this.pendingNotify = false;
+        this.notify();
+      }
+    }
+  }
+
+  /**
+   * Merges server messages (a reply, an event, a history or catch-up page) in any order,
+   * any number of times. One matching a local message by (senderId, clientId) replaces it
+   * in place: `sent`, server fields filled, `localImage` kept so the picture doesn't flicker.
+   */
+  mergeServer(messages: readonly Message[]): MergeResult {
+    let changed = 0;
+    this.batch(() => {
+      for (const message of messages) {
+        if (message.roomId !== this.roomId) continue;
+        const key = keyOf(message.senderId, message.clientId);
+        const held = this.entries.get(key);
+        // The server's messages never change once stored: a sent one is final.
+        if (held?.status === 'sent') continue;
+        let next = fromServer(message);
+        if (held) {
+          next = { ...next, localCreatedAt: held.localCreatedAt };
+          if (held.localImage !== undefined) next = { ...next, localImage: held.localImage };
+        } else {
+          this.order.set(key, this.nextOrder++);
+        }
+        this.entries.set(key, next);
+        this.runs.add(message.seq);
+        changed++;
+      }
+      if (changed > 0) this.changedList();
+    });
+    return { changed, hasGap: this.runs.hasGap };
+  }
+
+  /** Adds an optimistic message (status `pending`). A message the server already sent wins. */
+  addPending(message: ChatMessage): void {
+    const key = keyOf(message.senderId, message.clientId);
+    const held = this.entries.get(key);
+    if (held?.status === 'sent' || message.roomId !== this.roomId) return;
+    if (!held) this.order.set(key, this.nextOrder++);
+    this.entries.set(key, message);
+    this.batch(() => this.changedList());
+  }
+
+  /** Marks an unsent message failed (a final error, or the user's attention is needed). */
+  markFailed(clientId: string, error: MessageError, senderId?: string): void {
+    this.patchLocal(clientId, senderId, (held) => ({ ...held, status: 'failed', error }));
+  }
+
+  /** Back to pending (the user retries); it keeps its place among the unsent ones. */
+  markPending(clientId: string, senderId?: string): void {
+    this.patchLocal(clientId, senderId, (held) => {
+      const { error: _dropped, ...rest } = held;
+      return { ...rest, status: 'pending' };
+    });
+  }
+
+  /** Drops an unsent message (the user discards it). Returns false if there was none. */
+  remove(clientId: string, senderId?: string): boolean {
+    const key = this.findLocal(clientId, senderId);
+    if (key === undefined) return false;
+    this.entries.delete(key);
+    this.order.delete(key);
+    this.batch(() => this.changedList());
+    return true;
+  }
+
+  /** The message with this clientId (a local one first), if held. */
+  get(clientId: string, senderId?: string): ChatMessage | undefined {
+    if (senderId !== undefined) return this.entries.get(keyOf(senderId, clientId));
+    let found: ChatMessage | undefined;
+    for (const message of this.entries.values()) {
+      if (message.clientId !== clientId) continue;
+      if (message.status !== 'sent') return message;
+      found ??= message;
+    }
+    return found;
+  }
+
+  setHasMore(value: boolean): void {
+    if (this.hasMore === value) return;
+    this.hasMore = value;
+    this.changedMeta();
+  }
+
+  setLoading(value: boolean): void {
+    if (this.loading === value) return;
+    this.loading = value;
+    this.changedMeta();
+  }
+
+  /** Every seq from the lowest held one up to this is held; 0 when none is held. */
+  get highestContiguousSeq(): number {
+    return this.runs.highestContiguous;
+  }
+
+  get lowestSeq(): number | null {
+    return this.runs.lowest;
+  }
+
+  /** The highest held seq; 0 when none is held. */
+  get highestSeq(): number {
+    return this.runs.highest;
+  }
+
+  /** The gaps between the lowest and highest held seqs, ascending: what to fetch. */
+  missingRanges(): SeqGap[] {
+    return this.runs.gaps();
+  }
+
+  /** Finds an unsent message by clientId; with no senderId, any sender's. */
+  private findLocal(clientId: string, senderId: string | undefined): string | undefined {
+    if (senderId !== undefined) {
+      const key = keyOf(senderId, clientId);
+      const held = this.entries.get(key);
+      return held && held.status !== 'sent' ? key : undefined;
+    }
+    // Unsent messages are few (they are the user's own), so a scan over them is cheap
+    // enough; pass senderId to make it a lookup.
+    for (const [key, message] of this.entries) {
+      if (message.clientId === clientId && message.status !== 'sent') return key;
+    }
+    return undefined;
+  }
+
+  private patchLocal(clientId: string, senderId: string | undefined, fn: (held: ChatMessage) => ChatMessage): void {
+    const key = this.findLocal(clientId, senderId);
+    if (key === undefined) return;
+    const held = this.entries.get(key) as ChatMessage;
+    const next = fn(held);
+    if (next.status === held.status && next.error === held.error) return;
+    this.entries.set(key, next);
+    this.batch(() => this.changedList());
+  }
+
+  private changedList(): void {
+    this.listDirty = true;
+    this.pendingNotify = true;
+  }
+
+  private changedMeta(): void {
+    this.metaDirty = true;
+    this.pendingNotify = true;
+    this.batch(() => {});
+  }
+
+  private rebuild(): ChatMessage[] {
+    this.rebuildCount++;
+    const sent: ChatMessage[] = [];
+    const unsent: Array<{ message: ChatMessage; order: number }> = [];
+    for (const [key, message] of this.entries) {
+      if (message.seq !== null && message.status === 'sent') sent.push(message);
+      else unsent.push({ message, order: this.order.get(key) ?? 0 });
+    }
+    sent.sort((a, b) => (a.seq as number) - (b.seq as number));
+    unsent.sort((a, b) => a.message.localCreatedAt - b.message.localCreatedAt || a.order - b.order);
+    for (const { message } of unsent) sent.push(message);
+    return sent;
+  }
+}
