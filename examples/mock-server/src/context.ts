@@ -1,0 +1,17 @@
+import type { Faults } from './faults.js';
+import type { Hub } from './hub.js';
+import type { Logger } from './log.js';
+import type { ResolvedOptions } from './options.js';
+import type { Sessions } from './sessions.js';
+import type { Storage } from './storage/index.js';
+
+/** What every part of a running server shares. */
+export interface ServerContext {
+  options: ResolvedOptions;
+  storage: Storage;
+  sessions: Sessions;
+  hub: Hub;
+  faults: Faults;
+  log: Logger;
+  now: () => number;
+}

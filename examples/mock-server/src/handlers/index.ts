@@ -1,0 +1,25 @@
+import type { ActionName, RequestData } from '@chat/sdk/protocol';
+import type { Connection } from '../connection.js';
+import type { ServerContext } from '../context.js';
+import { createMessage, getMessages } from './messages.js';
+import { createRoom, getUserRooms } from './rooms.js';
+import { createConnection, deleteConnection, ping } from './session.js';
+import type { ActionResult, Handler } from './types.js';
+import { createUser, getUsers } from './users.js';
+
+const HANDLERS: { [A in ActionName]: Handler<A> } = {
+  create_user: createUser,
+  create_connection: createConnection,
+  delete_connection: deleteConnection,
+  get_users: getUsers,
+  get_user_rooms: getUserRooms,
+  create_room: createRoom,
+  create_message: createMessage,
+  get_messages: getMessages,
+  ping,
+};
+
+/** Runs one checked request. The caller has already applied the authentication rule. */
+export function runAction<A extends ActionName>(ctx: ServerContext, connection: Connection, action: A, data: RequestData<A>): ActionResult<A> {
+  return (HANDLERS[action] as Handler<A>)(ctx, connection, data);
+}

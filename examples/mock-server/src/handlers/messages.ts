@@ -1,0 +1,59 @@
+import { ChatError, DEFAULT_MESSAGES_LIMIT, type Image, eventFrame } from '@chat/sdk/protocol';
+import type { ServerContext } from '../context.js';
+import { newId } from '../sessions.js';
+import { imageOf } from '../storage/index.js';
+import type { Handler } from './types.js';
+import { authOf } from './types.js';
+
+/**
+ * Idempotent on (sender, clientId) across the whole server and for ever: a repeat gets the
+ * stored message with `duplicate: true`, whatever its content, and no event.
+ */
+export const createMessage: Handler<'create_message'> = (ctx, connection, data) => {
+  const { user } = authOf(connection);
+  const stored = ctx.storage.getMessageByClientId(user.id, data.clientId);
+  if (stored) return { data: { message: stored, duplicate: true } };
+  const room = ctx.storage.getRoom(data.roomId);
+  if (!room) throw new ChatError('NOT_FOUND', 'no such room');
+  if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  const image = data.image ? resolveImage(ctx, data.image.url) : null;
+  const { message, duplicate } = ctx.storage.createMessage(
+    { id: newId('m'), roomId: room.id, senderId: user.id, clientId: data.clientId, text: data.text ?? '', image, createdAt: ctx.now() },
+    { beforeCommit: ctx.faults.beforeCommit },
+  );
+  if (duplicate) return { data: { message, duplicate } };
+  return { data: { message, duplicate }, after: () => ctx.hub.broadcast(room.memberIds, eventFrame('message_created', { message })) };
+};
+
+/** History and catch-up: newest page, or the page just below `before` / just above `after`. */
+export const getMessages: Handler<'get_messages'> = (ctx, connection, data) => {
+  const { user } = authOf(connection);
+  if (!ctx.storage.getRoom(data.roomId)) throw new ChatError('NOT_FOUND', 'no such room');
+  if (!ctx.storage.isMember(data.roomId, user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  const page = { limit: data.limit ?? DEFAULT_MESSAGES_LIMIT, ...pick(data) };
+  return { data: ctx.storage.getMessages(data.roomId, page) };
+};
+
+function pick(data: { before?: number | undefined; after?: number | undefined }): { before?: number; after?: number } {
+  if (data.before !== undefined) return { before: data.before };
+  if (data.after !== undefined) return { after: data.after };
+  return {};
+}
+
+/** The last path segments `/uploads/<id>` name one of this server's uploads, whatever the host. */
+const UPLOAD_PATH = /\/uploads\/([A-Za-z0-9_-]{1,64})$/;
+
+/** An image a message may carry: one of this server's uploads; its fields come from the upload record. */
+function resolveImage(ctx: ServerContext, url: string): Image {
+  let path: string;
+  try {
+    path = new URL(url, 'http://upload.invalid').pathname;
+  } catch {
+    throw new ChatError('BAD_REQUEST', 'image.url is not a URL');
+  }
+  const id = UPLOAD_PATH.exec(path)?.[1];
+  if (!id) throw new ChatError('BAD_REQUEST', 'image.url is not an upload of this server (POST /uploads first)');
+  const upload = ctx.storage.getUpload(id);
+  if (!upload) throw new ChatError('NOT_FOUND', 'no such upload');
+  return imageOf(upload);
+}

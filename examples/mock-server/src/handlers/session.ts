@@ -1,0 +1,35 @@
+import { ChatError, CloseCode, PROTOCOL_VERSION } from '@chat/sdk/protocol';
+import type { Handler } from './types.js';
+import { authOf } from './types.js';
+
+/** Log in on this connection: email (development sign-in), session token, or JWT. */
+export const createConnection: Handler<'create_connection'> = (ctx, connection, data) => {
+  if (connection.auth) throw new ChatError('BAD_REQUEST', 'this connection is already signed in');
+  let auth;
+  if (data.email !== undefined) {
+    if (!ctx.options.emailLogin) throw new ChatError('FORBIDDEN', 'email sign-in is switched off on this server');
+    const user = ctx.storage.getUserByEmail(data.email);
+    if (!user) throw new ChatError('NOT_FOUND', 'no user with this email');
+    auth = ctx.sessions.open(user);
+  } else {
+    auth = ctx.sessions.login(data.token!);
+  }
+  connection.authenticate({ session: auth.session, user: auth.user });
+  ctx.log.debug('signed in', { userId: auth.user.id, sessionId: auth.session.id });
+  return { data: { user: auth.user, token: auth.token, protocolVersion: PROTOCOL_VERSION, serverTime: ctx.now() } };
+};
+
+/** Log out: revoke the token, reply, close this connection 1000 and the session's others 4001. */
+export const deleteConnection: Handler<'delete_connection'> = (ctx, connection) => {
+  const { session } = authOf(connection);
+  ctx.sessions.revoke(session);
+  return {
+    data: {},
+    after: () => {
+      ctx.hub.closeSession(session.id, CloseCode.SESSION_REVOKED, 'session revoked', connection);
+      connection.close(CloseCode.NORMAL, 'signed out');
+    },
+  };
+};
+
+export const ping: Handler<'ping'> = (ctx) => ({ data: { serverTime: ctx.now() } });

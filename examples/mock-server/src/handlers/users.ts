@@ -1,0 +1,37 @@
+import { ChatError, DEFAULT_USERS_LIMIT, MAX_USER_NAME_CHARS, type User } from '@chat/sdk/protocol';
+import { newId } from '../sessions.js';
+import type { Handler } from './types.js';
+
+/** Sign up. The email arrives trimmed and lower-cased; the name defaults to its local part. */
+export const createUser: Handler<'create_user'> = (ctx, _connection, data) => {
+  if (ctx.storage.getUserByEmail(data.email)) throw new ChatError('CONFLICT', 'a user with this email exists');
+  const localPart = data.email.slice(0, data.email.lastIndexOf('@'));
+  const user: User = {
+    id: newId('u'),
+    email: data.email,
+    name: data.name ?? ([...localPart].slice(0, MAX_USER_NAME_CHARS).join('') || data.email),
+    createdAt: ctx.now(),
+  };
+  return { data: { user: ctx.storage.createUser(user, { beforeCommit: ctx.faults.beforeCommit }) } };
+};
+
+/**
+ * The directory. With `ids`: those that exist. Otherwise a case-insensitive prefix match
+ * on email or name, ordered by email (unique). The cursor is opaque to clients; it is the
+ * id of the last user of the page, so it stays short whatever the email's length.
+ */
+export const getUsers: Handler<'get_users'> = (ctx, _connection, data) => {
+  if (data.ids !== undefined) return { data: { users: ctx.storage.getUsersByIds(data.ids), nextCursor: null } };
+  const limit = data.limit ?? DEFAULT_USERS_LIMIT;
+  const prefix = (data.query ?? '').trim().toLowerCase();
+  let after: string | null = null;
+  if (data.cursor !== undefined) {
+    const last = ctx.storage.getUser(data.cursor);
+    if (!last) throw new ChatError('BAD_REQUEST', 'cursor: not a cursor this server returned');
+    after = last.email;
+  }
+  const found = ctx.storage.searchUsers(prefix, after, limit + 1);
+  const users = found.slice(0, limit);
+  const last = users[users.length - 1];
+  return { data: { users, nextCursor: found.length > limit && last ? last.id : null } };
+};

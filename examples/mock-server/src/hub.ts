@@ -1,0 +1,81 @@
+import type { Connection } from './connection.js';
+
+export interface ServerStats {
+  /** Open sockets. */
+  connections: number;
+  /** Open sockets that have authenticated. */
+  authenticated: number;
+  /** Open authenticated sockets per user id. */
+  perUser: Record<string, number>;
+}
+
+/**
+ * The registry of open connections, indexed by user and by session, and the fan-out of
+ * events. Fan-out never waits: each connection's send checks its own buffer (1013).
+ */
+export class Hub {
+  private readonly all = new Set<Connection>();
+  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly bySession = new Map<string, Set<Connection>>();
+
+  add(connection: Connection): void {
+    this.all.add(connection);
+  }
+
+  /** Called once a connection has authenticated. */
+  bind(connection: Connection, userId: string, sessionId: string): void {
+    addTo(this.byUser, userId, connection);
+    addTo(this.bySession, sessionId, connection);
+  }
+
+  remove(connection: Connection): void {
+    this.all.delete(connection);
+    const auth = connection.auth;
+    if (auth) {
+      removeFrom(this.byUser, auth.user.id, connection);
+      removeFrom(this.bySession, auth.session.id, connection);
+    }
+  }
+
+  /** Sends one event to every open connection of every listed user; serialised once. */
+  broadcast(userIds: Iterable<string>, frame: object): void {
+    const text = JSON.stringify(frame);
+    for (const userId of new Set(userIds)) {
+      for (const connection of this.byUser.get(userId) ?? []) connection.sendText(text);
+    }
+  }
+
+  /** Closes every connection of a session but `except` with `code`. */
+  closeSession(sessionId: string, code: number, reason: string, except?: Connection): void {
+    for (const connection of [...(this.bySession.get(sessionId) ?? [])]) {
+      if (connection !== except) connection.close(code, reason);
+    }
+  }
+
+  connections(): Connection[] {
+    return [...this.all];
+  }
+
+  stats(): ServerStats {
+    const perUser: Record<string, number> = {};
+    let authenticated = 0;
+    for (const [userId, set] of this.byUser) {
+      perUser[userId] = set.size;
+      authenticated += set.size;
+    }
+    return { connections: this.all.size, authenticated, perUser };
+  }
+}
+
+function addTo(map: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(connection);
+}
+
+function removeFrom(map: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(connection);
+  if (set.size === 0) map.delete(key);
+}

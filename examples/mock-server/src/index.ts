@@ -1,0 +1,7 @@
+/** The reference chat server: `startServer(options)` for tests and embedding; `main.ts` for the CLI. */
+export { startServer } from './server.js';
+export type { RunningServer, ServerFaults } from './server.js';
+export type { ServerOptions } from './options.js';
+export type { ServerStats } from './hub.js';
+export type { LogLevel } from './log.js';
+export { signJwt } from './jwt.js';

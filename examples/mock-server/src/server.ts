@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, MAX_CLIENT_FRAME_BYTES } from '@chat/sdk/protocol';
+import { Connection } from './connection.js';
+import type { ServerContext } from './context.js';
+import { Faults } from './faults.js';
+import { Hub, type ServerStats } from './hub.js';
+import { createLogger } from './log.js';
+import { type ServerOptions, resolveOptions } from './options.js';
+import { OriginPolicy } from './origins.js';
+import { Sessions } from './sessions.js';
+import { openStorage } from './storage/index.js';
+import { createHttpHandler } from './uploads.js';
+
+export interface ServerFaults {
+  /** Closes every connection now: without a code like a network loss (terminate), with one cleanly. */
+  dropAll(code?: number): void;
+  /** Keeps reading frames but answers nothing for `ms`, then processes them in arrival order. */
+  stall(ms: number): void;
+  /** The next `n` writing actions (create_user, create_room, create_message) reply INTERNAL and write nothing. */
+  failNextWrites(n: number): void;
+}
+
+export interface RunningServer {
+  /** 'http://127.0.0.1:PORT' */
+  httpUrl: string;
+  /** 'ws://127.0.0.1:PORT/ws' */
+  wsUrl: string;
+  port: number;
+  stats(): ServerStats;
+  faults: ServerFaults;
+  /** Like SIGTERM: stops accepting, closes sockets with 1001, closes storage. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** How long `close()` waits for close handshakes before cutting the remaining sockets. */
+const CLOSE_GRACE_MS = 1000;
+
+export async function startServer(input: ServerOptions = {}): Promise<RunningServer> {
+  const options = resolveOptions(input);
+  const log = createLogger(options.logLevel);
+  const storage = openStorage(options);
+  const now = Date.now;
+  const ctx: ServerContext = {
+    options,
+    storage,
+    log,
+    now,
+    hub: new Hub(),
+    faults: new Faults(now),
+    sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
+  };
+  const origins = new OriginPolicy(options.origins);
+  let address = '';
+  const http = createServer(createHttpHandler(ctx, origins, () => address));
+  // maxPayload makes ws close a bigger frame with 1009; 65,536 bytes exactly is accepted.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, clientTracking: true });
+  const sockets = new Set<Duplex>();
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/ws') return refuse(socket, 404, 'Not Found');
+    if (!origins.allows(req.headers.origin)) return refuse(socket, 403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      new Connection(ws, ctx);
+    });
+  });
+  http.on('clientError', (_error, socket) => socket.destroy());
+
+  const heartbeat = setInterval(() => {
+    for (const connection of ctx.hub.connections()) connection.heartbeat();
+  }, options.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port, options.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    clearInterval(heartbeat);
+    storage.close();
+    throw error;
+  }
+  const port = (http.address() as AddressInfo).port;
+  const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  address = `http://${hostInUrl}:${port}`;
+  log.info('listening', { url: address, storage: storage.kind, db: options.db });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(heartbeat);
+      ctx.faults.dispose();
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+      await waitUntil(() => wss.clients.size === 0, CLOSE_GRACE_MS);
+      for (const ws of wss.clients) ws.terminate();
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+      wss.close();
+      storage.close();
+      log.info('stopped');
+    })());
+
+  return {
+    httpUrl: address,
+    wsUrl: `ws://${hostInUrl}:${port}/ws`,
+    port,
+    stats: () => ctx.hub.stats(),
+    faults: {
+      dropAll(code?: number) {
+        for (const ws of wss.clients) {
+          if (code === undefined) ws.terminate();
+          else ws.close(code, 'dropped by faults.dropAll');
+        }
+      },
+      stall: (ms) => ctx.faults.stall(ms),
+      failNextWrites: (n) => ctx.faults.failNextWrites(n),
+    },
+    close,
+  };
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const tick = () => (done() || Date.now() - started >= timeoutMs ? resolve() : setTimeout(tick, 10));
+    tick();
+  });
+}

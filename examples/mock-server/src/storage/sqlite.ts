@@ -1,0 +1,292 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ChatError, type Image, type Message, type Room, type User } from '@chat/sdk/protocol';
+import type { MessagePage, NewMessage, NewRoom, Session, Storage, Upload, WriteHooks } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  name_lower TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rooms (
+  id TEXT PRIMARY KEY,
+  name TEXT,
+  created_by TEXT NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  activity INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rooms_activity ON rooms(activity);
+CREATE TABLE IF NOT EXISTS room_members (
+  room_id TEXT NOT NULL REFERENCES rooms(id),
+  user_id TEXT NOT NULL REFERENCES users(id),
+  position INTEGER NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS room_members_user ON room_members(user_id);
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY,
+  room_id TEXT NOT NULL REFERENCES rooms(id),
+  seq INTEGER NOT NULL,
+  sender_id TEXT NOT NULL REFERENCES users(id),
+  client_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  image TEXT,
+  created_at INTEGER NOT NULL,
+  UNIQUE (room_id, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages(sender_id, client_id);
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  url TEXT NOT NULL,
+  mime TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  width INTEGER,
+  height INTEGER,
+  bytes BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+interface UserRow { id: string; email: string; name: string; created_at: number }
+interface SessionRow { id: string; token_hash: string; user_id: string; created_at: number; expires_at: number }
+interface RoomRow { id: string; name: string | null; created_by: string; created_at: number; last_seq: number }
+interface MessageRow {
+  id: string; room_id: string; seq: number; sender_id: string; client_id: string;
+  text: string; image: string | null; created_at: number;
+}
+interface UploadRow {
+  id: string; owner_id: string; url: string; mime: string; size: number;
+  width: number | null; height: number | null; bytes: Buffer; created_at: number;
+}
+
+/**
+ * better-sqlite3 in WAL mode. Each write is one transaction; a message's seq is read and
+ * assigned inside it, and UNIQUE indexes on (room_id, seq) and (sender_id, client_id)
+ * back the rules up should anything else ever write to the file.
+ */
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly stmt;
+  private closed = false;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmt = {
+      insertUser: db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)'),
+      userById: db.prepare<[string], UserRow>('SELECT id, email, name, created_at FROM users WHERE id = ?'),
+      userByEmail: db.prepare<[string], UserRow>('SELECT id, email, name, created_at FROM users WHERE email = ?'),
+      searchUsers: db.prepare<[string, string, string, number], UserRow>(
+        `SELECT id, email, name, created_at FROM users
+         WHERE email > ? AND (instr(email, ?) = 1 OR instr(name_lower, ?) = 1)
+         ORDER BY email LIMIT ?`,
+      ),
+      insertSession: db.prepare('INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      sessionByHash: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token_hash = ?'),
+      deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
+      nextActivity: db.prepare<[], { next: number }>('SELECT coalesce(max(activity), 0) + 1 AS next FROM rooms'),
+      insertRoom: db.prepare('INSERT INTO rooms (id, name, created_by, created_at, last_seq, activity) VALUES (?, ?, ?, ?, 0, ?)'),
+      insertMember: db.prepare('INSERT INTO room_members (room_id, user_id, position) VALUES (?, ?, ?)'),
+      roomById: db.prepare<[string], RoomRow>('SELECT id, name, created_by, created_at, last_seq FROM rooms WHERE id = ?'),
+      roomMembers: db.prepare<[string], { user_id: string }>('SELECT user_id FROM room_members WHERE room_id = ? ORDER BY position'),
+      isMember: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?'),
+      userRooms: db.prepare<[string], RoomRow>(
+        `SELECT r.id, r.name, r.created_by, r.created_at, r.last_seq FROM rooms r
+         JOIN room_members m ON m.room_id = r.id WHERE m.user_id = ? ORDER BY r.activity DESC`,
+      ),
+      bumpRoom: db.prepare('UPDATE rooms SET last_seq = ?, activity = ? WHERE id = ?'),
+      insertMessage: db.prepare(
+        'INSERT INTO messages (id, room_id, seq, sender_id, client_id, text, image, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      messageByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?'),
+      messageBySeq: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND seq = ?'),
+      newest: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?'),
+      before: db.prepare<[string, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+      ),
+      after: db.prepare<[string, number, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?'),
+      insertUpload: db.prepare(
+        'INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      uploadById: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+    };
+  }
+
+  createUser(user: User, hooks?: WriteHooks): User {
+    this.db.transaction(() => {
+      if (this.stmt.userByEmail.get(user.email)) throw new ChatError('CONFLICT', 'a user with this email exists');
+      this.stmt.insertUser.run(user.id, user.email, user.name, user.name.toLowerCase(), user.createdAt);
+      hooks?.beforeCommit?.();
+    })();
+    return { ...user };
+  }
+
+  getUser(id: string): User | undefined {
+    const row = this.stmt.userById.get(id);
+    return row && toUser(row);
+  }
+
+  getUserByEmail(email: string): User | undefined {
+    const row = this.stmt.userByEmail.get(email);
+    return row && toUser(row);
+  }
+
+  getUsersByIds(ids: readonly string[]): User[] {
+    return [...new Set(ids)].flatMap((id) => {
+      const row = this.stmt.userById.get(id);
+      return row ? [toUser(row)] : [];
+    });
+  }
+
+  searchUsers(prefix: string, after: string | null, limit: number): User[] {
+    // instr(x, '') is 1, so an empty prefix matches everyone.
+    return this.stmt.searchUsers.all(after ?? '', prefix, prefix, limit).map(toUser);
+  }
+
+  createSession(session: Session): void {
+    this.stmt.insertSession.run(session.id, session.tokenHash, session.userId, session.createdAt, session.expiresAt);
+  }
+
+  getSessionByTokenHash(tokenHash: string): Session | undefined {
+    const row = this.stmt.sessionByHash.get(tokenHash);
+    return row && { id: row.id, userId: row.user_id, tokenHash: row.token_hash, createdAt: row.created_at, expiresAt: row.expires_at };
+  }
+
+  deleteSession(id: string): void {
+    this.stmt.deleteSession.run(id);
+  }
+
+  createRoom(input: NewRoom, hooks?: WriteHooks): Room {
+    this.db.transaction(() => {
+      const { next } = this.stmt.nextActivity.get()!;
+      this.stmt.insertRoom.run(input.id, input.name, input.createdBy, input.createdAt, next);
+      input.memberIds.forEach((userId, position) => this.stmt.insertMember.run(input.id, userId, position));
+      hooks?.beforeCommit?.();
+    })();
+    return this.getRoom(input.id)!;
+  }
+
+  getRoom(id: string): Room | undefined {
+    const row = this.stmt.roomById.get(id);
+    return row && this.toRoom(row);
+  }
+
+  isMember(roomId: string, userId: string): boolean {
+    return this.stmt.isMember.get(roomId, userId) !== undefined;
+  }
+
+  getUserRooms(userId: string): Room[] {
+    return this.stmt.userRooms.all(userId).map((row) => this.toRoom(row));
+  }
+
+  createMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
+    return this.db.transaction(() => {
+      const existing = this.stmt.messageByClientId.get(input.senderId, input.clientId);
+      if (existing) return { message: toMessage(existing), duplicate: true };
+      const room = this.stmt.roomById.get(input.roomId);
+      if (!room) throw new ChatError('NOT_FOUND', 'no such room');
+      const seq = room.last_seq + 1;
+      const { next } = this.stmt.nextActivity.get()!;
+      this.stmt.insertMessage.run(
+        input.id, input.roomId, seq, input.senderId, input.clientId, input.text,
+        input.image ? JSON.stringify(input.image) : null, input.createdAt,
+      );
+      this.stmt.bumpRoom.run(seq, next, input.roomId);
+      hooks?.beforeCommit?.();
+      const message: Message = { ...input, seq };
+      return { message, duplicate: false };
+    }).immediate();
+  }
+
+  getMessageByClientId(senderId: string, clientId: string): Message | undefined {
+    const row = this.stmt.messageByClientId.get(senderId, clientId);
+    return row && toMessage(row);
+  }
+
+  getMessages(roomId: string, page: MessagePage): { messages: Message[]; hasMore: boolean } {
+    const take = page.limit + 1; // one more than asked tells whether more exist
+    let rows: MessageRow[];
+    if (page.after !== undefined) {
+      rows = this.stmt.after.all(roomId, page.after, take);
+      const hasMore = rows.length > page.limit;
+      return { messages: rows.slice(0, page.limit).map(toMessage), hasMore };
+    }
+    rows = page.before !== undefined ? this.stmt.before.all(roomId, page.before, take) : this.stmt.newest.all(roomId, take);
+    const hasMore = rows.length > page.limit;
+    return { messages: rows.slice(0, page.limit).reverse().map(toMessage), hasMore };
+  }
+
+  createUpload(upload: Upload): void {
+    this.stmt.insertUpload.run(
+      upload.id, upload.ownerId, upload.url, upload.mime, upload.size,
+      upload.width ?? null, upload.height ?? null, upload.bytes, upload.createdAt,
+    );
+  }
+
+  getUpload(id: string): Upload | undefined {
+    const row = this.stmt.uploadById.get(id);
+    if (!row) return undefined;
+    const upload: Upload = {
+      id: row.id, ownerId: row.owner_id, url: row.url, mime: row.mime, size: row.size, bytes: row.bytes, createdAt: row.created_at,
+    };
+    if (row.width !== null) upload.width = row.width;
+    if (row.height !== null) upload.height = row.height;
+    return upload;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.db.open) this.db.close(); // closing the last connection checkpoints the WAL into the file
+  }
+
+  private toRoom(row: RoomRow): Room {
+    const last = row.last_seq > 0 ? this.stmt.messageBySeq.get(row.id, row.last_seq) : undefined;
+    return {
+      id: row.id,
+      name: row.name,
+      memberIds: this.stmt.roomMembers.all(row.id).map((m) => m.user_id),
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+      lastSeq: row.last_seq,
+      lastMessage: last ? toMessage(last) : null,
+    };
+  }
+}
+
+function toUser(row: UserRow): User {
+  return { id: row.id, email: row.email, name: row.name, createdAt: row.created_at };
+}
+
+function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    roomId: row.room_id,
+    senderId: row.sender_id,
+    clientId: row.client_id,
+    seq: row.seq,
+    text: row.text,
+    image: row.image === null ? null : (JSON.parse(row.image) as Image),
+    createdAt: row.created_at,
+  };
+}
