@@ -1,0 +1,103 @@
+import { ChatError } from '../protocol/index.js';
+import {
+  draftKey,
+  mergeCachedMessages,
+  type CacheTable,
+  type ChatStorage,
+  type DraftRow,
+  type DraftTable,
+  type OutboxRow,
+  type OutboxTable,
+  type SessionRow,
+  type SessionTable,
+} from './types.js';
+import type { Message, Room } from '../protocol/index.js';
+
+const isBlobLike = (value: object): boolean =>
+  typeof (value as Blob).size === 'number' &&
+  typeof (value as Blob).type === 'string' &&
+  typeof (value as Blob).arrayBuffer === 'function';
+
+/**
+ * A deep copy that keeps Blobs themselves: IndexedDB hands out copies, so memory must too
+ * (a caller mutating a row it got must not change the stored one), but a Blob is
+ * immutable and copying its bytes would only cost memory.
+ */
+function copy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || isBlobLike(value)) return value;
+  if (Array.isArray(value)) return value.map(copy) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) out[key] = copy(field);
+  return out as T;
+}
+
+/**
+ * ChatStorage in memory: the fallback where IndexedDB is missing, and the store for Node.
+ * Same semantics as IndexedDB, down to the asynchronous calls.
+ */
+export class MemoryStorage implements ChatStorage {
+  readonly kind = 'memory' as const;
+  private closed = false;
+  private readonly outboxRows = new Map<string, OutboxRow>();
+  private readonly draftRows = new Map<string, DraftRow>();
+  private readonly sessionRows = new Map<string, SessionRow>();
+  private readonly roomLists = new Map<string, Room[]>();
+  /** userId -> roomId -> messages */
+  private readonly messageLists = new Map<string, Map<string, Message[]>>();
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Every call is asynchronous, as with IndexedDB, and fails the same way once closed. */
+  private async run<R>(fn: () => R): Promise<R> {
+    if (this.closed) throw new ChatError('CLOSED', 'storage is closed');
+    return fn();
+  }
+
+  readonly outbox: OutboxTable = {
+    put: (row) => this.run(() => void this.outboxRows.set(row.clientId, copy(row))),
+    get: (clientId) => this.run(() => copy(this.outboxRows.get(clientId))),
+    delete: (clientId) => this.run(() => void this.outboxRows.delete(clientId)),
+    listByUser: (userId) =>
+      this.run(() =>
+        [...this.outboxRows.values()]
+          .filter((row) => row.userId === userId)
+          .sort((a, b) => a.order - b.order)
+          .map(copy),
+      ),
+  };
+
+  readonly drafts: DraftTable = {
+    get: (userId, roomId) => this.run(() => copy(this.draftRows.get(draftKey(userId, roomId)))),
+    put: (row) => this.run(() => void this.draftRows.set(row.key, copy(row))),
+    delete: (userId, roomId) => this.run(() => void this.draftRows.delete(draftKey(userId, roomId))),
+    deleteByUser: (userId) =>
+      this.run(() => {
+        for (const [key, row] of this.draftRows) if (row.userId === userId) this.draftRows.delete(key);
+      }),
+  };
+
+  readonly sessions: SessionTable = {
+    get: (scope) => this.run(() => copy(this.sessionRows.get(scope))),
+    put: (row) => this.run(() => void this.sessionRows.set(row.scope, copy(row))),
+    delete: (scope) => this.run(() => void this.sessionRows.delete(scope)),
+  };
+
+  readonly cache: CacheTable = {
+    getRooms: (userId) => this.run(() => copy(this.roomLists.get(userId) ?? [])),
+    putRooms: (userId, rooms) => this.run(() => void this.roomLists.set(userId, copy(rooms))),
+    getMessages: (userId, roomId) => this.run(() => copy(this.messageLists.get(userId)?.get(roomId) ?? [])),
+    putMessages: (userId, roomId, messages) =>
+      this.run(() => {
+        let rooms = this.messageLists.get(userId);
+        if (!rooms) this.messageLists.set(userId, (rooms = new Map()));
+        rooms.set(roomId, copy(mergeCachedMessages(rooms.get(roomId) ?? [], messages)));
+      }),
+    clearUser: (userId) =>
+      this.run(() => {
+        this.roomLists.delete(userId);
+        this.messageLists.delete(userId);
+      }),
+  };
+}

@@ -1,0 +1,52 @@
+import { DEFAULT_DB_NAME } from './schema.js';
+import { IdbStorage } from './idb-storage.js';
+import { MemoryStorage } from './memory-storage.js';
+import type { ChatStorage } from './types.js';
+
+export interface OpenStorageOptions {
+  /** 'indexeddb' (the default) falls back to memory when it must; 'memory' never touches IndexedDB. */
+  kind?: 'indexeddb' | 'memory';
+  /** The IndexedDB factory; default the global `indexedDB`, read when called. */
+  indexedDB?: IDBFactory;
+  /** Key ranges of the same IndexedDB; default the global `IDBKeyRange`. Optional: only speeds up one query. */
+  IDBKeyRange?: typeof IDBKeyRange;
+  /** The database name; default 'chat-sdk'. */
+  name?: string;
+  /** Told once, with the reason, when IndexedDB cannot be used and memory is used instead. */
+  onFallback?: (reason: string) => void;
+}
+
+const describeError = (error: unknown): string =>
+  error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
+    ? `${(error as Error).name}: ${(error as Error).message}`
+    : String(error);
+
+/**
+ * Opens the SDK's storage. Without IndexedDB (Node, some private modes, an `open` that
+ * throws or fails) it falls back to memory rather than fail: the app still works, it just
+ * forgets on reload, and `onFallback` says so once.
+ */
+export async function openStorage(options: OpenStorageOptions = {}): Promise<ChatStorage> {
+  if (options.kind === 'memory') return new MemoryStorage();
+  // Globals are read here, never at import time, so importing the SDK during SSR is safe.
+  const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  const fallback = (reason: string): ChatStorage => {
+    options.onFallback?.(reason);
+    return new MemoryStorage();
+  };
+  if (!factory) return fallback('IndexedDB is not available');
+  // idb recognises requests and transactions with `instanceof` on the global classes, so a
+  // factory passed in without them (Node) cannot work: say why instead of failing later.
+  if (typeof (globalThis as { IDBRequest?: unknown }).IDBRequest !== 'function') {
+    return fallback('IndexedDB classes (IDBRequest, IDBTransaction, ...) are not globals here; in Node, import "fake-indexeddb/auto"');
+  }
+  try {
+    return await IdbStorage.open({
+      indexedDB: factory,
+      name: options.name ?? DEFAULT_DB_NAME,
+      IDBKeyRange: options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange,
+    });
+  } catch (error) {
+    return fallback(`IndexedDB could not be opened (${describeError(error)})`);
+  }
+}

@@ -1,0 +1,77 @@
+import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { Message, Room } from '../protocol/index.js';
+import type { DraftRow, OutboxRow, SessionRow } from './types.js';
+
+export const DEFAULT_DB_NAME = 'chat-sdk';
+
+/** One row per user: the room list is replaced whole, in the server's order. */
+export interface RoomsRow {
+  userId: string;
+  rooms: Room[];
+  savedAt: number;
+}
+
+/** One row per (user, room): a page of at most CACHE_MESSAGES_PER_ROOM messages. */
+export interface MessagesRow {
+  userId: string;
+  roomId: string;
+  messages: Message[];
+  savedAt: number;
+}
+
+export interface ChatDB extends DBSchema {
+  outgoingMessages: {
+    key: string;
+    value: OutboxRow;
+    indexes: { byUser: string; byUserOrder: [string, number] };
+  };
+  draftMessages: {
+    key: string;
+    value: DraftRow;
+    indexes: { byUser: string };
+  };
+  sessions: { key: string; value: SessionRow };
+  rooms: { key: string; value: RoomsRow };
+  messages: {
+    key: [string, string];
+    value: MessagesRow;
+    indexes: { byUser: string };
+  };
+}
+
+export type ChatDatabase = IDBPDatabase<ChatDB>;
+type UpgradeTransaction = IDBPTransaction<ChatDB, StoreNames<ChatDB>[], 'versionchange'>;
+
+/**
+ * MIGRATIONS[i] takes the database from version i to i + 1. Never edit a shipped step:
+ * add one. Each step runs inside the one upgrade transaction, so a browser that skipped
+ * versions walks every step in turn and a failure leaves the old version intact.
+ */
+const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: UpgradeTransaction) => void> = [
+  // v1: the outbox and the drafts.
+  (db) => {
+    const outbox = db.createObjectStore('outgoingMessages', { keyPath: 'clientId' });
+    outbox.createIndex('byUser', 'userId');
+    const drafts = db.createObjectStore('draftMessages', { keyPath: 'key' });
+    drafts.createIndex('byUser', 'userId');
+  },
+  // v2: FIFO order inside the database, and what a reload offline needs.
+  (db, tx) => {
+    tx.objectStore('outgoingMessages').createIndex('byUserOrder', ['userId', 'order']);
+    db.createObjectStore('sessions', { keyPath: 'scope' });
+    db.createObjectStore('rooms', { keyPath: 'userId' });
+    const messages = db.createObjectStore('messages', { keyPath: ['userId', 'roomId'] });
+    messages.createIndex('byUser', 'userId');
+  },
+];
+
+export const DB_VERSION = MIGRATIONS.length;
+
+/** The stores this code reads and writes; a newer database must still hold them all. */
+export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'sessions', 'rooms', 'messages'];
+
+export function upgrade(db: ChatDatabase, oldVersion: number, newVersion: number, tx: UpgradeTransaction): void {
+  for (let version = oldVersion; version < newVersion && version < MIGRATIONS.length; version++) {
+    (MIGRATIONS[version] as (typeof MIGRATIONS)[number])(db, tx);
+  }
+}

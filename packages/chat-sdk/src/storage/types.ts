@@ -1,0 +1,106 @@
+import type { Image, Message, Room, User } from '../protocol/index.js';
+
+/** A room's cached history keeps this many of its newest messages (enough for a reload offline). */
+export const CACHE_MESSAGES_PER_ROOM = 100;
+
+/** A message waiting to go out, written before anything goes on the wire. */
+export interface OutboxRow {
+  clientId: string;
+  userId: string;
+  roomId: string;
+  text: string;
+  image: Blob | null;
+  /** Set once the image is uploaded, so a retry does not upload it again. */
+  uploadedImage: Image | null;
+  createdAt: number;
+  /** Monotonic FIFO key: the order the user sent in. */
+  order: number;
+  attempts: number;
+  lastError: { code: string; message: string } | null;
+  status: 'pending' | 'failed';
+}
+
+export interface DraftRow {
+  /** `${userId}_${roomId}`, see `draftKey`. */
+  key: string;
+  userId: string;
+  roomId: string;
+  text: string;
+  image: Blob | null;
+  updatedAt: number;
+}
+
+export interface SessionRow {
+  /** The server url: one session per server. */
+  scope: string;
+  user: User;
+  token: string;
+  savedAt: number;
+}
+
+export interface OutboxTable {
+  put(row: OutboxRow): Promise<void>;
+  get(clientId: string): Promise<OutboxRow | undefined>;
+  delete(clientId: string): Promise<void>;
+  /** The user's rows, oldest `order` first. */
+  listByUser(userId: string): Promise<OutboxRow[]>;
+}
+
+export interface DraftTable {
+  get(userId: string, roomId: string): Promise<DraftRow | undefined>;
+  put(row: DraftRow): Promise<void>;
+  delete(userId: string, roomId: string): Promise<void>;
+  deleteByUser(userId: string): Promise<void>;
+}
+
+export interface SessionTable {
+  get(scope: string): Promise<SessionRow | undefined>;
+  put(row: SessionRow): Promise<void>;
+  delete(scope: string): Promise<void>;
+}
+
+/** What a tab needs to show its rooms after a reload without network. */
+export interface CacheTable {
+  /** The room list as last put (an empty list when none was). */
+  getRooms(userId: string): Promise<Room[]>;
+  /** Replaces the user's room list. */
+  putRooms(userId: string, rooms: Room[]): Promise<void>;
+  /** A room's cached messages, ascending seq. */
+  getMessages(userId: string, roomId: string): Promise<Message[]>;
+  /** Merges by seq with what is held and keeps the newest CACHE_MESSAGES_PER_ROOM. */
+  putMessages(userId: string, roomId: string, messages: Message[]): Promise<void>;
+  /** Forgets the user's rooms and messages (drafts, outbox and sessions stay). */
+  clearUser(userId: string): Promise<void>;
+}
+
+/** IndexedDB or memory, with the same semantics: rows go in and come out as copies. */
+export interface ChatStorage {
+  readonly kind: 'indexeddb' | 'memory';
+  readonly outbox: OutboxTable;
+  readonly drafts: DraftTable;
+  readonly sessions: SessionTable;
+  readonly cache: CacheTable;
+  /** Closes the database; later calls reject with a CLOSED ChatError. */
+  close(): void;
+}
+
+export function draftKey(userId: string, roomId: string): string {
+  return `${userId}_${roomId}`;
+}
+
+/** The protocol fields only: a store's ChatMessage (status, local Blob) must not leak into the cache. */
+function toMessage(m: Message): Message {
+  return {
+    id: m.id, roomId: m.roomId, senderId: m.senderId, clientId: m.clientId,
+    seq: m.seq, text: m.text, image: m.image, createdAt: m.createdAt,
+  };
+}
+
+/** `held` and `incoming` merged by seq (incoming wins), ascending, the newest `limit` kept. */
+export function mergeCachedMessages(held: readonly Message[], incoming: readonly Message[], limit = CACHE_MESSAGES_PER_ROOM): Message[] {
+  const bySeq = new Map<number, Message>();
+  for (const m of held) bySeq.set(m.seq, m);
+  for (const m of incoming) bySeq.set(m.seq, toMessage(m));
+  const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return merged.length > limit ? merged.slice(merged.length - limit) : merged;
+}
