@@ -1,0 +1,406 @@
+import EventEmitter from 'eventemitter3';
+import { nanoid } from 'nanoid';
+import {
+  ChatError,
+  type ErrorBody,
+  type Message,
+  type ReplyData,
+  type RequestInput,
+  type Room,
+  type User,
+  isChatError,
+  normalizeMemberIds,
+  parseRequestData,
+} from '../protocol/index.js';
+import { toChatMessage } from '../host/outbox-drainer.js';
+import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../link/types.js';
+import type { OutboxRow } from '../storage/types.js';
+import { type ChatMessage, RoomMessages } from './room-messages.js';
+import { checkSendInput, type SendInput } from './send-input.js';
+import { type Store, ValueStore } from './store.js';
+
+export type Transport = 'shared-worker' | 'leader' | 'websocket';
+
+/** Typed events of `client.on`. */
+export interface ChatClientEvents {
+  /** Server messages arrived for a room (live, acknowledged, or caught up). */
+  messages: [roomId: string, messages: Message[]];
+  /** A room the user belongs to was created (by them or someone else). */
+  room: [room: Room];
+  connection: [state: ConnectionState];
+  /** Signed in, or signed out (`reason` says why when the server ended it). */
+  session: [session: Session | null, reason?: 'revoked' | 'rejected' | 'logout'];
+  /** A message could not be sent and needs the user: retry or discard it. */
+  failed: [message: ChatMessage];
+  /** A fault that failed no call: a malformed frame, a storage error, a 1008/1009 close. */
+  error: [error: ChatError];
+}
+
+export interface UsersQuery {
+  query?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface DraftsApi {
+  get(roomId: string): Promise<{ text: string; image: Blob | null } | undefined>;
+  set(roomId: string, draft: { text: string; image?: Blob | null }): void;
+  clear(roomId: string): Promise<void>;
+}
+
+export interface ChatClientParts {
+  link: HostLink;
+  transport: Transport;
+  /** Resolves when the client can take commands (storage open, stored session resumed). */
+  ready: Promise<unknown>;
+  drafts: (session: () => Session | null) => DraftsApi & { flush(): Promise<void>; close(): void };
+}
+
+/**
+ * What an app holds: live stores for its UI, and the commands of the chat. The stores are
+ * this tab's own; everything that must happen once (the socket, the outbox) is the host's,
+ * reached through the link.
+ */
+export class ChatClient extends EventEmitter<ChatClientEvents> {
+  readonly transport: Transport;
+  readonly connection: Store<ConnectionState>;
+  readonly session: Store<Session | null>;
+  readonly rooms: Store<Room[]>;
+  readonly drafts: DraftsApi;
+  /** Resolves once a stored session (if any) is restored; `login` and `send` wait for it by themselves. */
+  readonly ready: Promise<void>;
+
+  private readonly link: HostLink;
+  private readonly connectionStore = new ValueStore<ConnectionState>({ status: 'idle', attempt: 0 });
+  private readonly sessionStore = new ValueStore<Session | null>(null);
+  private readonly roomsStore = new ValueStore<Room[]>([]);
+  private readonly roomMessages = new Map<string, RoomMessages>();
+  /** Unsent messages of the signed-in user, for rooms whose store opens later. */
+  private readonly unsent = new Map<string, ChatMessage>();
+  /** Rooms to bring up to date on the next connect. */
+  private readonly needsSync = new Set<string>();
+  private readonly draftSync: ReturnType<ChatClientParts['drafts']>;
+  private readonly unsubscribe: () => void;
+  private lastOrder = 0;
+  private closed = false;
+  private readonly onPageHide = () => void this.draftSync.flush();
+
+  constructor(parts: ChatClientParts) {
+    super();
+    this.link = parts.link;
+    this.transport = parts.transport;
+    this.connection = this.connectionStore;
+    this.session = this.sessionStore;
+    this.rooms = this.roomsStore;
+    this.draftSync = parts.drafts(() => this.sessionStore.getSnapshot());
+    this.drafts = {
+      get: (roomId) => this.draftSync.get(roomId),
+      set: (roomId, draft) => this.draftSync.set(roomId, draft),
+      clear: (roomId) => this.draftSync.clear(roomId),
+    };
+    this.unsubscribe = this.link.subscribe((event) => this.handleHostEvent(event));
+    this.ready = parts.ready
+      .then(() => this.link.call({ type: 'snapshot' }))
+      .then((snapshot) => {
+        this.handleHostEvent({ type: 'connection', state: snapshot.connection });
+        this.handleHostEvent({ type: 'session', session: snapshot.session });
+        this.handleHostEvent({ type: 'rooms', rooms: snapshot.rooms });
+        for (const message of snapshot.outbox) this.handleHostEvent({ type: 'outbox', message });
+        return this.link.call({ type: 'resume' });
+      })
+      .then(() => undefined);
+    this.ready.catch((error: unknown) => this.report(error));
+    const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
+    target.addEventListener?.('pagehide', this.onPageHide);
+  }
+
+  // ---------------------------------------------------------------- session
+
+  /** Creates an account and signs in with it (the reference server's email sign-in). */
+  async signUp(input: { email: string; name?: string }): Promise<User> {
+    const parsed = parseRequestData('create_user', input);
+    if (!parsed.ok) throw parsed.error;
+    await this.ready;
+    const command: { type: 'signUp'; email: string; name?: string } = { type: 'signUp', email: parsed.value.email };
+    if (parsed.value.name !== undefined) command.name = parsed.value.name;
+    return this.link.call(command);
+  }
+
+  /** Signs in by email (development sign-in) or with a token (a session token or an app-minted JWT). */
+  async login(credentials: LoginCredentials): Promise<User> {
+    const parsed = parseRequestData('create_connection', { protocolVersion: 1, ...(credentials as object) });
+    if (!parsed.ok) throw parsed.error;
+    await this.ready;
+    const clean: LoginCredentials = parsed.value.token !== undefined ? { token: parsed.value.token } : { email: parsed.value.email ?? '' };
+    return this.link.call({ type: 'login', credentials: clean });
+  }
+
+  /** Signs out: the session, drafts and cached rooms of this user go; unsent messages stay for the next login. */
+  async logout(): Promise<void> {
+    await this.ready;
+    await this.draftSync.flush();
+    await this.link.call({ type: 'logout' });
+  }
+
+  // ---------------------------------------------------------------- rooms and users
+
+  async createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room> {
+    const parsed = parseRequestData('create_room', input);
+    if (!parsed.ok) throw parsed.error;
+    const session = this.requireSession();
+    normalizeMemberIds(parsed.value.memberIds, session.user.id);
+    const data: Record<string, unknown> = { memberIds: parsed.value.memberIds };
+    if (parsed.value.name != null) data.name = parsed.value.name;
+    const { room } = (await this.link.call({ type: 'request', action: 'create_room', data })) as ReplyData<'create_room'>;
+    return room;
+  }
+
+  /** The directory: by name or email prefix, paged, or by ids (to name senders). */
+  async users(input: UsersQuery | { ids: string[] } = {}): Promise<{ users: User[]; nextCursor: string | null }> {
+    const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);
+    if (!parsed.ok) throw parsed.error;
+    this.requireSession();
+    return (await this.link.call({ type: 'request', action: 'get_users', data: parsed.value })) as ReplyData<'get_users'>;
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** The live messages of a room. The first call loads its cached and newest messages. */
+  messages(roomId: string): Store<RoomMessages extends Store<infer T> ? T : never> {
+    return this.roomStore(roomId);
+  }
+
+  /** Loads the page of history just above the oldest held message. */
+  async loadOlder(roomId: string): Promise<void> {
+    const store = this.roomStore(roomId);
+    const lowest = store.lowestSeq;
+    if (lowest === null) return this.syncRoom(store);
+    if (lowest <= 1) {
+      store.setHasMore(false);
+      return;
+    }
+    store.setLoading(true);
+    try {
+      const page = (await this.link.call({
+        type: 'request',
+        action: 'get_messages',
+        data: { roomId, before: lowest, limit: 50 },
+      })) as ReplyData<'get_messages'>;
+      store.batch(() => {
+        store.mergeServer(page.messages);
+        store.setHasMore(page.hasMore);
+      });
+    } finally {
+      store.setLoading(false);
+    }
+  }
+
+  /**
+   * Sends a message. Synchronous: the returned message is already in the room's store,
+   * `pending`, keyed by its `clientId`; it turns `sent` or `failed` later. Bad input
+   * throws a ChatError at once and stores nothing.
+   */
+  send(roomId: string, input: SendInput): ChatMessage {
+    if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
+    const session = this.requireSession();
+    const { text, image } = checkSendInput(input);
+    if (!this.roomsStore.getSnapshot().some((room) => room.id === roomId)) {
+      throw new ChatError('NOT_FOUND', `no room ${roomId} among this user's rooms`);
+    }
+    const now = Date.now();
+    this.lastOrder = Math.max(now * 1000, this.lastOrder + 1);
+    const row: OutboxRow = {
+      clientId: nanoid(),
+      userId: session.user.id,
+      roomId,
+      text,
+      image,
+      uploadedImage: null,
+      createdAt: now,
+      order: this.lastOrder,
+      attempts: 0,
+      lastError: null,
+      status: 'pending',
+    };
+    const message = toChatMessage(row);
+    this.trackUnsent(message);
+    this.link.call({ type: 'send', row }).catch((error: unknown) => {
+      // Not even stored: keep it on screen as failed so the user can see and retry it.
+      const failure = toChatError(error);
+      this.trackUnsent({ ...message, status: 'failed', error: failure });
+      this.report(failure);
+    });
+    void this.draftSync.clear(roomId);
+    return message;
+  }
+
+  /** Sends a failed message again. */
+  retry(clientId: string): Promise<void> {
+    return this.link.call({ type: 'retry', clientId });
+  }
+
+  /** Forgets a failed message for good. */
+  discard(clientId: string): Promise<void> {
+    return this.link.call({ type: 'discard', clientId });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
+    target.removeEventListener?.('pagehide', this.onPageHide);
+    void this.draftSync.flush().finally(() => {
+      this.draftSync.close();
+      this.link.close();
+    });
+    this.unsubscribe();
+    this.connectionStore.set({ status: 'closed', attempt: 0 });
+    this.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private roomStore(roomId: string): RoomMessages {
+    let store = this.roomMessages.get(roomId);
+    if (store) return store;
+    store = new RoomMessages(roomId);
+    this.roomMessages.set(roomId, store);
+    const userId = this.sessionStore.getSnapshot()?.user.id;
+    for (const message of this.unsent.values()) {
+      if (message.roomId === roomId && message.senderId === userId) store.addPending(message);
+    }
+    void this.openRoom(store);
+    return store;
+  }
+
+  /** First open: what storage holds (works offline), then the server's newest. */
+  private async openRoom(store: RoomMessages): Promise<void> {
+    store.setLoading(true);
+    try {
+      await this.ready;
+      const cached = await this.link.call({ type: 'cachedMessages', roomId: store.roomId });
+      store.batch(() => {
+        store.mergeServer(cached);
+        store.setHasMore((store.lowestSeq ?? 1) > 1);
+      });
+      await this.syncRoom(store);
+    } catch (error) {
+      this.report(error);
+    } finally {
+      store.setLoading(false);
+    }
+  }
+
+  /**
+   * Brings a room up to date: everything after its highest contiguous seq, or the newest
+   * page when nothing is held. Offline, it waits for the next connect.
+   */
+  private async syncRoom(store: RoomMessages): Promise<void> {
+    if (this.connectionStore.getSnapshot().status !== 'open') {
+      this.needsSync.add(store.roomId);
+      return;
+    }
+    this.needsSync.delete(store.roomId);
+    const roomId = store.roomId;
+    try {
+      if (store.lowestSeq === null) {
+        const page = (await this.link.call({ type: 'request', action: 'get_messages', data: { roomId, limit: 50 } })) as ReplyData<'get_messages'>;
+        store.batch(() => {
+          store.mergeServer(page.messages);
+          store.setHasMore(page.hasMore);
+        });
+        return;
+      }
+      for (;;) {
+        const after = store.highestContiguousSeq;
+        const page = (await this.link.call({ type: 'request', action: 'get_messages', data: { roomId, after, limit: 100 } })) as ReplyData<'get_messages'>;
+        store.mergeServer(page.messages);
+        if (!page.hasMore || page.messages.length === 0) break;
+      }
+    } catch (error) {
+      const failure = toChatError(error);
+      if (failure.retryable) this.needsSync.add(roomId);
+      else this.report(failure);
+    }
+  }
+
+  private handleHostEvent(event: HostEvent): void {
+    switch (event.type) {
+      case 'connection':
+        this.connectionStore.set(event.state);
+        this.emit('connection', event.state);
+        if (event.state.status === 'open') {
+          for (const roomId of [...this.needsSync]) {
+            const store = this.roomMessages.get(roomId);
+            if (store) void this.syncRoom(store);
+          }
+        }
+        return;
+      case 'session': {
+        const previous = this.sessionStore.getSnapshot();
+        if (previous?.token === event.session?.token && previous?.user.id === event.session?.user.id) return;
+        if (previous && previous.user.id !== event.session?.user.id) {
+          // Another user's messages must never show: drop every room store.
+          this.roomMessages.clear();
+          this.unsent.clear();
+          this.needsSync.clear();
+        }
+        this.sessionStore.set(event.session);
+        this.emit('session', event.session, event.reason);
+        return;
+      }
+      case 'rooms':
+        this.roomsStore.set(event.rooms);
+        return;
+      case 'room':
+        this.emit('room', event.room);
+        return;
+      case 'messages': {
+        for (const message of event.messages) {
+          const unsent = this.unsent.get(message.clientId);
+          if (unsent && unsent.senderId === message.senderId) this.unsent.delete(message.clientId);
+        }
+        this.roomMessages.get(event.roomId)?.mergeServer(event.messages);
+        this.emit('messages', event.roomId, event.messages);
+        return;
+      }
+      case 'outbox':
+        this.trackUnsent(event.message);
+        if (event.message.status === 'failed') this.emit('failed', event.message);
+        return;
+      case 'outbox-removed': {
+        const message = this.unsent.get(event.clientId);
+        this.unsent.delete(event.clientId);
+        if (message) this.roomMessages.get(event.roomId)?.remove(event.clientId, message.senderId);
+        return;
+      }
+      case 'error':
+        this.report(ChatError.fromBody(event.error as ErrorBody));
+        return;
+    }
+  }
+
+  private trackUnsent(message: ChatMessage): void {
+    this.unsent.set(message.clientId, message);
+    this.roomMessages.get(message.roomId)?.addPending(message);
+  }
+
+  private requireSession(): Session {
+    const session = this.sessionStore.getSnapshot();
+    if (!session) throw new ChatError('UNAUTHENTICATED', 'not signed in');
+    return session;
+  }
+
+  private report(error: unknown): void {
+    if (this.closed) return;
+    this.emit('error', toChatError(error));
+  }
+}
+
+function toChatError(error: unknown): ChatError {
+  if (isChatError(error)) return error;
+  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
+    return ChatError.fromBody(error as ErrorBody);
+  }
+  return new ChatError('INTERNAL', String(error), { cause: error });
+}

@@ -1,0 +1,365 @@
+import {
+  type ActionName,
+  ChatError,
+  CloseCode,
+  type ErrorBody,
+  PROTOCOL_VERSION,
+  type ReplyData,
+  type ServerEvent,
+  parseReplyData,
+  parseServerFrame,
+} from '../protocol/index.js';
+import type { ConnectionState } from '../link/types.js';
+import type { Backoff } from './backoff.js';
+import { SOCKET_OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+
+export interface ConnectionOptions {
+  url: string;
+  WebSocket: WebSocketConstructor;
+  backoff: Backoff;
+  /** A request with no reply after this long fails with TIMEOUT (retryable). */
+  requestTimeoutMs: number;
+  /** After this long without any frame from the server, a `ping` checks the socket is alive. */
+  pingIntervalMs: number;
+  now: () => number;
+  /** The session token to authenticate each new socket with, or null to stay anonymous. */
+  getToken(): string | null;
+  onAuthenticated(reply: ReplyData<'create_connection'>): void;
+  onEvent(event: ServerEvent): void;
+  /** The server ended the session: revoked elsewhere (4001) or the token was refused. */
+  onSessionEnded(reason: 'revoked' | 'rejected'): void;
+  onFault(error: ErrorBody): void;
+  onState(state: ConnectionState): void;
+}
+
+interface InFlight {
+  action: ActionName;
+  resolve(data: unknown): void;
+  reject(error: ChatError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: ChatError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * One WebSocket at a time to the server: opening and authenticating it, request/reply by
+ * id, liveness pings, and reconnecting with backoff after anything but a deliberate close.
+ * It knows nothing of rooms or the outbox; the host builds those on top.
+ */
+export class Connection {
+  private socket: WebSocketLike | null = null;
+  private state: ConnectionState = { status: 'idle', attempt: 0 };
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly waiters = new Set<Waiter>();
+  private nextRequestId = 1;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastFrameAt = 0;
+  private disposed = false;
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get status() {
+    return this.state.status;
+  }
+
+  /** Opens a socket unless one is open or opening; a pending reconnect happens now. */
+  start(): void {
+    if (this.disposed) return;
+    if (this.state.status === 'connecting' || this.state.status === 'open') return;
+    this.clearReconnect();
+    this.connect();
+  }
+
+  /** Reconnects now with a fresh backoff (the browser came back `online`). */
+  retryNow(): void {
+    if (this.state.status !== 'reconnecting') return;
+    this.setState({ status: 'reconnecting', attempt: 0 });
+    this.start();
+  }
+
+  /** Drops the socket and opens a new one (for example to authenticate with a new token). */
+  restart(): void {
+    this.abandonSocket();
+    this.setState({ status: 'idle', attempt: 0 });
+    this.start();
+  }
+
+  /** Closes the socket and stays closed until `start()`. Pending requests fail with `error`. */
+  stop(error: ChatError = new ChatError('NETWORK', 'the connection was closed')): void {
+    this.clearReconnect();
+    this.abandonSocket(error);
+    this.failWaiters(error);
+    this.setState({ status: 'closed', attempt: 0 });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.stop(new ChatError('CLOSED', 'the client was closed'));
+  }
+
+  /** Resolves once the socket is open (and authenticated, when there is a token). */
+  whenOpen(timeoutMs = this.options.requestTimeoutMs): Promise<void> {
+    if (this.disposed) return Promise.reject(new ChatError('CLOSED', 'the client was closed'));
+    if (this.state.status === 'open') return Promise.resolve();
+    if (this.state.status === 'idle' || this.state.status === 'closed') {
+      return Promise.reject(new ChatError('NETWORK', 'not connected'));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new ChatError('TIMEOUT', 'the connection did not open in time'));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Sends one request and resolves with its checked reply data; waits for the socket if it is opening. */
+  async request<A extends ActionName>(action: A, data: Record<string, unknown>, timeoutMs = this.options.requestTimeoutMs): Promise<ReplyData<A>> {
+    const deadline = this.options.now() + timeoutMs;
+    await this.whenOpen(timeoutMs);
+    return this.sendNow(action, data, Math.max(1, deadline - this.options.now()));
+  }
+
+  private sendNow<A extends ActionName>(action: A, data: Record<string, unknown>, timeoutMs: number): Promise<ReplyData<A>> {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== SOCKET_OPEN) {
+      return Promise.reject(new ChatError('NETWORK', 'the connection is not open'));
+    }
+    const requestId = `r${this.nextRequestId++}`;
+    return new Promise<ReplyData<A>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.inFlight.delete(requestId);
+        reject(new ChatError('TIMEOUT', `no reply to ${action} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.inFlight.set(requestId, { action, resolve: resolve as (data: unknown) => void, reject, timer });
+      try {
+        socket.send(JSON.stringify({ action, requestId, data }));
+      } catch (cause) {
+        clearTimeout(timer);
+        this.inFlight.delete(requestId);
+        reject(new ChatError('NETWORK', 'the frame could not be sent', { cause }));
+      }
+    });
+  }
+
+  private connect(): void {
+    const attempt = this.state.attempt;
+    this.setState({ status: 'connecting', attempt });
+    let socket: WebSocketLike;
+    try {
+      socket = new this.options.WebSocket(this.options.url);
+    } catch (cause) {
+      this.options.onFault(new ChatError('BAD_REQUEST', `cannot open a WebSocket to ${this.options.url}`, { cause }).toBody());
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => this.handleOpen(socket);
+    socket.onmessage = (event) => this.handleFrame(socket, event.data);
+    socket.onclose = (event) => this.handleClose(socket, event.code);
+    socket.onerror = () => {
+      // A close event always follows; reconnecting is decided there.
+    };
+  }
+
+  private handleOpen(socket: WebSocketLike): void {
+    if (socket !== this.socket) return;
+    this.lastFrameAt = this.options.now();
+    this.startPings();
+    const token = this.options.getToken();
+    if (!token) {
+      this.becomeOpen();
+      return;
+    }
+    this.sendNow('create_connection', { protocolVersion: PROTOCOL_VERSION, token }, this.options.requestTimeoutMs).then(
+      (reply) => {
+        if (socket !== this.socket) return;
+        this.becomeOpen();
+        this.options.onAuthenticated(reply);
+      },
+      (error: ChatError) => {
+        if (socket !== this.socket) return;
+        if (error.code === 'UNAUTHENTICATED') {
+          this.stop(error);
+          this.options.onSessionEnded('rejected');
+          return;
+        }
+        // Rate limited, server error, time-out: try again later on a fresh socket.
+        this.abandonSocket(error);
+        this.scheduleReconnect(error.toBody());
+      },
+    );
+  }
+
+  private becomeOpen(): void {
+    this.setState({ status: 'open', attempt: 0 });
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+    this.waiters.clear();
+  }
+
+  private handleFrame(socket: WebSocketLike, data: unknown): void {
+    if (socket !== this.socket) return;
+    this.lastFrameAt = this.options.now();
+    if (typeof data !== 'string') {
+      this.options.onFault({ code: 'BAD_REQUEST', message: 'the server sent a binary frame', retryable: false });
+      return;
+    }
+    const parsed = parseServerFrame(data);
+    if (!parsed.ok) {
+      this.options.onFault(parsed.error.toBody());
+      return;
+    }
+    const frame = parsed.value;
+    switch (frame.kind) {
+      case 'reply': {
+        const pending = this.inFlight.get(frame.requestId);
+        if (!pending) return; // timed out already, or not ours
+        this.inFlight.delete(frame.requestId);
+        clearTimeout(pending.timer);
+        if (!frame.ok) {
+          pending.reject(ChatError.fromBody(frame.error));
+          return;
+        }
+        const reply = parseReplyData(pending.action, frame.data);
+        if (reply.ok) pending.resolve(reply.value);
+        else {
+          this.options.onFault(reply.error.toBody());
+          pending.reject(reply.error);
+        }
+        return;
+      }
+      case 'event':
+        this.options.onEvent(frame.event);
+        return;
+      case 'unknown-event':
+        return; // protocol section 10: ignored
+      case 'error':
+        this.options.onFault(frame.error);
+        return;
+    }
+  }
+
+  private handleClose(socket: WebSocketLike, code: number): void {
+    if (socket !== this.socket) return;
+    this.detach(socket);
+    this.socket = null;
+    this.stopPings();
+    this.failInFlight(new ChatError('NETWORK', `the connection closed (${code})`));
+    if (code === CloseCode.SESSION_REVOKED) {
+      this.failWaiters(new ChatError('UNAUTHENTICATED', 'the session was revoked'));
+      this.setState({ status: 'closed', attempt: 0 });
+      this.options.onSessionEnded('revoked');
+      return;
+    }
+    if (code === CloseCode.NORMAL) {
+      // Only our own delete_connection ends with 1000 (protocol section 9).
+      this.failWaiters(new ChatError('NETWORK', 'the connection was closed'));
+      this.setState({ status: 'closed', attempt: 0 });
+      return;
+    }
+    let error: ErrorBody | undefined;
+    if (code === CloseCode.POLICY || code === CloseCode.TOO_BIG) {
+      error = { code: 'BAD_REQUEST', message: `the server closed the connection with ${code}`, retryable: false };
+      this.options.onFault(error);
+    } else {
+      error = { code: 'INTERNAL', message: `the connection was lost (${code})`, retryable: true };
+    }
+    this.scheduleReconnect(error);
+  }
+
+  private scheduleReconnect(error?: ErrorBody): void {
+    if (this.disposed) return;
+    this.clearReconnect();
+    const attempt = this.state.attempt + 1;
+    const delay = Math.max(0, this.options.backoff(attempt));
+    const state: ConnectionState = { status: 'reconnecting', attempt, nextRetryAt: this.options.now() + delay };
+    if (error) state.error = error;
+    this.setState(state);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private startPings(): void {
+    this.stopPings();
+    const interval = this.options.pingIntervalMs;
+    this.pingTimer = setInterval(() => {
+      if (this.state.status !== 'open' || this.options.now() - this.lastFrameAt < interval) return;
+      const socket = this.socket;
+      this.sendNow('ping', {}, Math.min(interval, this.options.requestTimeoutMs)).catch((error: ChatError) => {
+        // No answer: the socket is dead even if the browser has not noticed. Move on now.
+        if (error.code === 'TIMEOUT' && socket === this.socket && socket) {
+          this.abandonSocket(error);
+          this.scheduleReconnect({ code: 'INTERNAL', message: 'the server stopped answering', retryable: true });
+        }
+      });
+    }, interval);
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  /** Forgets the current socket at once, without waiting for its close handshake. */
+  private abandonSocket(error: ChatError = new ChatError('NETWORK', 'the connection was replaced')): void {
+    const socket = this.socket;
+    this.socket = null;
+    this.stopPings();
+    if (socket) {
+      this.detach(socket);
+      try {
+        socket.close(CloseCode.NORMAL);
+      } catch {
+        // already closed
+      }
+    }
+    this.failInFlight(error);
+  }
+
+  private detach(socket: WebSocketLike): void {
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = null;
+  }
+
+  private failInFlight(error: ChatError): void {
+    for (const pending of this.inFlight.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.inFlight.clear();
+  }
+
+  private failWaiters(error: ChatError): void {
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.waiters.clear();
+  }
+
+  private clearReconnect(): void {
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+
+  private setState(state: ConnectionState): void {
+    this.state = state;
+    this.options.onState(state);
+  }
+}

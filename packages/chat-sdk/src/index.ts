@@ -1,0 +1,24 @@
+/**
+ * `@chat/sdk`: a framework-agnostic chat client. Start with `createChatClient`.
+ * The wire protocol's schemas and types are at `@chat/sdk/protocol`.
+ */
+export { createChatClient, type ChatClientOptions } from './client/create-chat-client.js';
+export { ChatClient, type ChatClientEvents, type DraftsApi, type Transport, type UsersQuery } from './client/chat-client.js';
+export type { ChatMessage, MessageError, MessageStatus, RoomMessagesSnapshot } from './client/room-messages.js';
+export type { SendInput } from './client/send-input.js';
+export type { Store } from './client/store.js';
+export type { ConnectionState, ConnectionStatus, LoginCredentials, Session } from './link/types.js';
+export { exponentialBackoff, type Backoff, type BackoffOptions } from './host/backoff.js';
+export { isBlobLike } from './host/uploads.js';
+export {
+  ChatError,
+  isChatError,
+  type ErrorCode,
+  type Image,
+  type Message,
+  type Room,
+  type User,
+  MAX_TEXT_CHARS,
+  MAX_UPLOAD_BYTES,
+  IMAGE_MIME_TYPES,
+} from './protocol/index.js';
