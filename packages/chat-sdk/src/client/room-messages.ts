@@ -131,6 +131,8 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
   private readonly entries = new Map<string, ChatMessage>();
   /** Insertion counter per entry: breaks localCreatedAt ties among unsent messages. */
   private readonly order = new Map<string, number>();
+  /** clientId -> key of the unsent messages (the user's own), so the local levers are O(1). */
+  private readonly unsent = new Map<string, string>();
   private nextOrder = 0;
   private readonly runs = new SeqRuns();
   private hasMore = false;
@@ -199,6 +201,7 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
           this.order.set(key, this.nextOrder++);
         }
         this.entries.set(key, next);
+        if (this.unsent.get(message.clientId) === key) this.unsent.delete(message.clientId);
         this.runs.add(message.seq);
         changed++;
       }
@@ -214,6 +217,7 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     if (held?.status === 'sent' || message.roomId !== this.roomId) return;
     if (!held) this.order.set(key, this.nextOrder++);
     this.entries.set(key, message);
+    this.unsent.set(message.clientId, key);
     this.batch(() => this.changedList());
   }
 
@@ -236,6 +240,7 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     if (key === undefined) return false;
     this.entries.delete(key);
     this.order.delete(key);
+    if (this.unsent.get(clientId) === key) this.unsent.delete(clientId);
     this.batch(() => this.changedList());
     return true;
   }
@@ -243,13 +248,11 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
   /** The message with this clientId (a local one first), if held. */
   get(clientId: string, senderId?: string): ChatMessage | undefined {
     if (senderId !== undefined) return this.entries.get(keyOf(senderId, clientId));
-    let found: ChatMessage | undefined;
-    for (const message of this.entries.values()) {
-      if (message.clientId !== clientId) continue;
-      if (message.status !== 'sent') return message;
-      found ??= message;
-    }
-    return found;
+    const local = this.unsent.get(clientId);
+    if (local !== undefined) return this.entries.get(local);
+    // A sent message by clientId alone: a scan. Pass senderId to make it a lookup.
+    for (const message of this.entries.values()) if (message.clientId === clientId) return message;
+    return undefined;
   }
 
   setHasMore(value: boolean): void {
@@ -290,12 +293,7 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
       const held = this.entries.get(key);
       return held && held.status !== 'sent' ? key : undefined;
     }
-    // Unsent messages are few (they are the user's own), so a scan over them is cheap
-    // enough; pass senderId to make it a lookup.
-    for (const [key, message] of this.entries) {
-      if (message.clientId === clientId && message.status !== 'sent') return key;
-    }
-    return undefined;
+    return this.unsent.get(clientId);
   }
 
   private patchLocal(clientId: string, senderId: string | undefined, fn: (held: ChatMessage) => ChatMessage): void {
