@@ -1,3 +1,6 @@
+// idb needs the IndexedDB classes (IDBRequest, IDBKeyRange, ...) as globals; each client
+// still gets its own `new IDBFactory()` so databases never leak between tests.
+import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
 import { type RunningServer, startServer } from '@chat/mock-server';

@@ -15,6 +15,7 @@ import {
 import { toChatMessage } from '../host/outbox-drainer.js';
 import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../link/types.js';
 import type { OutboxRow } from '../storage/types.js';
+import type { DraftsApi } from './drafts-api.js';
 import { type ChatMessage, RoomMessages } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
 import { type Store, ValueStore } from './store.js';
@@ -42,18 +43,12 @@ export interface UsersQuery {
   cursor?: string;
 }
 
-export interface DraftsApi {
-  get(roomId: string): Promise<{ text: string; image: Blob | null } | undefined>;
-  set(roomId: string, draft: { text: string; image?: Blob | null }): void;
-  clear(roomId: string): Promise<void>;
-}
-
 export interface ChatClientParts {
   link: HostLink;
   transport: Transport;
   /** Resolves when the client can take commands (storage open, stored session resumed). */
   ready: Promise<unknown>;
-  drafts: (session: () => Session | null) => DraftsApi & { flush(): Promise<void>; close(): void };
+  drafts: (session: () => Session | null) => DraftsApi & { flush(): Promise<void>; close(): Promise<void> };
 }
 
 /**
@@ -93,11 +88,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.session = this.sessionStore;
     this.rooms = this.roomsStore;
     this.draftSync = parts.drafts(() => this.sessionStore.getSnapshot());
-    this.drafts = {
-      get: (roomId) => this.draftSync.get(roomId),
-      set: (roomId, draft) => this.draftSync.set(roomId, draft),
-      clear: (roomId) => this.draftSync.clear(roomId),
-    };
+    const { flush: _flush, close: _close, ...drafts } = this.draftSync;
+    this.drafts = drafts;
     this.unsubscribe = this.link.subscribe((event) => this.handleHostEvent(event));
     this.ready = parts.ready
       .then(() => this.link.call({ type: 'snapshot' }))
@@ -249,10 +241,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.closed = true;
     const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     target.removeEventListener?.('pagehide', this.onPageHide);
-    void this.draftSync.flush().finally(() => {
-      this.draftSync.close();
-      this.link.close();
-    });
+    void this.draftSync
+      .close()
+      .catch(() => undefined)
+      .finally(() => this.link.close());
     this.unsubscribe();
     this.connectionStore.set({ status: 'closed', attempt: 0 });
     this.removeAllListeners();

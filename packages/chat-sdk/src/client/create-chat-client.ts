@@ -94,10 +94,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     transport: 'websocket',
     ready: host,
     drafts: (session) =>
-      createDraftsApi({
-        storage,
-        session,
-        ...(options.BroadcastChannel ? { BroadcastChannel: options.BroadcastChannel } : {}),
+      createDraftsApi(storage, session, {
+        BroadcastChannel: options.BroadcastChannel ?? (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel,
         ...(options.draftDebounceMs !== undefined ? { debounceMs: options.draftDebounceMs } : {}),
       }),
   });

@@ -1,33 +1,47 @@
 import type { Session } from '../link/types.js';
 import type { ChatStorage } from '../storage/types.js';
-import type { DraftsApi } from './chat-client.js';
+import { type Draft, type DraftState, DraftSync, type DraftSyncOptions } from './drafts.js';
+import { type Store, ValueStore } from './store.js';
 
-// TEMPORARY: replaced by DraftSync wiring.
-export function createDraftsApi(options: {
-  storage: Promise<ChatStorage>;
-  session: () => Session | null;
-  BroadcastChannel?: typeof BroadcastChannel;
-  debounceMs?: number;
-}): DraftsApi & { flush(): Promise<void>; close(): void } {
-  const user = () => options.session()?.user.id;
+/** `client.drafts`: one draft (text and image) per room for the signed-in user. */
+export interface DraftsApi {
+  /** The room's draft, or null. */
+  get(roomId: string): Promise<Draft | null>;
+  /** Shows at once in `store(roomId)`; written to IndexedDB after a short debounce. */
+  set(roomId: string, draft: { text: string; image?: Blob | null }): void;
+  clear(roomId: string): Promise<void>;
+  /** The room's draft, live (other tabs' edits included). */
+  store(roomId: string): Store<DraftState>;
+}
+
+const signedOut: Store<DraftState> = new ValueStore<DraftState>({ loaded: true, draft: null });
+
+/** Binds DraftSync to whoever is signed in: drafts are keyed `${userId}_${roomId}`. */
+export function createDraftsApi(
+  storage: PromiseLike<ChatStorage>,
+  session: () => Session | null,
+  options: DraftSyncOptions,
+): DraftsApi & { flush(): Promise<void>; close(): Promise<void> } {
+  const sync = new DraftSync(storage, options);
+  const userId = () => session()?.user.id;
   return {
-    async get(roomId) {
-      const id = user();
-      if (!id) return undefined;
-      const row = await (await options.storage).drafts.get(id, roomId);
-      return row ? { text: row.text, image: row.image } : undefined;
+    get: async (roomId) => {
+      const user = userId();
+      return user ? sync.get(user, roomId) : null;
     },
-    set(roomId, draft) {
-      const id = user();
-      if (!id) return;
-      void options.storage.then((s) => s.drafts.put({ key: `${id}_${roomId}`, userId: id, roomId, text: draft.text, image: draft.image ?? null, updatedAt: Date.now() }));
+    set: (roomId, draft) => {
+      const user = userId();
+      if (user) sync.set(user, roomId, draft);
     },
-    async clear(roomId) {
-      const id = user();
-      if (!id) return;
-      await (await options.storage).drafts.delete(id, roomId);
+    clear: async (roomId) => {
+      const user = userId();
+      if (user) await sync.clear(user, roomId);
     },
-    flush: async () => {},
-    close() {},
+    store: (roomId) => {
+      const user = userId();
+      return user ? sync.store(user, roomId) : signedOut;
+    },
+    flush: () => sync.flush(),
+    close: () => sync.close(),
   };
 }

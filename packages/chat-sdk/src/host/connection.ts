@@ -334,7 +334,9 @@ export class Connection {
     socket.onopen = null;
     socket.onmessage = null;
     socket.onclose = null;
-    socket.onerror = null;
+    // Keep a listener: `ws` emits an error when a socket still opening is closed, and an
+    // error event with no listener would be thrown.
+    socket.onerror = () => {};
   }
 
   private failInFlight(error: ChatError): void {
