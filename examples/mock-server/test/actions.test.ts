@@ -64,7 +64,7 @@ describe('ping', () => {
     const { serverTime } = await client.call('ping', {});
     expect(serverTime).toBeGreaterThanOrEqual(before - 1);
     client.sendRaw(JSON.stringify({ action: 'ping', requestId: 'no-data' }));
-    const reply = await client.waitFor((f) => f.type === 'reply' && f.requestId === 'no-data');
+    const reply = await client.waitReply('no-data');
     expect(reply).toMatchObject({ ok: true, data: { serverTime: expect.any(Number) } });
   });
 });
@@ -76,7 +76,7 @@ describe('envelopes', () => {
     c.sendRaw(JSON.stringify({ action: 'ping', requestId: 'x2', data: [1] }));
     c.sendRaw(JSON.stringify({ action: 'ping', requestId: 'x3', data: 'str' }));
     for (const id of ['x1', 'x2', 'x3']) {
-      const reply = await c.waitFor((f) => f.type === 'reply' && f.requestId === id);
+      const reply = await c.waitReply(id);
       expect(reply).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', retryable: false } });
     }
     expect(c.errorFrames).toHaveLength(0);
@@ -148,7 +148,7 @@ describe('create_room and get_user_rooms', () => {
     await b2.call('create_connection', { protocolVersion: 1, token: b.token });
     const outsider = await user();
     const requestId = a.client.send('create_room', { name: '   ', memberIds: [b.user.id, b.user.id, a.user.id] });
-    const reply = await a.client.waitFor((f) => f.type === 'reply' && f.requestId === requestId);
+    const reply = await a.client.waitReply(requestId);
     const room = reply.data.room as Room;
     expect(room).toEqual({
       id: expect.any(String), name: null, memberIds: [a.user.id, b.user.id], createdBy: a.user.id,

@@ -69,7 +69,10 @@ export class TestClient {
   }
 
   request(action: string, data?: unknown): Promise<Reply> {
-    const requestId = this.send(action, data);
+    return this.waitReply(this.send(action, data));
+  }
+
+  waitReply(requestId: string): Promise<Reply> {
     return this.waitFor((f): f is Reply => f.type === 'reply' && f.requestId === requestId);
   }
 

@@ -40,7 +40,7 @@ describe('frames', () => {
   test('a frame of exactly 64 KiB is accepted; one byte more closes 1009', async () => {
     const c = await open();
     c.sendRaw(pingOfSize(MAX_CLIENT_FRAME_BYTES, 'exact'));
-    const reply = await c.waitFor((f) => f.type === 'reply' && f.requestId === 'exact');
+    const reply = await c.waitReply('exact');
     expect(reply).toMatchObject({ ok: true });
     c.sendRaw(pingOfSize(MAX_CLIENT_FRAME_BYTES + 1, 'over'));
     expect((await c.closed).code).toBe(CloseCode.TOO_BIG);

@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { ChatError, type Message, type User } from '@chat/sdk/protocol';
+import { MemoryStorage, SqliteStorage, type NewMessage, type Storage } from '../src/storage/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chat-storage-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+const implementations: Array<[string, () => Storage]> = [
+  ['memory', () => new MemoryStorage()],
+  ['sqlite :memory:', () => new SqliteStorage(':memory:')],
+  ['sqlite file', () => new SqliteStorage(join(dir, `db-${++files}`, 'chat.sqlite'))],
+];
+
+describe.each(implementations)('%s storage', (_name, make) => {
+  let s: Storage;
+  let t = 1_000;
+  const user = (email: string, name = email.split('@')[0]!): User => s.createUser({ id: `u-${email}`, email, name, createdAt: ++t });
+  const msg = (roomId: string, senderId: string, clientId: string, text = clientId): NewMessage => ({
+    id: `m-${senderId}-${clientId}`, roomId, senderId, clientId, text, image: null, createdAt: ++t,
+  });
+  const fail = () => {
+    throw new ChatError('INTERNAL', 'injected');
+  };
+
+  beforeEach(() => {
+    s = make();
+  });
+  afterEach(() => s.close());
+
+  test('users: create, read, CONFLICT on email, ids lookup', () => {
+    const a = user('a@x.io', 'Ann');
+    expect(s.getUser(a.id)).toEqual(a);
+    expect(s.getUserByEmail('a@x.io')).toEqual(a);
+    expect(() => user('a@x.io')).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    expect(s.getUsersByIds([a.id, 'nope', a.id])).toEqual([a]);
+    expect(s.getUser('nope')).toBeUndefined();
+  });
+
+  test('searchUsers: prefix of email or lower-cased name, by email, after a cursor', () => {
+    user('bob@x.io', 'Zed Bobson');
+    user('zara@x.io', 'Bobby');
+    user('carl@x.io', 'Carl');
+    user('ümit@x.io', 'Ümit');
+    expect(s.searchUsers('bob', null, 10).map((u) => u.email)).toEqual(['bob@x.io', 'zara@x.io']);
+    expect(s.searchUsers('zed', null, 10).map((u) => u.email)).toEqual(['bob@x.io']);
+    expect(s.searchUsers('ümit', null, 10).map((u) => u.email)).toEqual(['ümit@x.io']);
+    expect(s.searchUsers('', null, 2).map((u) => u.email)).toEqual(['bob@x.io', 'carl@x.io']);
+    expect(s.searchUsers('', 'carl@x.io', 10).map((u) => u.email)).toEqual(['zara@x.io', 'ümit@x.io']);
+    expect(s.searchUsers('%', null, 10)).toEqual([]);
+    expect(s.searchUsers('_', null, 10)).toEqual([]);
+  });
+
+  test('sessions: create, find by token hash, delete', () => {
+    const a = user('a@x.io');
+    const session = { id: 's1', userId: a.id, tokenHash: 'h1', createdAt: 1, expiresAt: 2 };
+    s.createSession(session);
+    expect(s.getSessionByTokenHash('h1')).toEqual(session);
+    s.deleteSession('s1');
+    expect(s.getSessionByTokenHash('h1')).toBeUndefined();
+  });
+
+  test('rooms: members in order, membership, most recent activity first', () => {
+    const [a, b, c] = [user('a@x.io'), user('b@x.io'), user('c@x.io')];
+    const r1 = s.createRoom({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    expect(r1).toEqual({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: t, lastSeq: 0, lastMessage: null });
+    s.createRoom({ id: 'r2', name: null, memberIds: [b.id, c.id, a.id], createdBy: b.id, createdAt: t }); // same millisecond
+    expect(s.isMember('r1', b.id)).toBe(true);
+    expect(s.isMember('r1', c.id)).toBe(false);
+    expect(s.getUserRooms(a.id).map((r) => r.id)).toEqual(['r2', 'r1']);
+    s.createMessage(msg('r1', b.id, 'x'));
+    expect(s.getUserRooms(a.id).map((r) => r.id)).toEqual(['r1', 'r2']);
+    expect(s.getUserRooms(c.id).map((r) => r.id)).toEqual(['r2']);
+    expect(s.getRoom('r2')!.memberIds).toEqual([b.id, c.id, a.id]);
+  });
+
+  test('messages: seq per room from 1, idempotent on (sender, clientId) across rooms', () => {
+    const [a, b] = [user('a@x.io'), user('b@x.io')];
+    s.createRoom({ id: 'r1', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    s.createRoom({ id: 'r2', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    const first = s.createMessage(msg('r1', a.id, 'k1'));
+    expect(first).toEqual({ message: expect.objectContaining({ seq: 1, clientId: 'k1', roomId: 'r1' }), duplicate: false });
+    expect(s.createMessage({ ...msg('r2', a.id, 'k1', 'other'), id: 'another-id' })).toEqual({ message: first.message, duplicate: true });
+    expect(s.createMessage(msg('r1', b.id, 'k1')).message.seq).toBe(2);
+    expect(s.createMessage(msg('r2', b.id, 'k2')).message.seq).toBe(1);
+    expect(s.getMessageByClientId(a.id, 'k1')).toEqual(first.message);
+    const room = s.getRoom('r1')!;
+    expect(room.lastSeq).toBe(2);
+    expect(room.lastMessage).toMatchObject({ senderId: b.id, seq: 2 });
+    const withImage = s.createMessage({ ...msg('r1', a.id, 'img'), image: { url: 'http://h/uploads/x', mime: 'image/png', size: 3, width: 1, height: 2 } });
+    expect(s.getMessages('r1', { after: 2, limit: 10 }).messages[0]).toEqual(withImage.message);
+    expect(() => s.createMessage(msg('nope', a.id, 'k9'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
+  test('getMessages: newest, before, after with exact hasMore', () => {
+    const a = user('a@x.io');
+    s.createRoom({ id: 'r', name: null, memberIds: [a.id], createdBy: a.id, createdAt: ++t });
+    for (let i = 1; i <= 25; i++) s.createMessage(msg('r', a.id, `c${i}`));
+    const seqs = (page: { messages: Message[] }) => page.messages.map((m) => m.seq);
+    const newest = s.getMessages('r', { limit: 10 });
+    expect([seqs(newest), newest.hasMore]).toEqual([[16, 17, 18, 19, 20, 21, 22, 23, 24, 25], true]);
+    expect(s.getMessages('r', { limit: 25 }).hasMore).toBe(false);
+    const before = s.getMessages('r', { before: 6, limit: 3 });
+    expect([seqs(before), before.hasMore]).toEqual([[3, 4, 5], true]);
+    expect(s.getMessages('r', { before: 4, limit: 3 })).toMatchObject({ hasMore: false });
+    const after = s.getMessages('r', { after: 20, limit: 5 });
+    expect([seqs(after), after.hasMore]).toEqual([[21, 22, 23, 24, 25], false]);
+    expect(s.getMessages('r', { after: 19, limit: 5 }).hasMore).toBe(true);
+    expect(s.getMessages('r', { after: 0, limit: 2 }).messages.map((m) => m.seq)).toEqual([1, 2]);
+    expect(s.getMessages('r', { before: 1, limit: 5 })).toEqual({ messages: [], hasMore: false });
+    expect(s.getMessages('r', { after: 99, limit: 5 })).toEqual({ messages: [], hasMore: false });
+    expect(s.getMessages('r', { before: 1000, limit: 2 }).messages.map((m) => m.seq)).toEqual([24, 25]);
+  });
+
+  test('a write whose hook throws leaves nothing behind', () => {
+    const a = user('a@x.io');
+    expect(() => s.createUser({ id: 'u2', email: 'b@x.io', name: 'b', createdAt: 1 }, { beforeCommit: fail })).toThrow();
+    expect(s.getUserByEmail('b@x.io')).toBeUndefined();
+    expect(() => s.createRoom({ id: 'rx', name: null, memberIds: [a.id], createdBy: a.id, createdAt: 1 }, { beforeCommit: fail })).toThrow();
+    expect(s.getRoom('rx')).toBeUndefined();
+    expect(s.getUserRooms(a.id)).toEqual([]);
+    s.createRoom({ id: 'r', name: null, memberIds: [a.id], createdBy: a.id, createdAt: ++t });
+    s.createMessage(msg('r', a.id, 'one'));
+    expect(() => s.createMessage(msg('r', a.id, 'two'), { beforeCommit: fail })).toThrow();
+    expect(s.getMessageByClientId(a.id, 'two')).toBeUndefined();
+    expect(s.getRoom('r')!.lastSeq).toBe(1);
+    expect(s.createMessage(msg('r', a.id, 'two')).message.seq).toBe(2);
+    // The hook does not run for a duplicate: nothing is written.
+    expect(s.createMessage(msg('r', a.id, 'two'), { beforeCommit: fail }).duplicate).toBe(true);
+  });
+
+  test('uploads keep their bytes and fields', () => {
+    const a = user('a@x.io');
+    const bytes = Buffer.from([1, 2, 3, 4]);
+    s.createUpload({ id: 'up1', ownerId: a.id, url: 'http://h/uploads/up1', mime: 'image/png', size: 4, width: 2, height: 2, bytes, createdAt: 5 });
+    s.createUpload({ id: 'up2', ownerId: a.id, url: 'http://h/uploads/up2', mime: 'image/gif', size: 4, bytes, createdAt: 6 });
+    const got = s.getUpload('up1')!;
+    expect(got).toMatchObject({ id: 'up1', ownerId: a.id, mime: 'image/png', size: 4, width: 2, height: 2 });
+    expect(Buffer.from(got.bytes).equals(bytes)).toBe(true);
+    expect(s.getUpload('up2')).not.toHaveProperty('width');
+    expect(s.getUpload('nope')).toBeUndefined();
+  });
+});
