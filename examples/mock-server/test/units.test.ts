@@ -1,0 +1,142 @@
+import { describe, expect, test } from 'vitest';
+import { optionsFromEnv, parseDuration, DEFAULT_DB_FILE } from '../src/config.js';
+import { readImageInfo, sniffImageType } from '../src/image-info.js';
+import { signJwt, verifyJwt } from '../src/jwt.js';
+import { createLogger } from '../src/log.js';
+import { isLoopbackHost, resolveOptions } from '../src/options.js';
+import { OriginPolicy } from '../src/origins.js';
+import { TokenBucket } from '../src/rate-limit.js';
+import { gif, jpeg, png, webpExtended } from './images.js';
+
+describe('TokenBucket', () => {
+  test('bursts, then refills at the rate, and says how long to wait', () => {
+    let now = 0;
+    const bucket = new TokenBucket(30, 60, () => now);
+    for (let i = 0; i < 60; i++) expect(bucket.take()).toBe(0);
+    const wait = bucket.take();
+    expect(wait).toBe(34); // one token every 33.3 ms
+    now += 33;
+    expect(bucket.take()).toBeGreaterThan(0);
+    now += 1;
+    expect(bucket.take()).toBe(0);
+    now += 10_000;
+    expect(bucket.available()).toBe(60);
+  });
+});
+
+describe('OriginPolicy', () => {
+  test('defaults: any port of localhost and 127.0.0.1 over http', () => {
+    const p = new OriginPolicy(['http://localhost:*', 'http://127.0.0.1:*']);
+    expect(p.allows(undefined)).toBe(true);
+    expect(p.allows('http://localhost:5173')).toBe(true);
+    expect(p.allows('http://localhost')).toBe(true);
+    expect(p.allows('HTTP://LOCALHOST:80')).toBe(true);
+    expect(p.allows('http://127.0.0.1:8787')).toBe(true);
+    expect(p.allows('https://localhost:5173')).toBe(false);
+    expect(p.allows('http://localhost.evil.com')).toBe(false);
+    expect(p.allows('http://localhost:5173.evil.com')).toBe(false);
+    expect(p.allows('http://evil.com/http://localhost:1')).toBe(false);
+    expect(p.allows('null')).toBe(false);
+  });
+
+  test('exact origins, subdomain wildcards and *', () => {
+    const p = new OriginPolicy(['https://app.example.com', 'https://*.example.org']);
+    expect(p.allows('https://app.example.com')).toBe(true);
+    expect(p.allows('https://app.example.com:444')).toBe(false);
+    expect(p.allows('https://a.b.example.org')).toBe(true);
+    expect(p.allows('https://example.org')).toBe(false);
+    expect(p.allows('https://evilexample.org')).toBe(false);
+    expect(new OriginPolicy(['*']).allows('https://anything.test')).toBe(true);
+  });
+});
+
+describe('jwt', () => {
+  test('round trip, expiry, nbf, tampering', () => {
+    const now = Date.now();
+    const exp = Math.floor(now / 1000) + 60;
+    const token = signJwt({ sub: 'u1', exp }, 's');
+    expect(verifyJwt(token, 's', now)).toEqual({ ok: true, claims: { sub: 'u1', exp } });
+    expect(verifyJwt(token, 's', exp * 1000).ok).toBe(false);
+    expect(verifyJwt(signJwt({ sub: 'u1', exp, nbf: exp - 1 }, 's'), 's', now).ok).toBe(false);
+    const [h, , sig] = token.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'admin', exp })).toString('base64url')}.${sig}`;
+    expect(verifyJwt(forged, 's', now).ok).toBe(false);
+    expect(verifyJwt(signJwt({ sub: '', exp }, 's'), 's', now).ok).toBe(false);
+    expect(verifyJwt(signJwt({ sub: 7, exp }, 's'), 's', now).ok).toBe(false);
+  });
+});
+
+describe('image-info', () => {
+  test('signatures and sizes', () => {
+    expect(readImageInfo(png(3, 4))).toEqual({ mime: 'image/png', width: 3, height: 4 });
+    expect(readImageInfo(gif(5, 6))).toEqual({ mime: 'image/gif', width: 5, height: 6 });
+    expect(readImageInfo(jpeg(7, 8))).toEqual({ mime: 'image/jpeg', width: 7, height: 8 });
+    expect(readImageInfo(webpExtended(9, 10))).toEqual({ mime: 'image/webp', width: 9, height: 10 });
+    expect(readImageInfo(Buffer.from([0xff, 0xd8, 0xff]))).toEqual({ mime: 'image/jpeg' }); // size unknown: omitted
+    expect(readImageInfo(png(0, 4))).toEqual({ mime: 'image/png' }); // a zero size is no size
+    expect(sniffImageType(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBeUndefined();
+    expect(sniffImageType(Buffer.from('RIFF....WAVE'))).toBeUndefined();
+  });
+});
+
+describe('config', () => {
+  test('defaults', () => {
+    const o = optionsFromEnv({});
+    expect(o).toMatchObject({ port: 8787, host: '127.0.0.1', db: DEFAULT_DB_FILE, emailLogin: true, sessionTtlMs: 30 * 86_400_000, logLevel: 'info' });
+    expect(o.origins).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
+    expect(DEFAULT_DB_FILE).toMatch(/examples[/\\]mock-server[/\\]\.data[/\\]chat\.sqlite$/);
+    expect(o).not.toHaveProperty('jwtSecret');
+  });
+
+  test('every variable', () => {
+    const o = optionsFromEnv({
+      PORT: '0', HOST: '0.0.0.0', CHAT_DB: ':memory:', CHAT_JWT_SECRET: 'x', CHAT_ORIGINS: 'https://a.test, https://*.b.test',
+      CHAT_PUBLIC_URL: 'https://chat.example.com/', CHAT_SESSION_TTL: '12h', LOG_LEVEL: 'debug',
+    });
+    expect(o).toMatchObject({
+      port: 0, host: '0.0.0.0', db: ':memory:', jwtSecret: 'x', origins: ['https://a.test', 'https://*.b.test'],
+      publicUrl: 'https://chat.example.com', sessionTtlMs: 12 * 3_600_000, logLevel: 'debug', emailLogin: false,
+    });
+    expect(optionsFromEnv({ HOST: '0.0.0.0', CHAT_EMAIL_LOGIN: 'on' }).emailLogin).toBe(true);
+    expect(optionsFromEnv({ CHAT_EMAIL_LOGIN: 'off' }).emailLogin).toBe(false);
+  });
+
+  test('bad values are refused with the variable named', () => {
+    expect(() => optionsFromEnv({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => optionsFromEnv({ CHAT_EMAIL_LOGIN: 'maybe' })).toThrow(/CHAT_EMAIL_LOGIN/);
+    expect(() => optionsFromEnv({ CHAT_SESSION_TTL: '30 days' })).toThrow(/CHAT_SESSION_TTL/);
+    expect(() => optionsFromEnv({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => optionsFromEnv({ CHAT_PUBLIC_URL: 'ftp://x' })).toThrow(/CHAT_PUBLIC_URL/);
+  });
+
+  test('durations', () => {
+    expect(parseDuration('T', '3600')).toBe(3_600_000);
+    expect(parseDuration('T', '90m')).toBe(5_400_000);
+    expect(parseDuration('T', '30d')).toBe(2_592_000_000);
+    expect(parseDuration('T', '1.5h')).toBe(5_400_000);
+    expect(() => parseDuration('T', '0')).toThrow();
+    expect(() => parseDuration('T', '-5')).toThrow();
+  });
+
+  test('options defaults and loopback detection', () => {
+    expect(resolveOptions()).toMatchObject({ port: 0, host: '127.0.0.1', db: ':memory:', logLevel: 'silent', authTimeoutMs: 10_000, heartbeatIntervalMs: 30_000, rateLimit: { perSecond: 30, burst: 60 }, maxBufferedBytes: 4 * 1024 * 1024 });
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['0.0.0.0', '192.168.1.2', '::', 'example.com']) expect(isLoopbackHost(h)).toBe(false);
+  });
+});
+
+describe('log', () => {
+  test('writes only at or above its level', () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', (l) => lines.push(l));
+    log.debug('no');
+    log.info('no');
+    log.warn('yes', { n: 1 });
+    log.error('yes too', { error: new Error('boom') });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/WARN yes \{"n":1\}$/);
+    expect(lines[1]).toContain('"message":"boom"');
+    createLogger('silent', (l) => lines.push(l)).error('never');
+    expect(lines).toHaveLength(2);
+  });
+});
