@@ -187,6 +187,7 @@ export class ChatHost {
     if (!session) return;
     if (this.connection.status === 'open') {
       try {
+        this.connection.expectLogoutClose();
         await this.connection.request('delete_connection', {});
       } catch {
         // The token is forgotten locally either way; the server expires it.
@@ -353,6 +354,7 @@ export class ChatHost {
       onChange: (message) => this.emit({ type: 'outbox', message }),
       onRemoved: (roomId, clientId) => this.emit({ type: 'outbox-removed', roomId, clientId }),
       onSent: (message) => this.acceptMessage(message),
+      onError: (error) => this.reportError(error),
     });
     this.drainer = drainer;
     await drainer.load();

@@ -60,6 +60,7 @@ export class Connection {
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = 0;
   private disposed = false;
+  private loggingOut = false;
 
   constructor(private readonly options: ConnectionOptions) {}
 
@@ -100,6 +101,11 @@ export class Connection {
   dispose(): void {
     this.disposed = true;
     this.stop(new ChatError('CLOSED', 'the client was closed'));
+  }
+
+  /** Says a `delete_connection` is on its way, so the server's 1000 close is expected. */
+  expectLogoutClose(): void {
+    this.loggingOut = true;
   }
 
   /** Resolves once the socket is open (and authenticated, when there is a token). */
@@ -152,6 +158,7 @@ export class Connection {
   }
 
   private connect(): void {
+    this.loggingOut = false;
     const attempt = this.state.attempt;
     this.setState({ status: 'connecting', attempt });
     let socket: WebSocketLike;
@@ -263,8 +270,9 @@ export class Connection {
       this.options.onSessionEnded('revoked');
       return;
     }
-    if (code === CloseCode.NORMAL) {
-      // Only our own delete_connection ends with 1000 (protocol section 9).
+    if (code === CloseCode.NORMAL && this.loggingOut) {
+      // Our own delete_connection ends with 1000 (protocol section 9). Any other 1000
+      // (a proxy, a socket that never opened) is treated like a lost connection.
       this.failWaiters(new ChatError('NETWORK', 'the connection was closed'));
       this.setState({ status: 'closed', attempt: 0 });
       return;

@@ -19,6 +19,8 @@ export interface OutboxDrainerOptions {
   onRemoved(roomId: string, clientId: string): void;
   /** The server stored the message (a first store or a duplicate of an earlier one). */
   onSent(message: Message): void;
+  /** Storage failed while recording an attempt; the row stays queued. */
+  onError(error: unknown): void;
 }
 
 /** How a queued row looks in a room's message list. */
@@ -137,7 +139,14 @@ export class OutboxDrainer {
     this.draining.add(roomId);
     try {
       for (let row = this.head(roomId); row && !this.stopped && this.options.isOpen(); row = this.head(roomId)) {
-        await this.sendOne(row);
+        try {
+          await this.sendOne(row);
+        } catch (error) {
+          // Storage failed while recording the attempt (or closed under us): stop this
+          // room; the row is still queued and the next kick tries again.
+          if (!this.stopped) this.options.onError(error);
+          return;
+        }
       }
     } finally {
       this.draining.delete(roomId);
