@@ -177,7 +177,8 @@ export class ChatHost {
     const reply = await this.connection.request('create_connection', { protocolVersion: PROTOCOL_VERSION, ...credentials });
     if (this.session) throw new ChatError('BAD_REQUEST', 'already signed in; log out first');
     await this.startSession({ user: reply.user, token: reply.token }, true);
-    void this.afterConnect(reply.user);
+    // Resolve with the room list in place, so the app can send into a room at once.
+    await this.afterConnect(reply.user);
     return reply.user;
   }
 
