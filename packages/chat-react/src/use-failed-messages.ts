@@ -1,0 +1,24 @@
+import type { ChatMessage, RoomMessagesSnapshot } from '@chat/sdk';
+import { useMemo } from 'react';
+import { useChatClient } from './use-chat-client.js';
+import { useStore } from './use-store.js';
+import { useUserId } from './use-user-id.js';
+
+const SERVER: RoomMessagesSnapshot = { messages: [], hasMore: false, loading: true };
+
+const failedOf = (snapshot: RoomMessagesSnapshot): readonly ChatMessage[] => snapshot.messages.filter((m) => m.status === 'failed');
+
+const sameList = (a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean =>
+  a.length === b.length && a.every((message, i) => message === b[i]);
+
+/**
+ * The room's messages that failed and wait for the user (retry or discard them with
+ * `useMessageActions`), e.g. for a banner. Re-renders only when that list changes.
+ */
+export function useFailedMessages(roomId: string): readonly ChatMessage[] {
+  const client = useChatClient();
+  const userId = useUserId();
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const store = useMemo(() => client.messages(roomId), [client, roomId, userId]);
+  return useStore(store, SERVER, failedOf, sameList);
+}
