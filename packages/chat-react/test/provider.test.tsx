@@ -1,0 +1,67 @@
+import { act, cleanup, renderHook, screen } from '@testing-library/react';
+import { renderToString } from 'react-dom/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ChatProvider, useChatClient, useConnection, useMessages, useRooms, useSession } from '@chat/react';
+import { type RunningServer, closeClients, client, pair, server } from './helpers.js';
+
+let srv: RunningServer;
+beforeAll(async () => {
+  srv = await server();
+});
+afterEach(() => {
+  cleanup();
+  closeClients();
+});
+afterAll(() => srv.close());
+
+describe('ChatProvider', () => {
+  it('hands its client to the hooks', () => {
+    const c = client(srv);
+    const { result } = renderHook(() => useChatClient(), { wrapper: ({ children }) => <ChatProvider client={c}>{children}</ChatProvider> });
+    expect(result.current).toBe(c);
+  });
+
+  it('useChatClient outside a provider throws an error that says what to do', () => {
+    expect(() => renderHook(() => useChatClient())).toThrow(/inside <ChatProvider client=\{client\}>/);
+    expect(() => renderHook(() => useConnection())).toThrow(/ChatProvider/);
+  });
+
+  it('renders on the server from constant server snapshots, whatever the client holds', async () => {
+    const { alice, room } = await pair(srv);
+    const c = alice.client;
+    function Page() {
+      const session = useSession();
+      const rooms = useRooms();
+      const { loading, messages } = useMessages(room.id);
+      const connection = useConnection();
+      return <p>{`${session ? session.user.name : 'signed out'}|${rooms.length}|${loading ? 'loading' : messages.length}|${connection.status}`}</p>;
+    }
+    const html = renderToString(
+      <ChatProvider client={c}>
+        <Page />
+      </ChatProvider>,
+    );
+    expect(html).toContain('signed out|0|loading|idle');
+
+    // Hydrating that HTML with the live client: no mismatch, then the live values.
+    const container = document.createElement('div');
+    container.innerHTML = html;
+    document.body.appendChild(container);
+    const errors: unknown[] = [];
+    const { hydrateRoot } = await import('react-dom/client');
+    let root!: ReturnType<typeof hydrateRoot>;
+    await act(async () => {
+      root = hydrateRoot(
+        container,
+        <ChatProvider client={c}>
+          <Page />
+        </ChatProvider>,
+        { onRecoverableError: (error) => errors.push(error) },
+      );
+    });
+    await screen.findByText('alice|1|0|open', undefined, { timeout: 3000 });
+    expect(errors).toEqual([]);
+    await act(async () => root.unmount());
+    container.remove();
+  });
+});
