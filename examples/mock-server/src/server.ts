@@ -119,9 +119,9 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     stats: () => ctx.hub.stats(),
     faults: {
       dropAll(code?: number) {
-        for (const ws of wss.clients) {
-          if (code === undefined) ws.terminate();
-          else ws.close(code, 'dropped by faults.dropAll');
+        for (const connection of ctx.hub.connections()) {
+          if (code === undefined) connection.terminate();
+          else connection.close(code, 'dropped by faults.dropAll');
         }
       },
       stall: (ms) => ctx.faults.stall(ms),

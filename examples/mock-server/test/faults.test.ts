@@ -27,6 +27,7 @@ describe('faults.dropAll', () => {
     const s = await fx.start();
     const a = fx.track(await signUp(s));
     s.faults.dropAll(1012);
+    expect(s.stats().connections).toBe(0);
     expect((await a.client.closed).code).toBe(1012);
   });
 });

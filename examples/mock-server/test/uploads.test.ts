@@ -172,5 +172,7 @@ describe('images in messages', () => {
     expect((await bob.client.waitForEvent('message_created')).data.message.image).toEqual(message.image);
     const withText = await alice.client.call('create_message', { roomId: room.id, clientId: 'img-2', text: 'look', image: { url: up.url } });
     expect(withText.message).toMatchObject({ text: 'look', image: message.image });
+    const relative = await alice.client.call('create_message', { roomId: room.id, clientId: 'img-3', image: { url: path } });
+    expect(relative.message.image).toEqual(message.image);
   });
 });
