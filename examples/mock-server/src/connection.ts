@@ -39,7 +39,10 @@ export class Connection {
     this.authTimer = setTimeout(() => this.close(CloseCode.AUTH_TIMEOUT, 'no authentication in time'), authTimeoutMs);
     ws.on('message', (data, isBinary) => ctx.faults.run(() => this.onFrame(data, isBinary)));
     ws.on('pong', () => (this.missedPongs = 0));
-    ws.on('close', () => this.dispose());
+    ws.on('close', (code) => {
+      ctx.log.debug('connection closed', { code, userId: this.auth?.user.id });
+      this.dispose();
+    });
     ws.on('error', (error) => ctx.log.debug('socket error', { error }));
     ctx.hub.add(this);
   }
@@ -114,7 +117,7 @@ export class Connection {
     if (!this.isOpen) return; // closed while the frame sat in a stall
     try {
       if (isBinary) return this.onUnreadable(new ChatError('BAD_REQUEST', 'binary frames are not accepted; send UTF-8 JSON text'));
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
       const frame = readClientFrame(text);
       if (frame.kind === 'unreadable') return this.onUnreadable(frame.error);
       const waitMs = this.bucket.take();

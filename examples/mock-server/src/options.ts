@@ -7,7 +7,7 @@ export interface ServerOptions {
   port?: number;
   /** Interface to listen on; default '127.0.0.1'. */
   host?: string;
-  /** SQLite file, or ':memory:' (the default) for a database that keeps nothing. */
+  /** SQLite file, or ':memory:' (the default) for a database that keeps nothing; 'memory' means storage: 'memory'. */
   db?: string;
   /** 'memory' keeps plain maps instead of SQLite; default 'sqlite' (on `db`). */
   storage?: 'memory' | 'sqlite';
@@ -66,7 +66,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     port: options.port ?? 0,
     host,
     db: options.db ?? ':memory:',
-    storage: options.storage ?? 'sqlite',
+    storage: options.storage ?? (options.db === 'memory' ? 'memory' : 'sqlite'),
     jwtSecret: options.jwtSecret || undefined,
     origins: options.origins ?? [...DEFAULT_ORIGINS],
     emailLogin: options.emailLogin ?? isLoopbackHost(host),

@@ -29,9 +29,10 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy, own
     const path = (req.url ?? '/').split('?')[0]!;
     const origin = req.headers.origin;
     const isUploads = path === '/uploads' || UPLOAD_PATH.test(path);
-    if (isUploads && origin !== undefined && origins.allows(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
+    if (isUploads) {
+      // The CORS answer depends on Origin, so caches must key on it (uploads are cached for a year).
       res.setHeader('Vary', 'Origin');
+      if (origin !== undefined && origins.allows(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
     }
     if (req.method === 'OPTIONS' && isUploads) {
       if (!origins.allows(origin)) return sendJson(res, 403, { error: 'origin not allowed' });

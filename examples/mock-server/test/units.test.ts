@@ -140,3 +140,19 @@ describe('log', () => {
     expect(lines).toHaveLength(2);
   });
 });
+
+describe('storage choice', () => {
+  test("storage: 'memory' and db: 'memory' keep maps; ':memory:' and files are SQLite", async () => {
+    const { openStorage } = await import('../src/storage/index.js');
+    for (const [spec, kind] of [
+      [{ storage: 'memory' }, 'memory'],
+      [{ db: 'memory' }, 'memory'],
+      [{ db: ':memory:' }, 'sqlite'],
+      [{}, 'sqlite'],
+    ] as const) {
+      const s = openStorage(spec);
+      expect(s.kind).toBe(kind);
+      s.close();
+    }
+  });
+});

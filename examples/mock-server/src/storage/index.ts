@@ -6,8 +6,11 @@ export type { Storage, Session, Upload, NewRoom, NewMessage, MessagePage, WriteH
 export { imageOf } from './types.js';
 export { MemoryStorage, SqliteStorage };
 
-/** `'memory'` keeps plain maps; any other value is a SQLite file (`':memory:'` keeps nothing). */
+/**
+ * `storage: 'memory'` (or `db: 'memory'`) keeps plain maps; otherwise `db` is a SQLite
+ * file, and `':memory:'` a SQLite database that keeps nothing.
+ */
 export function openStorage(spec: { storage?: 'memory' | 'sqlite'; db?: string }): Storage {
-  if (spec.storage === 'memory') return new MemoryStorage();
+  if (spec.storage === 'memory' || (spec.storage === undefined && spec.db === 'memory')) return new MemoryStorage();
   return new SqliteStorage(spec.db ?? ':memory:');
 }
