@@ -1,0 +1,103 @@
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { useDraft, useMessages, useSendMessage } from '@chat/react';
+import { type RunningServer, closeClients, pair, providing, server } from './helpers.js';
+
+let srv: RunningServer;
+beforeAll(async () => {
+  srv = await server();
+});
+afterEach(() => {
+  cleanup();
+  closeClients();
+});
+afterAll(() => srv.close());
+
+const DEBOUNCE = 40;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function Composer({ roomId }: { roomId: string }) {
+  const [draft, setDraft] = useDraft(roomId, { debounceMs: DEBOUNCE });
+  const send = useSendMessage(roomId);
+  return (
+    <>
+      <input aria-label="text" value={draft.text} disabled={!draft.loaded} onChange={(e) => setDraft({ text: e.target.value })} />
+      <button onClick={() => send({ text: draft.text })}>send</button>
+    </>
+  );
+}
+
+function Badge({ roomId }: { roomId: string }) {
+  const [draft] = useDraft(roomId);
+  return <p data-testid="badge">{draft.text ? `draft: ${draft.text}` : 'no draft'}</p>;
+}
+
+describe('useDraft', () => {
+  it('shows each keystroke at once and writes once after a quiet debounce', async () => {
+    const { alice, room } = await pair(srv);
+    const set = vi.spyOn(alice.client.drafts, 'set');
+    render(
+      <>
+        <Composer roomId={room.id} />
+        <Badge roomId={room.id} />
+      </>,
+      { wrapper: providing(alice.client) },
+    );
+    const input = screen.getByLabelText<HTMLInputElement>('text');
+    await waitFor(() => expect(input.disabled).toBe(false));
+    for (const text of ['h', 'he', 'hel', 'hell', 'hello']) {
+      fireEvent.change(input, { target: { value: text } });
+      expect(input.value).toBe(text);
+    }
+    // Every component of the room shows the same draft.
+    expect(screen.getByTestId('badge').textContent).toBe('draft: hello');
+    expect(set).not.toHaveBeenCalled();
+    await waitFor(() => expect(set).toHaveBeenCalledTimes(1));
+    expect(set).toHaveBeenCalledWith(room.id, { text: 'hello', image: null });
+    await waitFor(async () => expect((await alice.client.drafts.get(room.id))?.text).toBe('hello'));
+  });
+
+  it('restores the stored draft when the room opens', async () => {
+    const { alice, room } = await pair(srv);
+    alice.client.drafts.set(room.id, { text: 'saved earlier' });
+    await waitFor(async () => expect((await alice.client.drafts.get(room.id))?.text).toBe('saved earlier'));
+    render(<Composer roomId={room.id} />, { wrapper: providing(alice.client) });
+    await waitFor(() => expect(screen.getByLabelText<HTMLInputElement>('text').value).toBe('saved earlier'));
+  });
+
+  it('sending empties the draft, and the write still waiting does not bring it back', async () => {
+    const { alice, room } = await pair(srv);
+    function Room() {
+      const { messages } = useMessages(room.id);
+      return (
+        <>
+          <Composer roomId={room.id} />
+          <p data-testid="count">{messages.length}</p>
+        </>
+      );
+    }
+    render(<Room />, { wrapper: providing(alice.client) });
+    const input = screen.getByLabelText<HTMLInputElement>('text');
+    await waitFor(() => expect(input.disabled).toBe(false));
+    fireEvent.change(input, { target: { value: 'quick one' } });
+    fireEvent.click(screen.getByText('send'));
+    expect(input.value).toBe('');
+    expect(screen.getByTestId('count').textContent).toBe('1');
+    await sleep(DEBOUNCE * 3);
+    expect(await alice.client.drafts.get(room.id)).toBeFalsy();
+    expect(input.value).toBe('');
+  });
+
+  it('writes a waiting draft at once when the composer unmounts (switching rooms)', async () => {
+    const { alice, room } = await pair(srv);
+    const set = vi.spyOn(alice.client.drafts, 'set');
+    const { unmount } = render(<Composer roomId={room.id} />, { wrapper: providing(alice.client) });
+    const input = screen.getByLabelText<HTMLInputElement>('text');
+    await waitFor(() => expect(input.disabled).toBe(false));
+    fireEvent.change(input, { target: { value: 'half typed' } });
+    unmount();
+    expect(set).toHaveBeenCalledWith(room.id, { text: 'half typed', image: null });
+    await sleep(DEBOUNCE * 2);
+    expect(set).toHaveBeenCalledTimes(1);
+  });
+});
