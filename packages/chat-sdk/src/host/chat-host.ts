@@ -119,7 +119,7 @@ export class ChatHost {
       case 'snapshot':
         return this.snapshot();
       case 'resume':
-        return this.resume();
+        return this.resume(command.session);
       case 'signUp':
         return this.signUp(command.email, command.name);
       case 'login':
@@ -153,9 +153,9 @@ export class ChatHost {
   // ---------------------------------------------------------------- session
 
   /** Picks up a stored session (a reload): shows cached rooms and queued messages at once, then connects. */
-  private async resume(): Promise<Session | null> {
+  private async resume(session?: Session): Promise<Session | null> {
     if (this.session) return this.session;
-    const stored = await this.options.storage.sessions.get(this.options.url);
+    const stored = session ?? (await this.options.storage.sessions.get(this.options.url));
     if (!stored || this.session) return this.session;
     await this.startSession({ user: stored.user, token: stored.token }, false);
     this.connection.start();

@@ -31,7 +31,8 @@ export type LoginCredentials = { email: string } | { token: string };
 export type HostCommand =
   | { type: 'signUp'; email: string; name?: string }
   | { type: 'login'; credentials: LoginCredentials }
-  | { type: 'resume' }
+  /** Picks up the stored session; a shared host passes the session a tab shows instead. */
+  | { type: 'resume'; session?: Session }
   | { type: 'logout' }
   | { type: 'request'; action: ActionName; data: Record<string, unknown> }
   | { type: 'send'; row: OutboxRow }

@@ -1,0 +1,121 @@
+import { ChatError, type ErrorCode, isChatError } from '../protocol/index.js';
+import type { HostCommand, HostEvent, Session } from './types.js';
+
+/**
+ * The wire protocol between a tab's link and a shared connection host (a SharedWorker, or
+ * the leader tab over BroadcastChannel). Plain structured-cloneable data only.
+ *
+ * A tab says `hello` (versions, its host settings, the session it shows); the host answers
+ * `welcome` with its `bootId`. Calls carry an id unique within the tab and get exactly one
+ * `reply`; `event`s reach every tab of the host's user. Both sides `ping`, the other answers
+ * `pong` from its message handler. `bye` on pagehide. `reset` asks the tab to say hello
+ * again. A tab sends again every call the host of the current `bootId` has not seen.
+ */
+
+/** Bumped whenever a message below changes shape. Tabs and hosts must agree exactly. */
+export const LINK_PROTOCOL = 1;
+/** The SDK's version; a host of another version is not shared (the tab runs in process). */
+export const SDK_VERSION = '0.1.0';
+
+/** Host settings that can cross to a shared host: plain data only. */
+export interface HostConfig {
+  url: string;
+  storage: 'indexeddb' | 'memory';
+  requestTimeoutMs?: number;
+  pingIntervalMs?: number;
+  uploadUrl?: string;
+  /** Reconnect and resend backoff numbers (exponential, full jitter). */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** How long a host outlives its last tab before closing its socket. */
+  graceMs: number;
+}
+
+/** Link liveness timings a tab asks for; the host pings that tab with them. */
+export interface LinkTimings {
+  /** How often each side pings the other. */
+  pingIntervalMs: number;
+  /** Pings missed in a row before the other side counts as gone. */
+  maxMissedPings: number;
+}
+
+/** An error as it crosses a link: unlike the server's wire form, client-only codes survive. */
+export interface LinkError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+export type TabMessage =
+  | {
+      t: 'hello';
+      tab: string;
+      protocol: number;
+      sdk: string;
+      config: HostConfig;
+      timings: LinkTimings;
+      /** The session this tab shows, so a restarted host binds it to the same user. */
+      session: Session | null;
+    }
+  | { t: 'call'; id: number; command: HostCommand }
+  | { t: 'ping' }
+  | { t: 'pong' }
+  | { t: 'bye' };
+
+export type HostMessage =
+  | { t: 'welcome'; bootId: string; protocol: number; sdk: string; accepted: boolean }
+  | { t: 'reply'; id: number; ok: true; value: unknown }
+  | { t: 'reply'; id: number; ok: false; error: LinkError }
+  | { t: 'event'; event: HostEvent }
+  | { t: 'ping' }
+  | { t: 'pong' }
+  /**
+   * Say hello again: the host does not know this tab (it was dropped, or never said
+   * hello), so the calls `ids` were not run; or, without ids, a new leader was elected.
+   */
+  | { t: 'reset'; ids?: number[] };
+
+export function isTabMessage(data: unknown): data is TabMessage {
+  const t = (data as { t?: unknown } | null)?.t;
+  return typeof t === 'string' && ['hello', 'call', 'ping', 'pong', 'bye'].includes(t);
+}
+
+export function isHostMessage(data: unknown): data is HostMessage {
+  const t = (data as { t?: unknown } | null)?.t;
+  return typeof t === 'string' && ['welcome', 'reply', 'event', 'ping', 'pong', 'reset'].includes(t);
+}
+
+export function toLinkError(error: unknown): LinkError {
+  if (isChatError(error)) {
+    const body: LinkError = { code: error.code, message: error.message, retryable: error.retryable };
+    if (error.retryAfterMs !== undefined) body.retryAfterMs = error.retryAfterMs;
+    return body;
+  }
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: true };
+}
+
+export function fromLinkError(error: LinkError): ChatError {
+  return new ChatError(error.code, error.message, {
+    retryable: error.retryable,
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+  });
+}
+
+/** A stable key of a config: tabs share a host only when every setting matches. */
+export function configKey(config: HostConfig): string {
+  return JSON.stringify([
+    config.url,
+    config.storage,
+    config.requestTimeoutMs ?? null,
+    config.pingIntervalMs ?? null,
+    config.uploadUrl ?? null,
+    config.backoff?.baseMs ?? null,
+    config.backoff?.maxMs ?? null,
+    config.graceMs,
+  ]);
+}
+
+export function randomId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return c?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
