@@ -1,37 +1,58 @@
 import { ChatError } from '../protocol/index.js';
-import type { Backoff } from '../host/backoff.js';
+import { type Backoff, type BackoffOptions, exponentialBackoff } from '../host/backoff.js';
 import { ChatHost } from '../host/chat-host.js';
 import { globalWebSocket, type WebSocketConstructor } from '../host/socket.js';
 import type { FetchLike } from '../host/uploads.js';
 import { InProcessLink } from '../link/in-process.js';
+import { LeaderElection, type LockManagerLike } from '../link/leader-link.js';
+import type { HostConfig, LinkTimings } from '../link/messages.js';
+import { PortLink } from '../link/port-link.js';
+import { sharedWorkerConnect, sharedWorkerName } from '../link/shared-worker-link.js';
+import type { HostLink } from '../link/types.js';
 import { openStorage } from '../storage/open-storage.js';
-import { ChatClient } from './chat-client.js';
+import type { ChatStorage } from '../storage/types.js';
+import { ChatClient, type Transport } from './chat-client.js';
+import type { BroadcastChannelConstructor } from './drafts.js';
 import { createDraftsApi } from './drafts-api.js';
 
 export interface ChatClientOptions {
   /** The server's WebSocket url, e.g. `ws://127.0.0.1:8787/ws`. */
   url: string;
   /**
-   * Where the connection host runs. `'websocket'`: in this process (Node, tests, one tab).
-   * `'auto'` (the default) picks the best the environment has.
+   * Where the connection host runs. `'shared-worker'`: in the SDK's SharedWorker, one
+   * socket per user for every tab. `'leader'`: in one tab elected with Web Locks, the others
+   * reach it over BroadcastChannel. `'websocket'`: in this process (Node, tests, one tab).
+   * `'auto'` (the default) picks the first of these the environment has; it runs in process
+   * whenever `WebSocket`, `fetch`, `indexedDB` or `backoff` is passed, since those cannot
+   * cross to a shared host.
    */
   transport?: 'auto' | 'shared-worker' | 'leader' | 'websocket';
+  /** The SharedWorker script, when you host `@chat/sdk/worker` yourself. Default: the SDK's `worker.js`, found by the bundler. */
+  workerUrl?: string | URL;
   /** Default `'indexeddb'` where it exists, else (and when it fails) memory. */
   storage?: 'indexeddb' | 'memory';
-  /** Default: the global WebSocket. In Node pass `ws`'s. */
+  /** Default: the global WebSocket. In Node pass `ws`'s. In process only. */
   WebSocket?: WebSocketConstructor | (new (url: string) => unknown);
-  /** Default: the global `indexedDB`. */
+  /** Default: the global `indexedDB`. In process only. */
   indexedDB?: IDBFactory;
-  /** Default: the global `fetch` (used to upload images). */
+  /** Default: the global `fetch` (used to upload images). In process only. */
   fetch?: FetchLike | typeof fetch;
-  /** Default: the global BroadcastChannel, to keep drafts in step across tabs. */
+  /** Default: the global BroadcastChannel, to keep drafts in step across tabs (and for leader mode). */
   BroadcastChannel?: typeof BroadcastChannel;
-  /** Reconnect and resend wait: `(attempt) => ms`. Default exponential, full jitter, 500 ms to 30 s. */
+  /** Reconnect and resend wait: `(attempt) => ms`. In process only; a shared host uses `backoffOptions`. */
   backoff?: Backoff;
+  /** The numbers of the default backoff (exponential, full jitter). Default 500 ms doubling to at most 30 s. */
+  backoffOptions?: BackoffOptions;
   /** Default 10 000 ms. */
   requestTimeoutMs?: number;
-  /** Idle time before a liveness ping. Default 25 000 ms. */
+  /** Idle time before a liveness ping to the server. Default 25 000 ms. */
   pingIntervalMs?: number;
+  /** How often a tab and its shared host ping each other. Default 5 000 ms. */
+  linkPingIntervalMs?: number;
+  /** Link pings missed in a row before the other side counts as gone (the host drops the tab; the tab starts a new host). Default 3. */
+  linkMaxMissedPings?: number;
+  /** How long a shared host keeps its socket after its last tab of that user went. Default 5 000 ms. */
+  hostGraceMs?: number;
   /** Debounce of draft writes. Default 300 ms. */
   draftDebounceMs?: number;
   /** Where images are uploaded. Default the server's `/uploads` beside `url`. */
@@ -52,57 +73,164 @@ function checkUrl(url: unknown): string {
   return url;
 }
 
-let warnedAboutFallback = false;
+const warned = new Set<string>();
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(`@chat/sdk: ${message}`);
+}
+
+interface Environment {
+  SharedWorker: unknown;
+  locks: LockManagerLike | undefined;
+  BroadcastChannel: BroadcastChannelConstructor | undefined;
+}
+
+function environment(options: ChatClientOptions): Environment {
+  const g = globalThis as { SharedWorker?: unknown; navigator?: { locks?: LockManagerLike }; BroadcastChannel?: BroadcastChannelConstructor };
+  return {
+    SharedWorker: g.SharedWorker,
+    locks: g.navigator?.locks,
+    BroadcastChannel: (options.BroadcastChannel as BroadcastChannelConstructor | undefined) ?? g.BroadcastChannel,
+  };
+}
+
+/** Which host to run: the forced one (or a clear error), or the best the environment has. */
+function pickTransport(options: ChatClientOptions, env: Environment): Transport {
+  const requested = options.transport ?? 'auto';
+  const local = ['WebSocket', 'fetch', 'indexedDB', 'backoff'].filter((k) => options[k as keyof ChatClientOptions] !== undefined);
+  const hasWorker = typeof env.SharedWorker === 'function';
+  const hasLeader = Boolean(env.locks && env.BroadcastChannel);
+  switch (requested) {
+    case 'websocket':
+      return 'websocket';
+    case 'shared-worker':
+      if (!hasWorker) throw new ChatError('BAD_REQUEST', "transport 'shared-worker' needs SharedWorker, which this environment lacks");
+      break;
+    case 'leader':
+      if (!hasLeader) throw new ChatError('BAD_REQUEST', "transport 'leader' needs Web Locks (navigator.locks) and BroadcastChannel, which this environment lacks");
+      break;
+    case 'auto':
+      if (local.length > 0) return 'websocket';
+      return hasWorker ? 'shared-worker' : hasLeader ? 'leader' : 'websocket';
+    default:
+      throw new ChatError('BAD_REQUEST', `unknown transport '${String(requested)}'`);
+  }
+  if (local.length > 0) warnOnce(`local:${local.join()}`, `${local.join(', ')} apply only in process; the shared host ignores them`);
+  return requested;
+}
 
 /** Creates a chat client. Nothing touches the network until a stored session resumes or `login` is called. */
 export function createChatClient(options: ChatClientOptions): ChatClient {
   if (typeof options !== 'object' || options === null) throw new ChatError('BAD_REQUEST', 'createChatClient takes an options object');
   const url = checkUrl(options.url);
-  const transport = options.transport ?? 'auto';
-  if (transport !== 'auto' && transport !== 'websocket') {
-    throw new ChatError('BAD_REQUEST', `transport '${transport}' is not available in this environment`);
-  }
-  const WebSocket = (options.WebSocket as WebSocketConstructor | undefined) ?? globalWebSocket();
-  if (!WebSocket) throw new ChatError('BAD_REQUEST', 'no WebSocket in this environment: pass options.WebSocket (in Node, the `ws` package)');
-  const fetchImpl = (options.fetch as FetchLike | undefined) ?? ((globalThis as { fetch?: FetchLike }).fetch);
-  const fetchOrFail: FetchLike =
-    fetchImpl ?? (() => Promise.reject(new ChatError('BAD_REQUEST', 'no fetch in this environment: pass options.fetch to send images')));
+  const env = environment(options);
+  const transport = pickTransport(options, env);
 
-  let reportFallback: ((reason: string) => void) | undefined;
   // Where IndexedDB does not exist at all (plain Node), memory is the default, not a fallback.
   const hasIndexedDB = Boolean(options.indexedDB ?? (globalThis as { indexedDB?: unknown }).indexedDB);
-  const storage = openStorage({
-    kind: options.storage ?? (hasIndexedDB ? 'indexeddb' : 'memory'),
-    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
-    onFallback: (reason) => reportFallback?.(reason),
+  const storageKind = options.storage ?? (hasIndexedDB ? 'indexeddb' : 'memory');
+  let storage: Promise<ChatStorage> | undefined;
+  // The tab's own storage: drafts always, and the host too when it runs in process.
+  const tabStorage = () =>
+    (storage ??= openStorage({
+      kind: storageKind,
+      ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+      onFallback: (reason) => warnOnce('storage', `IndexedDB is not available (${reason}); the outbox and drafts are kept in memory only.`),
+    }));
+
+  const inProcess = (): { link: HostLink; ready: Promise<unknown> } => {
+    const host = inProcessHost(url, options, tabStorage());
+    return { link: new InProcessLink(host), ready: host };
+  };
+
+  let link: HostLink;
+  let ready: Promise<unknown>;
+  if (transport === 'websocket') {
+    ({ link, ready } = inProcess());
+  } else {
+    const config: HostConfig = {
+      url,
+      storage: storageKind,
+      graceMs: options.hostGraceMs ?? 5_000,
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
+      ...(options.uploadUrl ? { uploadUrl: options.uploadUrl } : {}),
+      ...(options.backoffOptions ? { backoff: { ...options.backoffOptions } } : {}),
+    };
+    const timings: LinkTimings = {
+      pingIntervalMs: options.linkPingIntervalMs ?? 5_000,
+      maxMissedPings: options.linkMaxMissedPings ?? 3,
+    };
+    const fallback = () => inProcess().link;
+    const onFallback = (reason: string) => warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection (in process).`);
+    if (transport === 'shared-worker') {
+      let portLink: PortLink | undefined;
+      let failed: string | undefined;
+      const connect = sharedWorkerConnect({
+        name: sharedWorkerName(url),
+        ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}),
+        onError: (reason) => {
+          failed = reason;
+          portLink?.fallBack(reason);
+        },
+      });
+      portLink = new PortLink({ connect, config, timings, transport: 'shared-worker', fallback, onFallback });
+      if (failed) portLink.fallBack(failed);
+      link = portLink;
+      ready = portLink.ready;
+    } else {
+      const election = new LeaderElection({
+        scope: url,
+        BroadcastChannel: env.BroadcastChannel!,
+        locks: env.locks!,
+      });
+      const portLink = new PortLink({ connect: election.connect, config, timings, transport: 'leader', tabId: election.tabId, fallback, onFallback });
+      const close = portLink.close.bind(portLink);
+      portLink.close = () => {
+        close();
+        election.close();
+      };
+      link = portLink;
+      ready = portLink.ready;
+    }
+  }
+
+  const client = new ChatClient({
+    link,
+    transport,
+    ready,
+    drafts: (session) =>
+      createDraftsApi(tabStorage(), session, {
+        BroadcastChannel: env.BroadcastChannel as typeof BroadcastChannel | undefined,
+        ...(options.draftDebounceMs !== undefined ? { debounceMs: options.draftDebounceMs } : {}),
+      }),
   });
-  const host = storage.then(
+  if (link instanceof PortLink) {
+    // A shared link may fall back to in process later (a host of another version): say which runs now.
+    const portLink = link;
+    Object.defineProperty(client, 'transport', { get: () => portLink.transport, configurable: true, enumerable: true });
+  }
+  return client;
+}
+
+function inProcessHost(url: string, options: ChatClientOptions, storage: Promise<ChatStorage>): Promise<ChatHost> {
+  const WebSocket = (options.WebSocket as WebSocketConstructor | undefined) ?? globalWebSocket();
+  if (!WebSocket) throw new ChatError('BAD_REQUEST', 'no WebSocket in this environment: pass options.WebSocket (in Node, the `ws` package)');
+  const fetchImpl = (options.fetch as FetchLike | undefined) ?? (globalThis as { fetch?: FetchLike }).fetch;
+  const fetchOrFail: FetchLike =
+    fetchImpl ?? (() => Promise.reject(new ChatError('BAD_REQUEST', 'no fetch in this environment: pass options.fetch to send images')));
+  return storage.then(
     (opened) =>
       new ChatHost({
         url,
         WebSocket,
         fetch: fetchOrFail,
         storage: opened,
-        ...(options.backoff ? { backoff: options.backoff } : {}),
+        backoff: options.backoff ?? exponentialBackoff(options.backoffOptions ?? {}),
         ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
         ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
         ...(options.uploadUrl ? { uploadUrl: options.uploadUrl } : {}),
       }),
   );
-  const client = new ChatClient({
-    link: new InProcessLink(host),
-    transport: 'websocket',
-    ready: host,
-    drafts: (session) =>
-      createDraftsApi(storage, session, {
-        BroadcastChannel: options.BroadcastChannel ?? (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel,
-        ...(options.draftDebounceMs !== undefined ? { debounceMs: options.draftDebounceMs } : {}),
-      }),
-  });
-  reportFallback = (reason) => {
-    if (warnedAboutFallback) return;
-    warnedAboutFallback = true;
-    console.warn(`@chat/sdk: IndexedDB is not available (${reason}); the outbox and drafts are kept in memory only.`);
-  };
-  return client;
 }
