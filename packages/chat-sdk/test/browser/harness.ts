@@ -1,0 +1,138 @@
+// Shared set-up of the browser tests: an esbuild bundle of a fixture page (and the worker)
+// served from 127.0.0.1, headless Chromium, and the reference server.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { type RunningServer, startServer } from '@chat/mock-server';
+import type { ChatClientOptions } from '../../src/index.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const sdkSrc = fileURLToPath(new URL('../../src/', import.meta.url));
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
+
+/** Serves `dir` on a random loopback port; unknown paths are 404 (as a missing worker would be). */
+export async function serveDir(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const file = join(dir, path === '/' ? 'index.html' : path);
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Builds the fixture page and the SDK's worker from sources into a temp folder, side by side. */
+export async function buildFixture(): Promise<{ dir: string; cleanup(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-sdk-browser-'));
+  await build({
+    entryPoints: { page: join(here, 'fixture/page.ts'), worker: join(sdkSrc, 'worker.ts') },
+    outdir: dir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: 'inline',
+    logLevel: 'error',
+  });
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>chat-sdk</title><script type="module" src="/page.js"></script>\n');
+  writeFileSync(join(dir, 'other.html'), '<!doctype html><meta charset="utf-8"><title>other</title>\n');
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function chatServer(): Promise<RunningServer> {
+  return startServer({ logLevel: 'silent', origins: ['http://127.0.0.1:*', 'http://localhost:*'] });
+}
+
+/** Fast timings so liveness checks run in a second, not a minute. */
+export const FAST: Partial<ChatClientOptions> = {
+  linkPingIntervalMs: 150,
+  linkMaxMissedPings: 4,
+  hostGraceMs: 400,
+  backoffOptions: { baseMs: 50, maxMs: 400 },
+  requestTimeoutMs: 4000,
+  draftDebounceMs: 20,
+};
+
+interface ChatTestApi {
+  create(options: ChatClientOptions): string;
+  ready(): Promise<void>;
+  transport(): string;
+  signUp(email: string): Promise<string>;
+  login(email: string): Promise<string>;
+  userId(): string | null;
+  status(): string;
+  createRoom(memberIds: string[]): Promise<string>;
+  roomIds(): string[];
+  send(roomId: string, text: string): string;
+  messages(roomId: string): Array<{ clientId: string; text: string; status: string; seq: number | null; senderId: string }>;
+  seen: Array<{ roomId: string; text: string }>;
+  errors(): string[];
+  close(): void;
+}
+declare global {
+  // eslint-disable-next-line no-var
+  var chatTest: ChatTestApi;
+}
+
+/** Opens the fixture page in `context` and creates a client on it. */
+export async function openChat(context: BrowserContext, pageUrl: string, options: ChatClientOptions): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('[page error]', error.message));
+  await page.goto(`${pageUrl}/`);
+  await page.waitForFunction(() => typeof globalThis.chatTest === 'object');
+  await page.evaluate((o) => {
+    chatTest.create(o);
+  }, options);
+  await page.evaluate(() => chatTest.ready());
+  return page;
+}
+
+/** Polls `fn` until it stops throwing. */
+export async function eventually(fn: () => void | Promise<void>, timeoutMs = 10_000, stepMs = 25): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fn();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
+}
+
+let counter = 0;
+export const email = (name = 'user') => `${name}-${Date.now().toString(36)}-${counter++}@example.com`;
