@@ -82,7 +82,8 @@ export class DraftEntry implements Store<DraftValue> {
   }
 
   private set(next: DraftValue): void {
-    if (next === this.value) return;
+    const held = this.value;
+    if (next.text === held.text && next.image === held.image && next.loaded === held.loaded) return;
     this.value = next;
     for (const listener of [...this.listeners]) listener();
   }

@@ -1,8 +1,6 @@
 import type { ChatMessage, RoomMessagesSnapshot } from '@chat/sdk';
-import { useMemo } from 'react';
-import { useChatClient } from './use-chat-client.js';
+import { useRoomStore } from './use-room-store.js';
 import { useStore } from './use-store.js';
-import { useUserId } from './use-user-id.js';
 
 const SERVER: RoomMessagesSnapshot = { messages: [], hasMore: false, loading: true };
 
@@ -16,9 +14,5 @@ const sameList = (a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean
  * `useMessageActions`), e.g. for a banner. Re-renders only when that list changes.
  */
 export function useFailedMessages(roomId: string): readonly ChatMessage[] {
-  const client = useChatClient();
-  const userId = useUserId();
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const store = useMemo(() => client.messages(roomId), [client, roomId, userId]);
-  return useStore(store, SERVER, failedOf, sameList);
+  return useStore(useRoomStore(roomId), SERVER, failedOf, sameList);
 }

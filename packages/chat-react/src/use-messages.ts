@@ -2,7 +2,7 @@ import type { RoomMessagesSnapshot } from '@chat/sdk';
 import { useMemo } from 'react';
 import { useChatClient } from './use-chat-client.js';
 import { useStableCallback } from './use-latest.js';
-import { useUserId } from './use-user-id.js';
+import { useRoomStore } from './use-room-store.js';
 import { useStore } from './use-store.js';
 
 /** On the server nothing is loaded yet: show a loading state, not an empty room. */
@@ -20,12 +20,7 @@ export interface UseMessagesResult extends RoomMessagesSnapshot {
  */
 export function useMessages(roomId: string): UseMessagesResult {
   const client = useChatClient();
-  const userId = useUserId();
-  // The client drops its room stores when the user changes, so the store is looked up
-  // again then. `client.messages` is idempotent: a repeated render opens nothing twice.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const store = useMemo(() => client.messages(roomId), [client, roomId, userId]);
-  const snapshot = useStore(store, SERVER);
+  const snapshot = useStore(useRoomStore(roomId), SERVER);
   const loadOlder = useStableCallback(() => client.loadOlder(roomId));
   return useMemo(() => ({ ...snapshot, loadOlder }), [snapshot, loadOlder]);
 }
