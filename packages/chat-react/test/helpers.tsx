@@ -1,3 +1,6 @@
+// The IDB classes as globals: idb checks requests with instanceof on them, and without them
+// the SDK falls back to memory storage even when given a factory.
+import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
 import { StrictMode, type ReactNode } from 'react';

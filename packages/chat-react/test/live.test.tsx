@@ -125,6 +125,21 @@ describe('live hooks against the reference server', () => {
     expect(screen.getAllByRole('listitem').map((li) => li.textContent).slice(0, 3)).toEqual(['m1', 'm2', 'm3']);
   });
 
+  it('a new user on the same client never sees the last user\'s messages', async () => {
+    const { alice, room } = await pair(srv);
+    const carol = await signedIn(srv, 'carol');
+    alice.client.send(room.id, { text: 'for alice and bob' });
+    render(<Messages roomId={room.id} />, { wrapper: providing(alice.client) });
+    await waitFor(() => expect(screen.getByTestId('msg-for alice and bob').getAttribute('data-status')).toBe('sent'));
+    await act(() => alice.client.logout());
+    await act(async () => {
+      await alice.client.login({ email: carol.user.email });
+    });
+    await until(alice.client.connection, (s) => s.status === 'open');
+    await waitFor(() => expect(screen.getByTestId('meta').textContent).toMatch(/^0 .* idle$/));
+    expect(screen.queryByTestId('msg-for alice and bob')).toBeNull();
+  });
+
   it('useUsers searches the directory and names senders by id', async () => {
     const { alice, bob } = await pair(srv);
     function Search() {
