@@ -21,6 +21,8 @@ const open: ChatClient[] = [];
 export function client(srv: { wsUrl: string }, options: Partial<ChatClientOptions> = {}): ChatClient {
   const c = createChatClient({
     url: srv.wsUrl,
+    // In process, whatever the test DOM grows: the hooks only see stores, the same in every mode.
+    transport: 'websocket',
     WebSocket: WebSocket as never,
     indexedDB: new IDBFactory(),
     backoff: (attempt) => Math.min(20 * attempt, 200),
