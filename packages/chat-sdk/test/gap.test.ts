@@ -10,20 +10,23 @@ import { client, email, server, until } from './helpers.js';
  */
 class LossyWebSocket extends WebSocket {
   static dropped = 0;
-  override set onmessage(listener: ((event: WebSocket.MessageEvent) => void) | null) {
-    super.onmessage = listener
-      ? (event) => {
+  constructor(url: string) {
+    super(url);
+    const attribute = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage')!;
+    Object.defineProperty(this, 'onmessage', {
+      get: () => attribute.get!.call(this),
+      set: (listener: ((event: WebSocket.MessageEvent) => void) | null) => {
+        const lossy = (event: WebSocket.MessageEvent) => {
           const text = String(event.data);
           if (LossyWebSocket.dropped === 0 && text.includes('"message_created"') && /"seq":2[,}]/.test(text)) {
             LossyWebSocket.dropped++;
             return;
           }
-          listener(event);
-        }
-      : null;
-  }
-  override get onmessage() {
-    return super.onmessage;
+          listener?.(event);
+        };
+        attribute.set!.call(this, listener ? lossy : null);
+      },
+    });
   }
 }
 
