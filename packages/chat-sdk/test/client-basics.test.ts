@@ -32,12 +32,17 @@ describe('client basics', () => {
 
     const aliceMessages = alice.messages(room.id);
     await until(aliceMessages, (s) => !s.loading);
+    let notifications = 0;
+    aliceMessages.subscribe(() => notifications++);
     const sent = alice.send(room.id, { text: 'hello bob' });
     expect(sent.status).toBe('pending');
     expect(aliceMessages.getSnapshot().messages.map((m) => m.clientId)).toEqual([sent.clientId]);
 
     const done = await until(aliceMessages, (s) => s.messages[0]?.status === 'sent');
     expect(done.messages[0]).toMatchObject({ clientId: sent.clientId, seq: 1, text: 'hello bob', senderId: a.id });
+    // Pending, then sent: the host's echo of the send and the second acknowledgement change nothing.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(notifications).toBe(2);
 
     const bobMessages = bob.messages(room.id);
     const got = await until(bobMessages, (s) => s.messages.length === 1);

@@ -110,6 +110,20 @@ export function fromServer(message: Message): ChatMessage {
   return { ...message, status: 'sent', localCreatedAt: message.createdAt };
 }
 
+/** Two copies of one unsent message that would render the same (Blobs may be clones). */
+function sameUnsent(a: ChatMessage, b: ChatMessage): boolean {
+  return (
+    a.status === b.status &&
+    a.text === b.text &&
+    a.image?.url === b.image?.url &&
+    a.localCreatedAt === b.localCreatedAt &&
+    a.error?.code === b.error?.code &&
+    a.error?.message === b.error?.message &&
+    a.localImage?.size === b.localImage?.size &&
+    a.localImage?.type === b.localImage?.type
+  );
+}
+
 /**
  * The internal key is (senderId, clientId), because that pair, not clientId alone, is
  * the server's idempotency key: another sender may use the same clientId. The
@@ -215,6 +229,8 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     const key = keyOf(message.senderId, message.clientId);
     const held = this.entries.get(key);
     if (held?.status === 'sent' || message.roomId !== this.roomId) return;
+    // The host echoes a tab's own send back to every tab: the same message again changes nothing.
+    if (held && sameUnsent(held, message)) return;
     if (!held) this.order.set(key, this.nextOrder++);
     this.entries.set(key, message);
     this.unsent.set(message.clientId, key);

@@ -57,6 +57,7 @@ export class ChatHost {
   /** Counts room changes from live events, so a slower room-list reply cannot undo them. */
   private roomEpoch = 0;
   private readonly roomTouched = new Map<string, number>();
+  private readonly delivered = new RecentIds(2048);
   private drainer: OutboxDrainer | null = null;
   private releaseOutboxLock: (() => void) | null = null;
   private closed = false;
@@ -287,7 +288,10 @@ export class ChatHost {
     this.sync.observeMessage(message);
   }
 
-  private deliverMessages(roomId: string, messages: Message[]): void {
+  private deliverMessages(roomId: string, incoming: Message[]): void {
+    // A sender hears of its message twice (the reply and the event): deliver it once.
+    const messages = incoming.filter((message) => this.delivered.add(message.id));
+    if (messages.length === 0) return;
     this.emit({ type: 'messages', roomId, messages });
     const newest = messages.reduce<Message | undefined>((a, m) => (!a || m.seq > a.seq ? m : a), undefined);
     const room = this.rooms.find((r) => r.id === roomId);
@@ -386,6 +390,19 @@ export class ChatHost {
 
   private emit(event: HostEvent): void {
     for (const listener of [...this.listeners]) listener(event);
+  }
+}
+
+/** The last `capacity` ids seen; `add` says whether an id is new. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity: number) {}
+
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
+    return true;
   }
 }
 
