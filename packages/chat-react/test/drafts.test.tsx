@@ -1,17 +1,9 @@
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 import { useDraft, useMessages, useSendMessage } from '@chat/react';
-import { type RunningServer, closeClients, pair, providing, server } from './helpers.js';
+import { pair, providing, serverPerFile } from './helpers.js';
 
-let srv: RunningServer;
-beforeAll(async () => {
-  srv = await server();
-});
-afterEach(() => {
-  cleanup();
-  closeClients();
-});
-afterAll(() => srv.close());
+const srv = serverPerFile();
 
 const DEBOUNCE = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,7 +26,7 @@ function Badge({ roomId }: { roomId: string }) {
 
 describe('useDraft', () => {
   it('shows each keystroke at once and writes once after a quiet debounce', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     const set = vi.spyOn(alice.client.drafts, 'set');
     render(
       <>
@@ -58,7 +50,7 @@ describe('useDraft', () => {
   });
 
   it('restores the stored draft when the room opens', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     alice.client.drafts.set(room.id, { text: 'saved earlier' });
     await waitFor(async () => expect((await alice.client.drafts.get(room.id))?.text).toBe('saved earlier'));
     render(<Composer roomId={room.id} />, { wrapper: providing(alice.client) });
@@ -66,7 +58,7 @@ describe('useDraft', () => {
   });
 
   it('sending empties the draft, and the write still waiting does not bring it back', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     function Room() {
       const { messages } = useMessages(room.id);
       return (
@@ -89,7 +81,7 @@ describe('useDraft', () => {
   });
 
   it('writes a waiting draft at once when the composer unmounts (switching rooms)', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     const set = vi.spyOn(alice.client.drafts, 'set');
     const { unmount } = render(<Composer roomId={room.id} />, { wrapper: providing(alice.client) });
     const input = screen.getByLabelText<HTMLInputElement>('text');

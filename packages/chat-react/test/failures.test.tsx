@@ -1,17 +1,9 @@
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
 import { useFailedMessages, useMessageActions, useMessages, useSendMessage } from '@chat/react';
-import { type RunningServer, closeClients, pair, providing, server, until } from './helpers.js';
+import { pair, providing, server, serverPerFile, until } from './helpers.js';
 
-let srv: RunningServer;
-beforeAll(async () => {
-  srv = await server();
-});
-afterEach(() => {
-  cleanup();
-  closeClients();
-});
-afterAll(() => srv.close());
+const srv = serverPerFile();
 
 function Room({ roomId, image }: { roomId: string; image?: Blob }) {
   const { messages } = useMessages(roomId);
@@ -43,9 +35,9 @@ const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPh
 
 describe('failed messages', () => {
   it('a retryable server failure stays pending and is sent without the user', async () => {
-    const { alice, bob, room } = await pair(srv);
+    const { alice, bob, room } = await pair(srv());
     render(<Room roomId={room.id} />, { wrapper: providing(alice.client) });
-    srv.faults.failNextWrites(2);
+    srv().faults.failNextWrites(2);
     fireEvent.click(screen.getByText('send'));
     expect(screen.getByTestId('hello').getAttribute('data-status')).toBe('pending');
     await waitFor(() => expect(screen.getByTestId('hello').getAttribute('data-status')).toBe('sent'));
@@ -55,7 +47,7 @@ describe('failed messages', () => {
   });
 
   it('an image in the test DOM\'s own Blob class uploads and turns sent', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     const png = Uint8Array.from(atob(PNG_1X1), (ch) => ch.charCodeAt(0));
     render(<Room roomId={room.id} image={new Blob([png], { type: 'image/png' })} />, { wrapper: providing(alice.client) });
     fireEvent.click(screen.getByText('send'));
@@ -64,7 +56,7 @@ describe('failed messages', () => {
   });
 
   it('a permanent failure (an upload the server refuses) shows failed; retry fails again; discard removes it', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     // The test DOM's own Blob class: the SDK must know it by its shape, not by instanceof.
     const notPng = new Blob(['these bytes are not a PNG'], { type: 'image/png' });
     render(<Room roomId={room.id} image={notPng} />, { wrapper: providing(alice.client) });

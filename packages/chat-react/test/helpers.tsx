@@ -1,6 +1,8 @@
 // The IDB classes as globals: idb checks requests with instanceof on them, and without them
 // the SDK falls back to memory storage even when given a factory.
 import 'fake-indexeddb/auto';
+import { cleanup } from '@testing-library/react';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
 import { StrictMode, type ReactNode } from 'react';
@@ -13,6 +15,26 @@ export type { RunningServer };
 /** The real reference server on a random loopback port, in memory. */
 export function server(): Promise<RunningServer> {
   return startServer({ logLevel: 'silent' });
+}
+
+/**
+ * One server for the test file: started before the first test, closed after the last;
+ * after each test the rendered trees are unmounted and the clients closed.
+ */
+export function serverPerFile(): () => RunningServer {
+  let srv: RunningServer | undefined;
+  beforeAll(async () => {
+    srv = await server();
+  });
+  afterEach(() => {
+    cleanup();
+    closeClients();
+  });
+  afterAll(() => srv?.close());
+  return () => {
+    if (!srv) throw new Error('the server is not started yet');
+    return srv;
+  };
 }
 
 const open: ChatClient[] = [];

@@ -1,6 +1,6 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   useChatClient,
   useChatEvent,
@@ -12,17 +12,9 @@ import {
   useSession,
   useUsers,
 } from '@chat/react';
-import { type RunningServer, client, closeClients, email, pair, providing, server, signedIn, until } from './helpers.js';
+import { client, email, pair, providing, server, serverPerFile, signedIn, until } from './helpers.js';
 
-let srv: RunningServer;
-beforeAll(async () => {
-  srv = await server();
-});
-afterEach(() => {
-  cleanup();
-  closeClients();
-});
-afterAll(() => srv.close());
+const srv = serverPerFile();
 
 function Messages({ roomId }: { roomId: string }) {
   const { messages, hasMore, loading, loadOlder } = useMessages(roomId);
@@ -44,8 +36,8 @@ function Messages({ roomId }: { roomId: string }) {
 describe('live hooks against the reference server', () => {
   it('login: the session and connection follow a sign-in from a component', async () => {
     const address = email('carol');
-    await client(srv).signUp({ email: address, name: 'Carol' });
-    const c = client(srv);
+    await client(srv()).signUp({ email: address, name: 'Carol' });
+    const c = client(srv());
     function Login() {
       const chat = useChatClient();
       const session = useSession();
@@ -59,8 +51,8 @@ describe('live hooks against the reference server', () => {
   });
 
   it('rooms: a room created by someone else appears, and useRoom follows it', async () => {
-    const alice = await signedIn(srv, 'alice');
-    const bob = await signedIn(srv, 'bob');
+    const alice = await signedIn(srv(), 'alice');
+    const bob = await signedIn(srv(), 'bob');
     function Rooms() {
       const rooms = useRooms();
       return <ul>{rooms.map((r) => <li key={r.id}>{r.name}</li>)}</ul>;
@@ -84,7 +76,7 @@ describe('live hooks against the reference server', () => {
   });
 
   it('messages: live from the other member, and an optimistic send turns sent in place', async () => {
-    const { alice, bob, room } = await pair(srv);
+    const { alice, bob, room } = await pair(srv());
     function Chat() {
       const send = useSendMessage(room.id);
       return (
@@ -111,11 +103,11 @@ describe('live hooks against the reference server', () => {
   });
 
   it('loadOlder pages history in and reports hasMore', async () => {
-    const { alice, bob, room } = await pair(srv);
+    const { alice, bob, room } = await pair(srv());
     for (let i = 1; i <= 55; i++) alice.client.send(room.id, { text: `m${i}` });
     await until(alice.client.messages(room.id), (s) => s.messages.length === 55 && s.messages.every((m) => m.status === 'sent'), 10_000);
     // A fresh device for bob (bob's own client cached the live messages as they came).
-    const reader = client(srv);
+    const reader = client(srv());
     await reader.login({ email: bob.user.email });
     render(<Messages roomId={room.id} />, { wrapper: providing(reader) });
     await waitFor(() => expect(screen.getByTestId('meta').textContent).toBe('50 more idle'));
@@ -126,8 +118,8 @@ describe('live hooks against the reference server', () => {
   });
 
   it('a new user on the same client never sees the last user\'s messages', async () => {
-    const { alice, room } = await pair(srv);
-    const carol = await signedIn(srv, 'carol');
+    const { alice, room } = await pair(srv());
+    const carol = await signedIn(srv(), 'carol');
     alice.client.send(room.id, { text: 'for alice and bob' });
     render(<Messages roomId={room.id} />, { wrapper: providing(alice.client) });
     await waitFor(() => expect(screen.getByTestId('msg-for alice and bob').getAttribute('data-status')).toBe('sent'));
@@ -141,7 +133,7 @@ describe('live hooks against the reference server', () => {
   });
 
   it('useUsers searches the directory and names senders by id', async () => {
-    const { alice, bob } = await pair(srv);
+    const { alice, bob } = await pair(srv());
     function Search() {
       const [query, setQuery] = useState<string | null>(null);
       const found = useUsers(query === null ? null : { query, limit: 10 });
@@ -162,7 +154,7 @@ describe('live hooks against the reference server', () => {
   });
 
   it('useChatEvent hears events through the latest handler, subscribing once', async () => {
-    const { alice, bob, room } = await pair(srv);
+    const { alice, bob, room } = await pair(srv());
     const heard: string[] = [];
     function Listener({ tag }: { tag: string }) {
       useChatEvent('messages', (roomId, messages) => {

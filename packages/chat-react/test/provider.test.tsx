@@ -1,22 +1,14 @@
-import { act, cleanup, renderHook, screen } from '@testing-library/react';
+import { act, renderHook, screen } from '@testing-library/react';
 import { renderToString } from 'react-dom/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChatProvider, useChatClient, useConnection, useMessages, useRooms, useSession } from '@chat/react';
-import { type RunningServer, closeClients, client, pair, server } from './helpers.js';
+import { client, pair, server, serverPerFile } from './helpers.js';
 
-let srv: RunningServer;
-beforeAll(async () => {
-  srv = await server();
-});
-afterEach(() => {
-  cleanup();
-  closeClients();
-});
-afterAll(() => srv.close());
+const srv = serverPerFile();
 
 describe('ChatProvider', () => {
   it('hands its client to the hooks', () => {
-    const c = client(srv);
+    const c = client(srv());
     const { result } = renderHook(() => useChatClient(), { wrapper: ({ children }) => <ChatProvider client={c}>{children}</ChatProvider> });
     expect(result.current).toBe(c);
   });
@@ -27,7 +19,7 @@ describe('ChatProvider', () => {
   });
 
   it('renders on the server from constant server snapshots, whatever the client holds', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     const c = alice.client;
     function Page() {
       const session = useSession();

@@ -1,23 +1,15 @@
-import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { render, screen, waitFor } from '@testing-library/react';
 import { memo } from 'react';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '@chat/sdk';
 import { useConnection, useFailedMessages, useMessages, useRoom, useSession } from '@chat/react';
-import { type RunningServer, closeClients, pair, providing, server, until } from './helpers.js';
+import { pair, providing, serverPerFile, until } from './helpers.js';
 
-let srv: RunningServer;
-beforeAll(async () => {
-  srv = await server();
-});
-afterEach(() => {
-  cleanup();
-  closeClients();
-});
-afterAll(() => srv.close());
+const srv = serverPerFile();
 
 describe('render counts', () => {
   it('a message in room A re-renders what shows room A, and nothing that shows room B', async () => {
-    const { alice, bob, room: roomA } = await pair(srv, 'A');
+    const { alice, bob, room: roomA } = await pair(srv(), 'A');
     const roomB = await alice.client.createRoom({ memberIds: [bob.user.id], name: 'B' });
     await until(bob.client.rooms, (rooms) => rooms.length === 2);
 
@@ -75,7 +67,7 @@ describe('render counts', () => {
   });
 
   it('a component renders once per new snapshot of its store, and never on a parent re-render', async () => {
-    const { alice, room } = await pair(srv);
+    const { alice, room } = await pair(srv());
     const lists: Array<readonly ChatMessage[]> = [];
     const Items = memo(function Items({ messages }: { messages: readonly ChatMessage[] }) {
       lists.push(messages);

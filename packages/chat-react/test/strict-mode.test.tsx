@@ -1,5 +1,5 @@
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
 import {
   useChatClient,
   useChatEvent,
@@ -11,21 +11,13 @@ import {
   useSession,
   useUsers,
 } from '@chat/react';
-import { type RunningServer, client, closeClients, email, pair, providing, server, until } from './helpers.js';
+import { client, email, pair, providing, server, serverPerFile, until } from './helpers.js';
 
-let srv: RunningServer;
-beforeAll(async () => {
-  srv = await server();
-});
-afterEach(() => {
-  cleanup();
-  closeClients();
-});
-afterAll(() => srv.close());
+const srv = serverPerFile();
 
 describe('StrictMode (mount, unmount, mount)', () => {
   it('opens one socket, asks once, listens once, and a click sends one message', async () => {
-    const { alice, bob, room } = await pair(srv);
+    const { alice, bob, room } = await pair(srv());
     const users = vi.spyOn(alice.client, 'users');
     const events: string[] = [];
     function App() {
@@ -46,7 +38,7 @@ describe('StrictMode (mount, unmount, mount)', () => {
     }
     render(<App />, { wrapper: providing(alice.client, true) });
     await waitFor(() => expect(screen.getByTestId('state').textContent).toBe('open 1 0 1'));
-    expect(srv.stats().perUser[alice.user.id]).toBe(1);
+    expect(srv().stats().perUser[alice.user.id]).toBe(1);
     expect(users).toHaveBeenCalledTimes(1);
     expect(alice.client.listenerCount('messages')).toBe(1);
 
@@ -57,22 +49,22 @@ describe('StrictMode (mount, unmount, mount)', () => {
     expect(sent.messages).toHaveLength(1);
 
     // What the server stored, seen from a fresh device: exactly one message.
-    const fresh = client(srv);
+    const fresh = client(srv());
     await fresh.login({ email: bob.user.email });
     const stored = await until(fresh.messages(room.id), (s) => !s.loading && s.messages.length > 0);
     expect(stored.messages.map((m) => m.text)).toEqual(['once']);
     // 'messages' fires for the reply and for the live event alike: one listener heard both.
     expect(new Set(events)).toEqual(new Set(['once']));
-    expect(srv.stats().perUser[alice.user.id]).toBe(1);
+    expect(srv().stats().perUser[alice.user.id]).toBe(1);
   });
 
   it('signing in from a StrictMode tree opens one socket', async () => {
     const address = email('dave');
-    const signUp = client(srv);
+    const signUp = client(srv());
     const dave = await signUp.signUp({ email: address });
     signUp.close();
-    await waitFor(() => expect(srv.stats().perUser[dave.id] ?? 0).toBe(0));
-    const c = client(srv);
+    await waitFor(() => expect(srv().stats().perUser[dave.id] ?? 0).toBe(0));
+    const c = client(srv());
     function Login() {
       const chat = useChatClient();
       const session = useSession();
@@ -83,6 +75,6 @@ describe('StrictMode (mount, unmount, mount)', () => {
     render(<Login />, { wrapper: providing(c, true) });
     fireEvent.click(screen.getByText('sign in'));
     await screen.findByText(`${address} open`);
-    expect(srv.stats().perUser[dave.id]).toBe(1);
+    expect(srv().stats().perUser[dave.id]).toBe(1);
   });
 });
