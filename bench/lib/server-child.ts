@@ -1,0 +1,40 @@
+/**
+ * A server in its own process, driven over IPC by `ServerProcess`: the reference server
+ * (`kind: 'chat'`) or the bare broadcast baseline (`kind: 'baseline'`). Being alone in its
+ * process, its CPU and memory can be measured apart from the load generator's.
+ */
+import { startServer, type RunningServer, type ServerOptions } from '@chat/mock-server';
+import { startBaseline } from './baseline-server.js';
+
+type Command = { id: number; cmd: 'start'; kind: 'chat' | 'baseline'; options: ServerOptions } | { id: number; cmd: 'memory' | 'cpu' | 'close' };
+
+let server: Pick<RunningServer, 'wsUrl' | 'port' | 'close'> | undefined;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function handle(command: Command): Promise<unknown> {
+  switch (command.cmd) {
+    case 'start':
+      server = command.kind === 'chat' ? await startServer({ logLevel: 'silent', ...command.options }) : await startBaseline(command.options.port ?? 0);
+      return { wsUrl: server.wsUrl, port: server.port };
+    case 'memory':
+      // Twice: the second pass collects what the first one's finalizers released.
+      gc?.();
+      gc?.();
+      return { ...process.memoryUsage(), gc: Boolean(gc) };
+    case 'cpu':
+      return process.cpuUsage();
+    case 'close':
+      await server?.close();
+      server = undefined;
+      return {};
+  }
+}
+
+process.on('message', (command: Command) => {
+  handle(command).then(
+    (result) => process.send?.({ id: command.id, ok: true, result }),
+    (error: unknown) => process.send?.({ id: command.id, ok: false, error: String(error) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ id: 0, ok: true, result: 'ready' });
