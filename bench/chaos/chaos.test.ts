@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { authorizationMatrix } from './authz.js';
+import { runDelivery } from './delivery.js';
+import { fuzzParser, fuzzServer } from './fuzz.js';
+
+// The short form of `npm run chaos`: the same checks at a size that takes seconds.
+// Only guarantees are asserted, never a time.
+describe('chaos (short)', () => {
+  it('2 clients x 150 messages through a cutting, delaying, splitting proxy with a server restart: each stored once, none lost, all clients agree, none pending', async () => {
+    const result = await runDelivery({
+      clients: 2,
+      rooms: 2,
+      messagesPerClient: 150,
+      restarts: 1,
+      restartMode: 'close',
+      sendEveryMs: 10,
+      proxy: { lifetimeMs: [100, 700], maxDelayMs: 15, splitChance: 0.5 },
+      chaosAfterSendsMs: 500,
+      settleMs: 30_000,
+    });
+    expect(result.violations).toEqual([]);
+    expect(result.stored).toBe(300);
+    expect(result.restarts).toBe(1);
+  });
+
+  it('authorization matrix: every action refused with the protocol code', async () => {
+    const rows = await authorizationMatrix();
+    expect(rows.filter((r) => !r.ok)).toEqual([]);
+    expect(rows.length).toBeGreaterThan(20);
+  });
+
+  it('fuzz: the SDK frame parser never throws and rejects with protocol codes', () => {
+    expect(fuzzParser(500).cases).toBe(500);
+  });
+
+  it('fuzz: the server answers random frames as the protocol says and keeps serving', async () => {
+    const result = await fuzzServer(300);
+    expect(result.cases).toBeGreaterThanOrEqual(300);
+    expect(result.requests).toBeGreaterThan(0);
+  });
+});
