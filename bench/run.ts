@@ -106,7 +106,9 @@ ${table(
 )}
 
 Memory per idle connection (server process RSS and heap after gc, over ${fmt(idleConnections)} idle
-connections; ours authenticated, each with its own session; the baseline's joined to a room):
+connections; ours authenticated, each with its own session; the baseline's joined to a room;
+RSS moves in whole pages and the allocator may hand back what the sign-up phase freed, so heap
+is the steadier figure):
 
 ${table(
   ['server', 'RSS per connection', 'heap per connection'],

@@ -58,7 +58,7 @@ const counts = (record: Record<string, number>) =>
 const body = `
 Last run: ${machine()}; \`npm run chaos\` took ${fmt((Date.now() - started) / 60_000, 1)} minutes.
 **${failures.length === 0 ? 'Every guarantee held.' : `${failures.length} guarantees broke:`}**
-${failures.map((f) => `- ${f}`).join('\n')}
+${failures.map((f) => `\n- ${f}`).join('')}
 
 ### Delivery through a bad network and server restarts
 

@@ -1,12 +1,5 @@
 import { cpus } from 'node:os';
 
-/** The q-quantile (0..1) of `values`, nearest rank; NaN when empty. Sorts a copy. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
-}
-
 export function summary(values: readonly number[]): { p50: number; p99: number; max: number; n: number } {
   if (values.length === 0) return { p50: NaN, p99: NaN, max: NaN, n: 0 };
   const sorted = Float64Array.from(values).sort();
