@@ -110,6 +110,20 @@ export function fromServer(message: Message): ChatMessage {
   return { ...message, status: 'sent', localCreatedAt: message.createdAt };
 }
 
+const bySeq = (a: ChatMessage, b: ChatMessage) => (a.seq as number) - (b.seq as number);
+
+/** Merges two seq-sorted lists in one pass. */
+function mergeBySeq(a: readonly ChatMessage[], b: readonly ChatMessage[]): ChatMessage[] {
+  const out: ChatMessage[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = bySeq(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
 /** Two copies of one unsent message that would render the same (Blobs may be clones). */
 function sameUnsent(a: ChatMessage, b: ChatMessage): boolean {
   return (
@@ -157,6 +171,10 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
   private metaDirty = false;
   private pendingNotify = false;
   private list: readonly ChatMessage[] = [];
+  /** Sent messages in seq order, as of the last rebuild; replaced, never mutated. */
+  private sent: readonly ChatMessage[] = [];
+  /** Sent messages merged since the last rebuild. */
+  private fresh: ChatMessage[] = [];
   private snapshot: RoomMessagesSnapshot = { messages: this.list, hasMore: false, loading: false };
   /** How often the array was rebuilt; tests use it to prove the batching. */
   rebuildCount = 0;
@@ -215,6 +233,7 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
           this.order.set(key, this.nextOrder++);
         }
         this.entries.set(key, next);
+        this.fresh.push(next);
         if (this.unsent.get(message.clientId) === key) this.unsent.delete(message.clientId);
         this.runs.add(message.seq);
         changed++;
@@ -333,17 +352,26 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     this.batch(() => {});
   }
 
-  private rebuild(): ChatMessage[] {
+  /**
+   * Sent messages never change, so they are kept sorted across rebuilds and only the ones
+   * merged since the last rebuild are sorted and merged in: O(n + k log k), not O(n log n).
+   * Arrays are replaced, never mutated, so earlier snapshots stay as they were.
+   */
+  private rebuild(): readonly ChatMessage[] {
     this.rebuildCount++;
-    const sent: ChatMessage[] = [];
-    const unsent: Array<{ message: ChatMessage; order: number }> = [];
-    for (const [key, message] of this.entries) {
-      if (message.seq !== null && message.status === 'sent') sent.push(message);
-      else unsent.push({ message, order: this.order.get(key) ?? 0 });
+    if (this.fresh.length > 0) {
+      const fresh = this.fresh.sort(bySeq);
+      this.fresh = [];
+      const last = this.sent.at(-1);
+      this.sent = !last || (fresh[0]!.seq as number) > (last.seq as number) ? this.sent.concat(fresh) : mergeBySeq(this.sent, fresh);
     }
-    sent.sort((a, b) => (a.seq as number) - (b.seq as number));
+    if (this.unsent.size === 0) return this.sent;
+    const unsent: Array<{ message: ChatMessage; order: number }> = [];
+    for (const key of this.unsent.values()) {
+      const message = this.entries.get(key);
+      if (message) unsent.push({ message, order: this.order.get(key) ?? 0 });
+    }
     unsent.sort((a, b) => a.message.localCreatedAt - b.message.localCreatedAt || a.order - b.order);
-    for (const { message } of unsent) sent.push(message);
-    return sent;
+    return this.sent.concat(unsent.map((u) => u.message));
   }
 }
