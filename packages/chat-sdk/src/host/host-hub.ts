@@ -142,9 +142,10 @@ export class HostHub {
         void this.call(tab, message.id, message.command);
         return;
       case 'ping':
-        tab.port.post({ t: 'pong' });
-        return;
       case 'pong':
+        // A tab dropped for silence (hung, frozen) that speaks again learns it must hello again.
+        if (!tab.id) tab.port.post({ t: 'reset' });
+        else if (message.t === 'ping') tab.port.post({ t: 'pong' });
         return;
       case 'bye':
         this.forget(tab);
@@ -165,7 +166,7 @@ export class HostHub {
     const session = hello.session;
     if (session && tab.entry?.userId !== session.user.id) {
       // A tab that shows a session (a restarted host, a page back from bfcache) stays that user.
-      tab.ready = this.bindToUser(tab, group, session).then(
+      tab.ready = this.bindToUser(tab, group, session, true).then(
         () => undefined,
         (error: unknown) => this.options.onError?.(error),
       );
@@ -240,7 +241,7 @@ export class HostHub {
   }
 
   /** Binds a tab to the host of `session`'s user, starting that host from the session if there is none. */
-  private async bindToUser(tab: Tab, group: Group, session: Session): Promise<Entry> {
+  private async bindToUser(tab: Tab, group: Group, session: Session, resync = false): Promise<Entry> {
     let entry = group.byUser.get(session.user.id);
     if (!entry) {
       const storage = await group.storage;
@@ -252,14 +253,16 @@ export class HostHub {
         entry.ready = host.handle({ type: 'resume', session }).catch(() => null);
       }
     }
-    this.bind(tab, entry);
+    this.bind(tab, entry, resync);
     await entry.ready;
     return entry;
   }
 
-  private bind(tab: Tab, entry: Entry): void {
+  /** `resync`: the tab was away from its host and may have missed events (see HostEvent 'resync'). */
+  private bind(tab: Tab, entry: Entry, resync = false): void {
     if (tab.entry === entry) return;
     this.unbind(tab);
+    if (resync) tab.port.post({ t: 'event', event: { type: 'resync' } });
     tab.entry = entry;
     entry.tabs.add(tab);
     clearTimeout(entry.grace);

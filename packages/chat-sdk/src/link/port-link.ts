@@ -230,7 +230,7 @@ export class PortLink implements HostLink {
         this.dispatch(message.event);
         return;
       case 'ping':
-        this.endpoint?.post({ t: 'pong' });
+        if (!this.hidden) this.endpoint?.post({ t: 'pong' });
         return;
       case 'pong':
         return;
@@ -240,7 +240,7 @@ export class PortLink implements HostLink {
           if (pending) pending.sentTo = null;
         }
         this.welcomed = false;
-        this.hello();
+        if (!this.hidden) this.hello(); // a hidden page says hello on pageshow
         return;
     }
   }

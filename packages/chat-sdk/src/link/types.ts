@@ -63,7 +63,13 @@ export type HostEvent =
   | { type: 'outbox'; message: ChatMessage }
   | { type: 'outbox-removed'; roomId: string; clientId: string }
   /** A fault worth reporting that failed no request: a malformed frame, a 1008/1009 close. */
-  | { type: 'error'; error: ErrorBody };
+  | { type: 'error'; error: ErrorBody }
+  /**
+   * This client was away from its host (the host restarted, dropped it for missed pings, or
+   * the page was in the back/forward cache): events may have been missed, so rooms it holds
+   * must be brought up to date on the next `open`.
+   */
+  | { type: 'resync' };
 
 export type CommandResult<C extends HostCommand> = C extends { type: 'signUp' | 'login' }
   ? User

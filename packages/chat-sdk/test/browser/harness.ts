@@ -23,8 +23,13 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/** One headless Chromium; `bfcache` keeps the back/forward cache Playwright turns off by default. */
+export function launch(options: { bfcache?: boolean } = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    ...(options.bfcache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
+  });
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
@@ -36,7 +41,7 @@ export async function serveDir(dir: string): Promise<{ url: string; close(): Pro
     const file = join(dir, path === '/' ? 'index.html' : path);
     try {
       const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       res.end(body);
     } catch {
       res.writeHead(404).end();
@@ -113,9 +118,10 @@ export async function openChat(context: BrowserContext, pageUrl: string, options
   page.on('pageerror', (error) => console.error('[page error]', error.message));
   await page.goto(`${pageUrl}/`);
   await page.waitForFunction(() => typeof globalThis.chatTest === 'object');
+  // (typed loosely: Playwright's types of a serialised argument recurse too deep on these options)
   await page.evaluate((o) => {
-    chatTest.create(o);
-  }, options);
+    chatTest.create(o as ChatClientOptions);
+  }, options as unknown);
   await page.evaluate(() => chatTest.ready());
   return page;
 }

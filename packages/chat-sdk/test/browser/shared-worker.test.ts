@@ -1,17 +1,24 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@chat/mock-server';
+import type { ChatClientOptions } from '../../src/index.js';
 import { FAST, buildFixture, chatServer, email, eventually, launch, openChat, serveDir } from './harness.js';
 
 let browser: Browser;
 let srv: RunningServer;
 let site: Awaited<ReturnType<typeof serveDir>>;
 let fixture: Awaited<ReturnType<typeof buildFixture>>;
+const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  [browser, srv, fixture] = await Promise.all([launch(), chatServer(), buildFixture()]);
+  // The back/forward cache stays on (Playwright turns it off by default) so pagehide/pageshow are real.
+  [browser, srv, fixture] = await Promise.all([launch({ bfcache: true }), chatServer(), buildFixture()]);
   site = await serveDir(fixture.dir);
 }, 30_000);
+
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -20,33 +27,142 @@ afterAll(async () => {
   fixture?.cleanup();
 });
 
+const options: () => ChatClientOptions = () => ({ url: srv.wsUrl, ...FAST });
 const sockets = (userId: string) => srv.stats().perUser[userId] ?? 0;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function context(): Promise<BrowserContext> {
+  const c = await browser.newContext();
+  contexts.push(c);
+  return c;
+}
+
+async function pages(c: BrowserContext, n: number): Promise<Page[]> {
+  const list: Page[] = [];
+  for (let i = 0; i < n; i++) list.push(await openChat(c, site.url, options()));
+  return list;
+}
+
+/** A user signed up in a page of their own context, in a room with `memberIds`. */
+async function stranger(memberIds: string[]) {
+  const c = await context();
+  const [page] = await pages(c, 1);
+  const id = await page!.evaluate((e) => chatTest.signUp(e), email('stranger'));
+  const roomId = await page!.evaluate((ids) => chatTest.createRoom(ids), memberIds);
+  return { page: page!, id, roomId };
+}
+
+async function waitForRoom(list: Page[], roomId: string) {
+  for (const p of list) {
+    await p.waitForFunction((r) => chatTest.roomIds().includes(r), roomId);
+    await p.evaluate((r) => void chatTest.messages(r), roomId);
+  }
+}
+
+const sentEverywhere = (list: Page[], roomId: string, text: string) =>
+  Promise.all(list.map((p) => p.waitForFunction(([r, t]) => chatTest.messages(r!).some((m) => m.text === t && m.status === 'sent'), [roomId, text])));
 
 describe('SharedWorker mode in Chromium', () => {
   it('three pages of one user share one socket; a message from another user reaches all three', async () => {
-    const context = await browser.newContext();
-    const options = { url: srv.wsUrl, ...FAST };
-    const p1 = await openChat(context, site.url, options);
-    expect(await p1.evaluate(() => chatTest.transport())).toBe('shared-worker');
-    const aliceEmail = email('alice');
-    const alice = await p1.evaluate((e) => chatTest.signUp(e), aliceEmail);
-    const p2 = await openChat(context, site.url, options);
-    const p3 = await openChat(context, site.url, options);
-    for (const p of [p2, p3]) await p.waitForFunction((id) => chatTest.userId() === id, alice);
+    const c = await context();
+    const [p1] = await pages(c, 1);
+    expect(await p1!.evaluate(() => chatTest.transport())).toBe('shared-worker');
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    // Pages opened now resume the stored session and join the same host.
+    const [p2, p3] = await pages(c, 2);
+    for (const p of [p2!, p3!]) await p.waitForFunction((id) => chatTest.userId() === id, alice);
+    const bob = await stranger([alice]);
+    await waitForRoom([p1!, p2!, p3!], bob.roomId);
+    await bob.page.evaluate((r) => chatTest.send(r, 'hello alice'), bob.roomId);
+    await sentEverywhere([p1!, p2!, p3!], bob.roomId, 'hello alice');
+    expect(sockets(alice)).toBe(1);
+    expect(srv.stats().perUser[bob.id]).toBe(1);
+  }, 30_000);
 
-    const other = await browser.newContext();
-    const bobPage = await openChat(other, site.url, options);
-    const bob = await bobPage.evaluate((e) => chatTest.signUp(e), email('bob'));
-    const roomId = await bobPage.evaluate((id) => chatTest.createRoom([id]), alice);
-    for (const p of [p1, p2, p3]) await p.waitForFunction((r) => chatTest.roomIds().includes(r), roomId);
-    for (const p of [p1, p2, p3]) await p.evaluate((r) => chatTest.messages(r), roomId);
-    await bobPage.evaluate((r) => chatTest.send(r, 'hello alice'), roomId);
-    for (const p of [p1, p2, p3]) {
-      await p.waitForFunction((r) => chatTest.messages(r).some((m) => m.text === 'hello alice' && m.status === 'sent'), roomId);
-    }
+  it('a send in one page shows pending in the others at once, then sent in all', async () => {
+    const c = await context();
+    const [p1] = await pages(c, 1);
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const list = [p1!, ...(await pages(c, 2))];
+    const bob = await stranger([alice]);
+    await waitForRoom(list, bob.roomId);
+    srv.faults.stall(1200); // the server sits on the message, so pending is visible
+    await p1!.evaluate((r) => chatTest.send(r, 'in flight'), bob.roomId);
+    await Promise.all(
+      list.slice(1).map((p) => p.waitForFunction((r) => chatTest.messages(r).some((m) => m.text === 'in flight' && m.status === 'pending'), bob.roomId, { timeout: 1000 })),
+    );
+    await sentEverywhere(list, bob.roomId, 'in flight');
+    for (const p of list) expect((await p.evaluate((r) => chatTest.messages(r), bob.roomId)).filter((m) => m.text === 'in flight')).toHaveLength(1);
+    expect(sockets(alice)).toBe(1);
+  }, 30_000);
+
+  it('the socket stays while any page is open and closes with the last one', async () => {
+    const c = await context();
+    const [p1] = await pages(c, 1);
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const [p2, p3] = await pages(c, 2);
+    await p3!.waitForFunction((id) => chatTest.userId() === id, alice);
+    await eventually(() => expect(sockets(alice)).toBe(1));
+    await p1!.close();
+    await p2!.close();
+    await sleep(FAST.hostGraceMs! + 300);
+    expect(sockets(alice)).toBe(1);
+    await p3!.close();
+    await eventually(() => expect(sockets(alice)).toBe(0), 5000);
+  }, 30_000);
+
+  it('two users in two pages of one context: each sees only their own rooms and events', async () => {
+    const c = await context();
+    // Both pages open before anyone signs in: a page opened later would resume the last session of this origin.
+    const [pa, pb] = await pages(c, 2);
+    const alice = await pa!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const bob = await pb!.evaluate((e) => chatTest.signUp(e), email('bob'));
+    const carol = await stranger([alice]);
+    const dave = await stranger([bob]);
+    await waitForRoom([pa!], carol.roomId);
+    await waitForRoom([pb!], dave.roomId);
+    await carol.page.evaluate((r) => chatTest.send(r, 'for alice'), carol.roomId);
+    await dave.page.evaluate((r) => chatTest.send(r, 'for bob'), dave.roomId);
+    await pb!.evaluate((r) => chatTest.send(r, 'from bob'), dave.roomId);
+    await sentEverywhere([pa!], carol.roomId, 'for alice');
+    await sentEverywhere([pb!], dave.roomId, 'for bob');
+    await sentEverywhere([pb!], dave.roomId, 'from bob');
+    await sleep(200);
+    expect(await pa!.evaluate(() => chatTest.userId())).toBe(alice);
+    expect(await pb!.evaluate(() => chatTest.userId())).toBe(bob);
+    expect(await pa!.evaluate(() => chatTest.roomIds())).toEqual([carol.roomId]);
+    expect(await pb!.evaluate(() => chatTest.roomIds())).toEqual([dave.roomId]);
+    const seenA = await pa!.evaluate(() => chatTest.seen.map((s) => s.text));
+    const seenB = await pb!.evaluate(() => chatTest.seen.map((s) => s.text));
+    expect(seenA).toContain('for alice');
+    expect(seenA).not.toContain('for bob');
+    expect(seenA).not.toContain('from bob');
+    expect(seenB).not.toContain('for alice');
     expect(sockets(alice)).toBe(1);
     expect(sockets(bob)).toBe(1);
-    await context.close();
-    await other.close();
+  }, 30_000);
+
+  it('a hung page that stops answering pings is dropped and keeps no socket; back, it resumes and misses nothing', async () => {
+    const c = await context();
+    // Both open before anyone signs in (a page opened later would resume the last session here).
+    const [keeper, p1] = await pages(c, 2);
+    await keeper!.evaluate((e) => chatTest.signUp(e), email('keeper')); // keeps the worker alive
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const bob = await stranger([alice]);
+    await waitForRoom([p1!], bob.roomId);
+    await eventually(() => expect(sockets(alice)).toBe(1));
+
+    // A hung tab: its script stops, so it answers no ping (as a crashed one would not).
+    const cdp = await c.newCDPSession(p1!);
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.pause');
+    await eventually(() => expect(sockets(alice)).toBe(0), 5000);
+    await bob.page.evaluate((r) => chatTest.send(r, 'while frozen'), bob.roomId);
+    await sentEverywhere([bob.page], bob.roomId, 'while frozen');
+    await cdp.send('Debugger.resume');
+    await sentEverywhere([p1!], bob.roomId, 'while frozen');
+    await p1!.evaluate((r) => chatTest.send(r, 'after thaw'), bob.roomId);
+    await sentEverywhere([p1!, bob.page], bob.roomId, 'after thaw');
+    expect(sockets(alice)).toBe(1);
   }, 30_000);
 });
