@@ -369,6 +369,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       case 'error':
         this.report(ChatError.fromBody(event.error as ErrorBody));
         return;
+      case 'resync':
+        for (const roomId of this.roomMessages.keys()) this.needsSync.add(roomId);
+        return;
     }
   }
 
