@@ -1,0 +1,93 @@
+import { IMAGE_MIME_TYPES, MAX_UPLOAD_BYTES } from '@chat/sdk';
+import { useDraft, useRoom, useUserId } from '@chat/react';
+import { type DragEvent, useEffect, useState } from 'react';
+import { Composer } from './composer.js';
+import { formatBytes, MAX_UPLOAD_LABEL, roomTitle } from './format.js';
+import { MessageList } from './message-list.js';
+import { markSeen } from './seen.js';
+import { useUserLookup } from './users.js';
+
+/** Checks a picked, pasted or dropped file; returns why it cannot be sent, or null. */
+export function imageProblem(file: Blob & { name?: string }): string | null {
+  const label = file.name ? `“${file.name}”` : 'This file';
+  if (!(IMAGE_MIME_TYPES as readonly string[]).includes(file.type)) {
+    return `${label} is not an image we can send. Use a PNG, JPEG, GIF or WebP picture.`;
+  }
+  if (file.size > MAX_UPLOAD_BYTES) {
+    return `${label} is ${formatBytes(file.size)}; pictures can be at most ${MAX_UPLOAD_LABEL}.`;
+  }
+  return null;
+}
+
+export function ChatView({ roomId }: { roomId: string }) {
+  const room = useRoom(roomId);
+  const me = useUserId();
+  const lookup = useUserLookup(room?.memberIds ?? []);
+  const [dropping, setDropping] = useState(false);
+  const [, setDraft] = useDraft(roomId);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  /** Attaches a picked, pasted or dropped file to the draft, or says why it cannot go. */
+  const attach = (file: Blob & { name?: string }) => {
+    const why = imageProblem(file);
+    setProblem(why);
+    if (!why) setDraft({ image: file });
+  };
+
+  // Everything up to the room's newest message has been seen while it is open.
+  useEffect(() => {
+    if (me && room) markSeen(me, room.id, room.lastSeq);
+  }, [me, room]);
+
+  if (!room) {
+    return (
+      <div className="empty-main">
+        <p className="muted">This room is not among yours (or the list is still loading).</p>
+      </div>
+    );
+  }
+
+  const title = roomTitle(room, me, lookup);
+  const members = room.memberIds.map((id) => (id === me ? 'you' : (lookup(id)?.name ?? '…'))).join(', ');
+
+  const hasFiles = (event: DragEvent) => Array.from(event.dataTransfer.types).includes('Files');
+  return (
+    <section
+      className={`chat${dropping ? ' dropping' : ''}`}
+      aria-labelledby="chat-title"
+      onDragEnter={(e) => {
+        if (hasFiles(e)) setDropping(true);
+      }}
+      onDragOver={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target || !e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+      }}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDropping(false);
+        const file = e.dataTransfer.files[0];
+        if (file) attach(file);
+      }}
+    >
+      <header className="pane-head chat-head">
+        <div>
+          <h2 id="chat-title">{title}</h2>
+          <p className="members">
+            {room.memberIds.length} members: {members}
+          </p>
+        </div>
+      </header>
+      <MessageList roomId={roomId} lookup={lookup} />
+      <Composer roomId={roomId} attach={attach} problem={problem} setProblem={setProblem} />
+      {dropping && (
+        <div className="drop-hint" aria-hidden="true">
+          Drop a picture to attach it
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,208 @@
+import type { ChatMessage, User } from '@chat/sdk';
+import { useMessageActions, useMessages, useUserId } from '@chat/react';
+import { type CSSProperties, memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { formatTime } from './format.js';
+import { useObjectUrl } from './object-url.js';
+import { hue, initials } from './users.js';
+
+/** Within this many pixels of the bottom counts as "at the bottom". */
+const NEAR_BOTTOM = 48;
+/** Older history is fetched when the view comes this close to the top. */
+const NEAR_TOP = 200;
+
+/**
+ * The conversation. Scrolling up loads older pages and keeps the view where it was; a new
+ * message scrolls to the bottom when it is one's own or when the view was already there,
+ * otherwise a "new messages" button appears.
+ */
+export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: string) => User | undefined }) {
+  const { messages, hasMore, loading, loadOlder } = useMessages(roomId);
+  const me = useUserId();
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const [newCount, setNewCount] = useState(0);
+  /** What the previous commit showed, to tell a page of history from a new message. */
+  const shown = useRef<{ first?: string | undefined; last?: string | undefined; scrollHeight: number; scrollTop: number }>({ scrollHeight: 0, scrollTop: 0 });
+
+  const scrollToBottom = useCallback((smooth = false) => {
+    const el = scroller.current;
+    if (!el) return;
+    el.scrollTo({ top: el.scrollHeight, behavior: smooth ? 'smooth' : 'auto' });
+    atBottom.current = true;
+    setNewCount(0);
+  }, []);
+
+  const maybeLoadOlder = useCallback(() => {
+    const el = scroller.current;
+    if (el && hasMore && !loading && el.scrollTop < NEAR_TOP) void loadOlder();
+  }, [hasMore, loading, loadOlder]);
+
+  const remember = () => {
+    const el = scroller.current;
+    if (el) shown.current = { ...shown.current, scrollHeight: el.scrollHeight, scrollTop: el.scrollTop };
+  };
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
+    if (atBottom.current) setNewCount(0);
+    remember();
+    maybeLoadOlder();
+  };
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const before = shown.current;
+    const first = messages[0]?.clientId;
+    const last = messages[messages.length - 1]?.clientId;
+    if (before.last === undefined) {
+      // First messages on screen: start at the newest.
+      if (last !== undefined) el.scrollTop = el.scrollHeight;
+    } else {
+      if (first !== before.first && before.first !== undefined && messages.some((m) => m.clientId === before.first)) {
+        // A page of history went in above: keep what the reader was looking at in place.
+        el.scrollTop = before.scrollTop + (el.scrollHeight - before.scrollHeight);
+      }
+      if (last !== before.last) {
+        const newest = messages[messages.length - 1];
+        const mine = newest !== undefined && newest.senderId === me && newest.status === 'pending';
+        if (mine || atBottom.current) scrollToBottom();
+        else setNewCount((n) => n + 1);
+      }
+    }
+    shown.current = { first, last, scrollHeight: el.scrollHeight, scrollTop: el.scrollTop };
+    if (last !== undefined && el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM) atBottom.current = true;
+  }, [messages, me, scrollToBottom]);
+
+  // After every change: if the top is still in sight (a short room), fetch more history.
+  useEffect(() => {
+    maybeLoadOlder();
+  }, [messages, maybeLoadOlder]);
+
+  /** A picture finished loading and changed the height: stay at the bottom if we were there. */
+  const onMediaLoad = useCallback(() => {
+    if (atBottom.current) {
+      const el = scroller.current;
+      if (el) el.scrollTop = el.scrollHeight;
+    }
+    remember();
+  }, []);
+
+  return (
+    <div className="messages-wrap">
+      <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" aria-busy={loading} tabIndex={0}>
+        {hasMore ? (
+          <p className="history-edge muted">{loading ? 'Loading older messages…' : 'Scroll up for older messages'}</p>
+        ) : (
+          !loading && <p className="history-edge muted">{messages.length === 0 ? 'No messages yet. Say hello!' : 'This is the start of the room.'}</p>
+        )}
+        <ol className="message-items">
+          {messages.map((message, index) => {
+            const previous = messages[index - 1];
+            const continued = previous !== undefined && previous.senderId === message.senderId && time(message) - time(previous) < 5 * 60_000;
+            return (
+              <MessageItem
+                key={message.clientId}
+                message={message}
+                mine={message.senderId === me}
+                sender={lookup(message.senderId)}
+                continued={continued}
+                onMediaLoad={onMediaLoad}
+              />
+            );
+          })}
+        </ol>
+      </div>
+      {newCount > 0 && (
+        <button type="button" className="new-messages" onClick={() => scrollToBottom(true)}>
+          {newCount === 1 ? '1 new message' : `${newCount} new messages`} ↓
+        </button>
+      )}
+    </div>
+  );
+}
+
+const time = (message: ChatMessage) => message.createdAt ?? message.localCreatedAt;
+
+interface ItemProps {
+  message: ChatMessage;
+  mine: boolean;
+  sender: User | undefined;
+  continued: boolean;
+  onMediaLoad(): void;
+}
+
+/** One message. Text is rendered as text (React escapes it), never as HTML. */
+const MessageItem = memo(function MessageItem({ message, mine, sender, continued, onMediaLoad }: ItemProps) {
+  const name = mine ? 'You' : (sender?.name ?? '…');
+  return (
+    <li className={`message ${mine ? 'mine' : 'theirs'} status-${message.status}${continued ? ' continued' : ''}`} data-status={message.status}>
+      {!mine && (
+        <span className="avatar" style={{ '--h': hue(message.senderId) } as CSSProperties} aria-hidden="true">
+          {continued ? '' : initials(sender?.name ?? '?')}
+        </span>
+      )}
+      <div className="bubble-col">
+        {!continued && (
+          <div className="meta">
+            <span className="sender">{name}</span>
+            <time dateTime={new Date(time(message)).toISOString()}>{formatTime(time(message))}</time>
+          </div>
+        )}
+        <div className="bubble">
+          <MessageImage message={message} onLoad={onMediaLoad} />
+          {message.text && <p className="text">{message.text}</p>}
+        </div>
+        {mine && <MessageStatus message={message} />}
+      </div>
+    </li>
+  );
+});
+
+function MessageImage({ message, onLoad }: { message: ChatMessage; onLoad(): void }) {
+  // While pending (and after, so it does not flicker) the local Blob; otherwise the server's url.
+  const local = useObjectUrl(message.localImage ?? null);
+  const src = local ?? message.image?.url ?? null;
+  if (!src && !message.localImage) return null;
+  const { width, height } = message.image ?? {};
+  return (
+    <a className="picture" href={message.image?.url ?? src ?? undefined} target="_blank" rel="noreferrer noopener">
+      {src ? (
+        <img src={src} alt="Picture" width={width} height={height} onLoad={onLoad} style={width && height ? { aspectRatio: `${width} / ${height}` } : undefined} />
+      ) : (
+        <span className="picture-placeholder" />
+      )}
+    </a>
+  );
+}
+
+function MessageStatus({ message }: { message: ChatMessage }) {
+  const { retry, discard } = useMessageActions();
+  if (message.status === 'pending') {
+    return (
+      <p className="status" aria-label="Sending">
+        <span className="clock" aria-hidden="true" /> Sending…
+      </p>
+    );
+  }
+  if (message.status === 'sent') {
+    return (
+      <p className="status" aria-label="Sent">
+        ✓ Sent
+      </p>
+    );
+  }
+  return (
+    <p className="status failed" role="alert">
+      <span>Not sent{message.error ? `: ${message.error.message}` : ''}.</span>
+      <button type="button" className="link" onClick={() => void retry(message.clientId)}>
+        Retry
+      </button>
+      <button type="button" className="link danger" onClick={() => void discard(message.clientId)}>
+        Discard
+      </button>
+    </p>
+  );
+}
