@@ -45,8 +45,14 @@ export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: s
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
-    if (atBottom.current) setNewCount(0);
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM) {
+      atBottom.current = true;
+      setNewCount(0);
+    } else if (el.scrollTop < shown.current.scrollTop - 1) {
+      // Only the reader scrolling up leaves the bottom. Content that grew between our own
+      // scroll to the bottom and this (asynchronous) event does not: we follow it.
+      atBottom.current = false;
+    }
     remember();
     maybeLoadOlder();
   };
@@ -76,6 +82,21 @@ export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: s
     if (last !== undefined && el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM) atBottom.current = true;
   }, [messages, me, scrollToBottom]);
 
+  // Pictures load, a failed one turns into a placeholder, a status line appears: when the
+  // content grows while the reader is at the bottom, stay there.
+  const content = useRef<HTMLOListElement>(null);
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || !content.current || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+      remember();
+    });
+    observer.observe(content.current);
+    observer.observe(el); // the composer grew or shrank
+    return () => observer.disconnect();
+  }, []);
+
   // After every change: if the top is still in sight (a short room), fetch more history.
   useEffect(() => {
     maybeLoadOlder();
@@ -98,7 +119,7 @@ export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: s
         ) : (
           !loading && <p className="history-edge muted">{messages.length === 0 ? 'No messages yet. Say hello!' : 'This is the start of the room.'}</p>
         )}
-        <ol className="message-items">
+        <ol className="message-items" ref={content}>
           {messages.map((message, index) => {
             const previous = messages[index - 1];
             const continued = previous !== undefined && previous.senderId === message.senderId && time(message) - time(previous) < 5 * 60_000;
@@ -165,12 +186,14 @@ function MessageImage({ message, onLoad }: { message: ChatMessage; onLoad(): voi
   // While pending (and after, so it does not flicker) the local Blob; otherwise the server's url.
   const local = useObjectUrl(message.localImage ?? null);
   const src = local ?? message.image?.url ?? null;
+  const [broken, setBroken] = useState<string | null>(null);
   if (!src && !message.localImage) return null;
+  if (src && broken === src) return <span className="picture-broken">This picture cannot be shown</span>;
   const { width, height } = message.image ?? {};
   return (
     <a className="picture" href={message.image?.url ?? src ?? undefined} target="_blank" rel="noreferrer noopener">
       {src ? (
-        <img src={src} alt="Picture" width={width} height={height} onLoad={onLoad} style={width && height ? { aspectRatio: `${width} / ${height}` } : undefined} />
+        <img src={src} alt="Picture" width={width} height={height} onLoad={onLoad} onError={() => setBroken(src)} style={width && height ? { aspectRatio: `${width} / ${height}` } : undefined} />
       ) : (
         <span className="picture-placeholder" />
       )}
