@@ -165,4 +165,60 @@ describe('SharedWorker mode in Chromium', () => {
     await sentEverywhere([p1!, bob.page], bob.roomId, 'after thaw');
     expect(sockets(alice)).toBe(1);
   }, 30_000);
+
+  it('a worker restart (new bootId) loses nothing: calls made meanwhile are sent again, and one socket remains', async () => {
+    const c = await context();
+    const [p1] = await pages(c, 1);
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const [p2] = await pages(c, 1);
+    const bob = await stranger([alice]);
+    await waitForRoom([p1!, p2!], bob.roomId);
+    await eventually(() => expect(sockets(alice)).toBe(1));
+
+    const cdp = await browser.newBrowserCDPSession();
+    const { targetInfo } = await (await c.newCDPSession(p1!)).send('Target.getTargetInfo');
+    const ours = async () =>
+      (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'shared_worker' && t.browserContextId === targetInfo.browserContextId);
+    const [worker] = await ours();
+    expect(worker).toBeDefined();
+    await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
+    // Sent while the worker is gone: the links hold the calls until a new worker welcomes them.
+    await p1!.evaluate((r) => chatTest.send(r, 'during restart 1'), bob.roomId);
+    await p2!.evaluate((r) => chatTest.send(r, 'during restart 2'), bob.roomId);
+    const all = [p1!, p2!, bob.page];
+    await sentEverywhere(all, bob.roomId, 'during restart 1');
+    await sentEverywhere(all, bob.roomId, 'during restart 2');
+    await bob.page.evaluate((r) => chatTest.send(r, 'after restart'), bob.roomId);
+    await sentEverywhere([p1!, p2!], bob.roomId, 'after restart');
+    const texts = (await bob.page.evaluate((r) => chatTest.messages(r), bob.roomId)).map((m) => m.text);
+    expect(texts.sort()).toEqual(['after restart', 'during restart 1', 'during restart 2']);
+    const now = await ours();
+    expect(now).toHaveLength(1);
+    expect(now[0]!.targetId).not.toBe(worker!.targetId);
+    expect(sockets(alice)).toBe(1);
+    await cdp.detach();
+  }, 30_000);
+
+  it('pages stay eligible for the back/forward cache: pagehide says bye (the socket goes), pageshow says hello (it comes back)', async () => {
+    const c = await context();
+    const [keeper, p1] = await pages(c, 2);
+    await keeper!.evaluate((e) => chatTest.signUp(e), email('keeper')); // keeps the worker running
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const bob = await stranger([alice]);
+    await waitForRoom([p1!], bob.roomId);
+    const cdp = await c.newCDPSession(p1!);
+    await cdp.send('Page.enable');
+    const notRestored: unknown[] = [];
+    cdp.on('Page.backForwardCacheNotUsed', (event) => notRestored.push(event.notRestoredExplanations));
+
+    await p1!.goto(`${site.url}/other.html`);
+    await eventually(() => expect(sockets(alice)).toBe(0), 5000);
+    await bob.page.evaluate((r) => chatTest.send(r, 'while away'), bob.roomId);
+    await p1!.goBack({ waitUntil: 'commit' });
+    // Restored from the cache, not reloaded: the same client object is still there.
+    await p1!.waitForFunction(() => globalThis.chatTest?.status() === 'open');
+    expect(notRestored).toEqual([]);
+    await sentEverywhere([p1!], bob.roomId, 'while away');
+    await eventually(() => expect(sockets(alice)).toBe(1));
+  }, 30_000);
 });
