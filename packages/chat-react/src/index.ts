@@ -13,6 +13,6 @@ export { useMessages, type UseMessagesResult } from './use-messages.js';
 export { useSendMessage } from './use-send-message.js';
 export { useMessageActions, type MessageActions } from './use-message-actions.js';
 export { useFailedMessages } from './use-failed-messages.js';
-export { useDraft, type DraftPatch, type DraftValue, type UseDraftOptions } from './use-draft.js';
+export { useDraft, type DraftPatch, type DraftValue } from './use-draft.js';
 export { useUsers, type UsersInput, type UsersState } from './use-users.js';
 export { useChatEvent } from './use-chat-event.js';

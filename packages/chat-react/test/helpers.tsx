@@ -49,6 +49,7 @@ export function client(srv: { wsUrl: string }, options: Partial<ChatClientOption
     indexedDB: new IDBFactory(),
     backoff: (attempt) => Math.min(20 * attempt, 200),
     requestTimeoutMs: 3000,
+    draftDebounceMs: 40,
     ...options,
   });
   open.push(c);
