@@ -24,7 +24,7 @@ describe('StrictMode (mount, unmount, mount)', () => {
       const connection = useConnection();
       const rooms = useRooms();
       const { messages, loading } = useMessages(room.id);
-      const [draft, setDraft] = useDraft(room.id, { debounceMs: 20 });
+      const [draft, setDraft] = useDraft(room.id);
       const { users: found } = useUsers({ ids: [bob.user.id] });
       const send = useSendMessage(room.id);
       useChatEvent('messages', (_roomId, list) => events.push(...list.map((m) => m.text)));
