@@ -6,7 +6,7 @@ import type { FetchLike } from '../host/uploads.js';
 import { InProcessLink } from '../link/in-process.js';
 import { LeaderElection, type LockManagerLike } from '../link/leader-link.js';
 import type { HostConfig, LinkTimings } from '../link/messages.js';
-import { PortLink } from '../link/port-link.js';
+import { PortLink, VERSION_MISMATCH } from '../link/port-link.js';
 import { sharedWorkerConnect, sharedWorkerName } from '../link/shared-worker-link.js';
 import type { HostLink } from '../link/types.js';
 import { openStorage } from '../storage/open-storage.js';
@@ -162,8 +162,17 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       pingIntervalMs: options.linkPingIntervalMs ?? 5_000,
       maxMissedPings: options.linkMaxMissedPings ?? 3,
     };
-    const fallback = () => inProcess().link;
-    const onFallback = (reason: string) => warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection (in process).`);
+    const forced = (options.transport ?? 'auto') !== 'auto';
+    // A version mismatch always falls back (the tab still works, and the outbox lock keeps one
+    // flusher); a worker that cannot start falls back only under 'auto', a forced mode fails.
+    const fallback = (reason: string) =>
+      forced && !reason.startsWith(VERSION_MISMATCH)
+        ? { link: failingLink(new ChatError('BAD_REQUEST', `transport '${transport}' cannot run: ${reason}`)), transport }
+        : { link: inProcess().link, transport: 'websocket' as const };
+    const onFallback = (reason: string) =>
+      forced && !reason.startsWith(VERSION_MISMATCH)
+        ? console.error(`@chat/sdk: transport '${transport}' cannot run: ${reason}`)
+        : warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection (in process).`);
     if (transport === 'shared-worker') {
       let portLink: PortLink | undefined;
       let failed: string | undefined;
@@ -212,6 +221,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     Object.defineProperty(client, 'transport', { get: () => portLink.transport, configurable: true, enumerable: true });
   }
   return client;
+}
+
+/** The link of a forced shared mode that cannot run: every call fails with the reason. */
+function failingLink(error: ChatError): HostLink {
+  return {
+    call: () => Promise.reject(error),
+    subscribe: () => () => undefined,
+    close: () => undefined,
+  };
 }
 
 function inProcessHost(url: string, options: ChatClientOptions, storage: Promise<ChatStorage>): Promise<ChatHost> {

@@ -10,6 +10,8 @@ import type { ChatStorage } from '../storage/types.js';
 import { type HostConfig, type HostMessage, LINK_PROTOCOL, SDK_VERSION, type TabMessage, isHostMessage, isTabMessage } from './messages.js';
 import { type Connect, PortLink } from './port-link.js';
 import type { HostEvent, HostLink } from './types.js';
+import { createChatClient } from '../client/create-chat-client.js';
+import { isChatError } from '../protocol/index.js';
 
 const servers: RunningServer[] = [];
 const closers: Array<() => void> = [];
@@ -132,7 +134,7 @@ describe('link protocol over MessageChannel', () => {
       },
       close: () => undefined,
     });
-    const b = tab(fake, config(srv), { fallback: () => local, onFallback: (reason) => reasons.push(reason) });
+    const b = tab(fake, config(srv), { fallback: () => ({ link: local, transport: 'websocket' }), onFallback: (reason) => reasons.push(reason) });
     const pending = b.call({ type: 'snapshot' });
     await b.ready;
     await pending;
@@ -213,5 +215,23 @@ describe('link protocol over MessageChannel', () => {
     expect(h.bootId).not.toBe(first);
     await until(() => a.events.some((e) => e.type === 'messages' && e.messages.some((m) => m.clientId === 'c-2')), 'the message sent');
     await until(() => srv.stats().perUser[alice.id] === 1, 'one socket for alice');
+  });
+});
+
+describe('transport selection', () => {
+  it("forcing a mode the environment cannot run fails with a ChatError; 'auto' with a WebSocket passed runs in process", () => {
+    const url = 'ws://127.0.0.1:1/ws';
+    for (const transport of ['shared-worker', 'leader'] as const) {
+      let error: unknown;
+      try {
+        createChatClient({ url, transport, storage: 'memory' });
+      } catch (e) {
+        error = e;
+      }
+      expect(isChatError(error) && error.code === 'BAD_REQUEST' && error.message.includes(transport)).toBe(true);
+    }
+    const client = createChatClient({ url, WebSocket: WebSocket as never, storage: 'memory' });
+    expect(client.transport).toBe('websocket');
+    client.close();
   });
 });

@@ -11,6 +11,9 @@ import {
 } from './messages.js';
 import type { CommandResult, HostCommand, HostEvent, HostLink, Session } from './types.js';
 
+/** How a fallback reason for another version starts (a forced mode still falls back to in process then). */
+export const VERSION_MISMATCH = 'version mismatch';
+
 /** One channel to a shared host; `connect` may be called again to make a new one. */
 export interface LinkEndpoint {
   post(message: TabMessage): void;
@@ -27,8 +30,11 @@ export interface PortLinkOptions {
   transport: 'shared-worker' | 'leader';
   /** This tab's id on the host; default a random one. */
   tabId?: string;
-  /** The in-process link to run on when the host cannot be shared (another version, no worker). */
-  fallback: () => HostLink;
+  /**
+   * The link to run on when the host cannot be shared (another version, no worker): in
+   * process where that is allowed, or one that fails every call when the mode was forced.
+   */
+  fallback: (reason: string) => { link: HostLink; transport: 'shared-worker' | 'leader' | 'websocket' };
   /** Told once when the link falls back to in process, with the reason. */
   onFallback?: (reason: string) => void;
   /** Where pagehide/pageshow are heard; default globalThis. */
@@ -137,7 +143,7 @@ export class PortLink implements HostLink {
     this.listeners.clear();
   }
 
-  /** Runs on an in-process host from now on (a host of another version, or none could start). */
+  /** Runs on the fallback link from now on (a host of another version, or none could start). */
   fallBack(reason: string): void {
     if (this.closed || this.fallback) return;
     clearInterval(this.pinger);
@@ -146,9 +152,9 @@ export class PortLink implements HostLink {
     this.endpoint = null;
     this.welcomed = false;
     this.options.onFallback?.(reason);
-    const fallback = this.options.fallback();
+    const { link: fallback, transport } = this.options.fallback(reason);
     this.fallback = fallback;
-    this.transport = 'websocket';
+    this.transport = transport;
     fallback.subscribe((event) => this.dispatch(event));
     for (const pending of this.pending.values()) fallback.call(pending.command).then(pending.resolve, pending.reject);
     this.pending.clear();
@@ -209,7 +215,7 @@ export class PortLink implements HostLink {
     switch (message.t) {
       case 'welcome':
         if (!message.accepted || message.protocol !== LINK_PROTOCOL || message.sdk !== SDK_VERSION) {
-          this.fallBack(`the shared host speaks link protocol ${message.protocol} of SDK ${message.sdk}; this tab has ${LINK_PROTOCOL} of ${SDK_VERSION}`);
+          this.fallBack(`${VERSION_MISMATCH}: the shared host speaks link protocol ${message.protocol} of SDK ${message.sdk}; this tab has ${LINK_PROTOCOL} of ${SDK_VERSION}`);
           return;
         }
         this.bootId = message.bootId;

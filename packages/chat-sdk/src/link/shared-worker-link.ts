@@ -9,7 +9,14 @@ import type { Connect } from './port-link.js';
  */
 export function sharedWorkerConnect(options: { name: string; workerUrl?: string | URL; onError(reason: string): void }): Connect {
   return (receive) => {
-    const worker = spawnSharedWorker(options.name, options.workerUrl);
+    let worker: SharedWorker;
+    try {
+      worker = spawnSharedWorker(options.name, options.workerUrl);
+    } catch (error) {
+      // No usable worker url (a CommonJS build has no import.meta.url), or the browser refused.
+      queueMicrotask(() => options.onError(`the SharedWorker could not be created (${error instanceof Error ? error.message : String(error)}); pass workerUrl`));
+      return { post: () => undefined, close: () => undefined };
+    }
     const port = worker.port;
     const onMessage = (event: MessageEvent) => {
       if (isHostMessage(event.data)) receive(event.data);

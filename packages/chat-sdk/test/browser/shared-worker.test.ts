@@ -221,4 +221,24 @@ describe('SharedWorker mode in Chromium', () => {
     await sentEverywhere([p1!], bob.roomId, 'while away');
     await eventually(() => expect(sockets(alice)).toBe(1));
   }, 30_000);
+
+  it("a worker that cannot load: 'auto' runs in process and says so; a forced 'shared-worker' fails with a ChatError", async () => {
+    const c = await context();
+    const page = await c.newPage();
+    const warnings: string[] = [];
+    page.on('console', (message) => warnings.push(message.text()));
+    await page.goto(`${site.url}/`);
+    await page.waitForFunction(() => typeof globalThis.chatTest === 'object');
+    const missing = `${site.url}/missing-worker.js`;
+    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), workerUrl: w as string }), [options() as unknown, missing]);
+    await page.evaluate(() => chatTest.ready());
+    expect(await page.evaluate(() => chatTest.transport())).toBe('websocket');
+    const alice = await page.evaluate((e) => chatTest.signUp(e), email('alice'));
+    expect(sockets(alice)).toBe(1);
+    expect(warnings.some((w) => w.includes('SharedWorker failed to start') && w.includes('in process'))).toBe(true);
+
+    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), transport: 'shared-worker', workerUrl: w as string }), [options() as unknown, missing]);
+    const failure = await page.evaluate(() => chatTest.ready().then(() => 'ready', (error: { name: string; code: string; message: string }) => `${error.name} ${error.code} ${error.message}`));
+    expect(failure).toMatch(/^ChatError BAD_REQUEST transport 'shared-worker' cannot run/);
+  }, 30_000);
 });
