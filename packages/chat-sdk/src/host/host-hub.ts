@@ -98,7 +98,6 @@ export class HostHub {
       entry: null,
       ready: Promise.resolve(),
     };
-    this.tabs.add(tab);
     return {
       receive: (message) => this.receive(tab, message),
       disconnect: () => {
@@ -119,7 +118,7 @@ export class HostHub {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const tab of this.tabs) this.forget(tab);
+    for (const tab of [...this.tabs]) this.forget(tab);
     this.tabs.clear();
     for (const group of [...this.groups.values()]) for (const entry of [...group.entries]) this.closeEntry(entry);
   }
@@ -161,6 +160,7 @@ export class HostHub {
     if (tab.group !== group) this.forget(tab);
     tab.id = hello.tab;
     tab.group = group;
+    this.tabs.add(tab);
     tab.timings = hello.timings;
     this.startPinging(tab);
     const session = hello.session;
@@ -298,11 +298,15 @@ export class HostHub {
     this.unbind(tab);
     tab.id = null;
     tab.group = null;
+    // Ports never say they closed (Chromium), so a gone tab must not stay listed; if the same
+    // port says hello again (a page back from the bfcache), hello lists it again.
+    this.tabs.delete(tab);
   }
 
   private startPinging(tab: Tab): void {
     clearInterval(tab.pinger);
-    const { pingIntervalMs, maxMissedPings } = tab.timings;
+    const pingIntervalMs = Math.max(20, tab.timings.pingIntervalMs);
+    const maxMissedPings = Math.max(1, tab.timings.maxMissedPings);
     tab.pinger = setInterval(() => {
       if (this.now() - tab.lastHeard > pingIntervalMs * maxMissedPings) {
         // A crashed or frozen tab: it must not keep a socket open.
