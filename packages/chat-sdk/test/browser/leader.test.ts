@@ -123,4 +123,26 @@ describe('leader-tab mode in Chromium', () => {
     await pa!.close();
     await eventually(() => expect(sockets(alice)).toBe(0), 3000);
   }, 30_000);
+
+  it('a leader page that crashes (no pagehide) releases the lock: another tab leads, one socket, nothing lost', async () => {
+    const c = await context();
+    const [p1] = await pages(c, 1);
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const [p2, p3] = await pages(c, 2);
+    const bob = await stranger([alice]);
+    await waitForRoom([p2!, p3!], bob.roomId);
+    await eventually(() => expect(sockets(alice)).toBe(1));
+
+    const cdp = await c.newCDPSession(p1!);
+    const crashed = new Promise((resolve) => p1!.once('crash', resolve));
+    void cdp.send('Page.crash').catch(() => undefined); // the renderer dies: no pagehide, no bye
+    await crashed;
+    await p2!.evaluate((r) => chatTest.send(r, 'after crash'), bob.roomId);
+    await sentEverywhere([p2!, p3!, bob.page], bob.roomId, 'after crash');
+    await bob.page.evaluate((r) => chatTest.send(r, 'to the new leader'), bob.roomId);
+    await sentEverywhere([p2!, p3!], bob.roomId, 'to the new leader');
+    await eventually(() => expect(sockets(alice)).toBe(1), 3000);
+    const texts = (await p3!.evaluate((r) => chatTest.messages(r), bob.roomId)).map((m) => m.text);
+    expect(texts.sort()).toEqual(['after crash', 'to the new leader']);
+  }, 30_000);
 });
