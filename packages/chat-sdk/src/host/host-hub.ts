@@ -272,7 +272,9 @@ export class HostHub {
     tab.port.post({ t: 'event', event: { type: 'connection', state: snapshot.connection } });
     if (snapshot.session) {
       tab.port.post({ t: 'event', event: { type: 'session', session: snapshot.session } });
-      tab.port.post({ t: 'event', event: { type: 'rooms', rooms: snapshot.rooms } });
+      // A host still starting (a restart, a new leader) has no rooms yet; it sends them once
+      // read, so an empty list here would only blank the tab's rooms for a moment.
+      if (snapshot.rooms.length > 0) tab.port.post({ t: 'event', event: { type: 'rooms', rooms: snapshot.rooms } });
       for (const message of snapshot.outbox) tab.port.post({ t: 'event', event: { type: 'outbox', message } });
     }
   }
