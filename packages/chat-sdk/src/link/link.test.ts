@@ -170,6 +170,21 @@ describe('link protocol over MessageChannel', () => {
     expect(srv.stats().perUser[alice.id]).toBe(1);
   });
 
+  it('tabs with other settings (another server url, other timeouts) never share a host, even for one user', async () => {
+    const srv = await server();
+    const other = await server();
+    const h = hub();
+    const a = tab(portTo(() => h), config(srv));
+    const alice = email('alice');
+    const user = await a.call({ type: 'signUp', email: alice });
+    const b = tab(portTo(() => h), config(srv, { requestTimeoutMs: 1234 }));
+    expect((await b.call({ type: 'login', credentials: { email: alice } })).id).toBe(user.id);
+    await until(() => srv.stats().perUser[user.id] === 2, 'a socket per settings');
+    const c = tab(portTo(() => h), config(other));
+    expect(await c.call({ type: 'resume' })).toBeNull(); // nothing stored for that server
+    expect(h.hostCount()).toBe(2);
+  });
+
   it('a tab that says bye keeps no host alive: the socket closes after the grace period; a crashed (silent) tab is dropped too', async () => {
     const srv = await server();
     const h = hub();
