@@ -170,7 +170,11 @@ export class PortLink implements HostLink {
   // ---------------------------------------------------------------- internals
 
   private open(): void {
-    this.endpoint?.close();
+    if (this.endpoint) {
+      // Replies to calls sent on the old channel can no longer arrive: send them again.
+      for (const pending of this.pending.values()) pending.sentTo = null;
+      this.endpoint.close();
+    }
     this.welcomed = false;
     this.endpoint = this.options.connect((message) => this.receive(message));
     this.lastHeard = this.now();
