@@ -12,10 +12,10 @@ import {
   normalizeMemberIds,
   parseRequestData,
 } from '../protocol/index.js';
-import { toChatMessage } from '../host/outbox-drainer.js';
 import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../link/types.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { DraftsApi } from './drafts-api.js';
+import { toChatMessage } from './outbox-message.js';
 import { type ChatMessage, RoomMessages } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
 import { type Store, ValueStore } from './store.js';

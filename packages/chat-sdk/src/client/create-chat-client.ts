@@ -1,6 +1,6 @@
 import { ChatError } from '../protocol/index.js';
 import { type Backoff, type BackoffOptions, exponentialBackoff } from '../host/backoff.js';
-import { ChatHost } from '../host/chat-host.js';
+import type { ChatHost } from '../host/chat-host.js';
 import { globalWebSocket, type WebSocketConstructor } from '../host/socket.js';
 import type { FetchLike } from '../host/uploads.js';
 import { InProcessLink } from '../link/in-process.js';
@@ -238,8 +238,9 @@ function inProcessHost(url: string, options: ChatClientOptions, storage: Promise
   const fetchImpl = (options.fetch as FetchLike | undefined) ?? (globalThis as { fetch?: FetchLike }).fetch;
   const fetchOrFail: FetchLike =
     fetchImpl ?? (() => Promise.reject(new ChatError('BAD_REQUEST', 'no fetch in this environment: pass options.fetch to send images')));
-  return storage.then(
-    (opened) =>
+  // Loaded only where the host runs in this tab: a tab served by a shared worker never downloads it.
+  return Promise.all([storage, import('../host/chat-host.js')]).then(
+    ([opened, { ChatHost }]) =>
       new ChatHost({
         url,
         WebSocket,

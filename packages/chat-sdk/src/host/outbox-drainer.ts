@@ -1,5 +1,6 @@
 import { ChatError, type Image, type Message, isChatError } from '../protocol/index.js';
 import type { ChatMessage } from '../client/room-messages.js';
+import { toChatMessage } from '../client/outbox-message.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { Backoff } from './backoff.js';
 
@@ -21,24 +22,6 @@ export interface OutboxDrainerOptions {
   onSent(message: Message): void;
   /** Storage failed while recording an attempt; the row stays queued. */
   onError(error: unknown): void;
-}
-
-/** How a queued row looks in a room's message list. */
-export function toChatMessage(row: OutboxRow): ChatMessage {
-  return {
-    id: null,
-    roomId: row.roomId,
-    senderId: row.userId,
-    clientId: row.clientId,
-    seq: null,
-    text: row.text,
-    image: row.uploadedImage,
-    createdAt: null,
-    status: row.status,
-    localCreatedAt: row.createdAt,
-    ...(row.image ? { localImage: row.image } : {}),
-    ...(row.status === 'failed' && row.lastError ? { error: row.lastError } : {}),
-  };
 }
 
 /**

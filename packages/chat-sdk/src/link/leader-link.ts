@@ -1,4 +1,4 @@
-import { HostHub, type HostHubOptions } from '../host/host-hub.js';
+import type { HostHub, HostHubOptions } from '../host/host-hub.js';
 import type { BroadcastChannelConstructor, BroadcastChannelLike } from '../client/drafts.js';
 import { type HostMessage, type TabMessage, isHostMessage, isTabMessage, randomId } from './messages.js';
 import type { Connect, EventTargetLike } from './port-link.js';
@@ -120,20 +120,24 @@ export class LeaderElection {
   private stand(): void {
     this.abort?.abort();
     this.abort = null;
-    if (!this.hub) return;
-    this.hub.close();
+    this.hub?.close();
     this.hub = null;
     this.local = null;
     this.remote.clear();
+    // Also while the hub's code is still loading: the lock must never outlive the lead.
     this.resign?.();
     this.resign = null;
   }
 
   private lead(): void {
-    this.hub = new HostHub(this.options.hub);
-    // Every tab, this one included, says hello to the new hosts and sends again what is pending.
-    this.post('*', { t: 'reset' });
-    this.receiveOwn?.({ t: 'reset' });
+    // The hosts' code loads only in the tab that leads.
+    void import('../host/host-hub.js').then(({ HostHub }) => {
+      if (this.closed || this.hidden || !this.resign || this.hub) return; // stood down meanwhile
+      this.hub = new HostHub(this.options.hub);
+      // Every tab, this one included, says hello to the new hosts and sends again what is pending.
+      this.post('*', { t: 'reset' });
+      this.receiveOwn?.({ t: 'reset' });
+    });
   }
 
   private onChannel(data: unknown): void {
