@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -60,6 +61,16 @@ beforeAll(async () => {
   const app = join(work, 'react-vite');
   await run(join(app, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app, what: 'vite build of the react-vite fixture' });
   emitted = readdirSync(join(app, 'dist/assets'));
+  // The self-hosting recipe of docs/bundlers.md, from the installed package.
+  await esbuild({
+    absWorkingDir: app,
+    entryPoints: ['@chat/sdk/worker'],
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    outfile: join(app, 'dist/chat-worker.js'),
+    logLevel: 'error',
+  });
   site = await serveStatic(join(app, 'dist'));
   await Promise.all([serverUp, chromiumUp]);
 });
@@ -108,37 +119,13 @@ describe('installed from the tarballs', () => {
 
   it('Vite + React: Vite emits the worker; a message sent in one page shows in a second, over one socket', async () => {
     expect(emitted.some((file) => /^worker-.*\.js$/.test(file)), `emitted: ${emitted.join(', ')}`).toBe(true);
-    const context = await browser!.newContext();
-    const problems: string[] = [];
-    const open = async (): Promise<Page> => {
-      const page = await context.newPage();
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-      page.on('console', (message) => {
-        // (a failed load is reported with its url below)
-        if (/^Failed to load resource/.test(message.text())) return;
-        if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
-      });
-      page.on('response', (response) => {
-        // A missing worker script is a 404 here, then a silent fallback to in process.
-        if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) problems.push(`${response.status()} ${response.url()}`);
-      });
-      await page.goto(`${site!.url}/?server=${encodeURIComponent(srv.wsUrl)}`);
-      return page;
-    };
+    const { context, problems, open } = await newContext();
     try {
       const first = await open();
       await expect.poll(() => first.getByTestId('transport').textContent()).toBe('shared-worker');
-      await first.getByLabel('Email').fill(`alice-${Date.now()}@example.com`);
-      await first.getByRole('button', { name: 'Sign up' }).click();
-      const alice = (await first.getByTestId('user-id').textContent({ timeout: 15_000 }))!;
-      expect(alice).toMatch(/\S/);
-
-      await first.getByLabel('Member').fill(bobId);
-      await first.getByRole('button', { name: 'Create room' }).click();
+      const alice = await signUp(first, 'alice');
       const text = `hello from the Vite app ${Date.now()}`;
-      await first.getByLabel('Message').fill(text);
-      await first.getByRole('button', { name: 'Send' }).click();
-      await first.locator('[data-testid=messages] li[data-status=sent]', { hasText: text }).waitFor({ timeout: 15_000 });
+      await sendToBob(first, text);
 
       // The second page resumes Alice's session through the same worker and reads the room.
       const second = await open();
@@ -158,6 +145,26 @@ describe('installed from the tarballs', () => {
     }
   });
 
+  it('Vite + React with a self-hosted worker (esbuild bundle of @chat/sdk/worker, workerUrl)', async () => {
+    const { context, problems, open } = await newContext('&worker=/chat-worker.js');
+    try {
+      const page = await open();
+      await expect.poll(() => page.getByTestId('transport').textContent()).toBe('shared-worker');
+      const carol = await signUp(page, 'carol');
+      const text = `hello through the self-hosted worker ${Date.now()}`;
+      await sendToBob(page, text);
+      expect(site!.requested).toContain('/chat-worker.js');
+      await eventually(() => expect(srv.stats().perUser[carol]).toBe(1));
+      await bobSees(await roomOf(page), text);
+      expect(problems).toEqual([]);
+    } catch (error) {
+      if (problems.length > 0) console.error(`[react-vite, workerUrl] what the page said:\n${problems.join('\n')}`);
+      throw error;
+    } finally {
+      await context.close();
+    }
+  });
+
   for (const [app, script] of [
     ['node-esm', 'index.mjs'],
     ['node-cjs', 'index.cjs'],
@@ -171,6 +178,46 @@ describe('installed from the tarballs', () => {
     });
   }
 });
+
+/** A fresh browser context (its own storage and workers) whose pages report what went wrong. */
+async function newContext(query = '') {
+  const context = await browser!.newContext();
+  const problems: string[] = [];
+  const open = async (): Promise<Page> => {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // (a failed load is reported with its url below)
+      if (/^Failed to load resource/.test(message.text())) return;
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      // A missing worker script is a 404 here, then a silent fallback to in process.
+      if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) problems.push(`${response.status()} ${response.url()}`);
+    });
+    await page.goto(`${site!.url}/?server=${encodeURIComponent(srv.wsUrl)}${query}`);
+    return page;
+  };
+  return { context, problems, open };
+}
+
+/** Signs up on `page` through the app's form; returns the new user's id. */
+async function signUp(page: Page, name: string): Promise<string> {
+  await page.getByLabel('Email').fill(`${name}-${Date.now()}@example.com`);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  const id = (await page.getByTestId('user-id').textContent({ timeout: 15_000 })) ?? '';
+  expect(id).toMatch(/\S/);
+  return id;
+}
+
+/** Creates a room with Bob on `page` and sends `text` into it; resolves once the server stored it. */
+async function sendToBob(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Member').fill(bobId);
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('[data-testid=messages] li[data-status=sent]', { hasText: text }).waitFor({ timeout: 15_000 });
+}
 
 /** The id of the room the page shows, read from Bob's side (he is its only other member). */
 async function roomOf(page: Page): Promise<string> {
