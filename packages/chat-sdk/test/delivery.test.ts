@@ -96,8 +96,8 @@ describe('delivery', () => {
     alice.send(room.id, { text: 'three' });
     alice.send(room.id, { text: 'four' });
     alice.send(room.id, { text: 'five' });
-    await sleep(50);
-    alice.close();
+    // Closed at once: close() still writes what was just sent to the outbox first.
+    await alice.close();
 
     srv = await start({ db, port: srv.port });
     const again = open(srv, { indexedDB: idb });
@@ -220,10 +220,10 @@ describe('delivery', () => {
     const { members, room } = await roomOf(srv, 2, { indexedDB: idb, backoff: () => 50 });
     const alice = members[0]!.client;
     const store = alice.messages(room.id);
+    await until(store, (s) => !s.loading);
     alice.send(room.id, { text: 'cached one' });
     await until(store, (s) => s.messages[0]?.status === 'sent');
-    await sleep(50); // the cache write follows the acknowledgement
-    alice.close();
+    await alice.close(); // waits for the cache write that follows the acknowledgement
     await srv.close();
     servers.splice(servers.indexOf(srv), 1);
 

@@ -74,8 +74,14 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private readonly unsent = new Map<string, ChatMessage>();
   /** Rooms to bring up to date on the next connect. */
   private readonly needsSync = new Set<string>();
+  /** Rooms whose history is anchored (cached messages or a newest page): later syncs fetch what follows. */
+  private readonly anchored = new Set<string>();
   private readonly draftSync: ReturnType<ChatClientParts['drafts']>;
   private readonly unsubscribe: () => void;
+  /** Sends on their way to the outbox; `close` waits for them. */
+  private readonly saving = new Set<Promise<void>>();
+  /** Messages the outbox could not store (a storage error): `retry` stores them again. */
+  private readonly unsaved = new Map<string, OutboxRow>();
   private lastOrder = 0;
   private closed = false;
   private readonly onPageHide = () => void this.draftSync.flush();
@@ -216,38 +222,62 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     };
     const message = toChatMessage(row);
     this.trackUnsent(message);
-    this.link.call({ type: 'send', row }).catch((error: unknown) => {
-      // Not even stored: keep it on screen as failed so the user can see and retry it.
-      const failure = toChatError(error);
-      this.trackUnsent({ ...message, status: 'failed', error: failure });
-      this.report(failure);
-    });
+    this.store(row);
     void this.draftSync.clear(roomId);
     return message;
   }
 
   /** Sends a failed message again. */
-  retry(clientId: string): Promise<void> {
+  async retry(clientId: string): Promise<void> {
+    const unsaved = this.unsaved.get(clientId);
+    if (unsaved) {
+      this.trackUnsent(toChatMessage(unsaved));
+      return this.store(unsaved);
+    }
     return this.link.call({ type: 'retry', clientId });
   }
 
   /** Forgets a failed message for good. */
-  discard(clientId: string): Promise<void> {
+  async discard(clientId: string): Promise<void> {
+    const unsaved = this.unsaved.get(clientId);
+    if (unsaved) {
+      this.unsaved.delete(clientId);
+      this.handleHostEvent({ type: 'outbox-removed', roomId: unsaved.roomId, clientId });
+      return;
+    }
     return this.link.call({ type: 'discard', clientId });
   }
 
-  close(): void {
+  /**
+   * Closes the client: the socket (unless other tabs share it) and storage. Messages just
+   * sent are written to the outbox first, and drafts flushed; the promise resolves then.
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     target.removeEventListener?.('pagehide', this.onPageHide);
-    void this.draftSync
-      .close()
-      .catch(() => undefined)
-      .finally(() => this.link.close());
     this.unsubscribe();
     this.connectionStore.set({ status: 'closed', attempt: 0 });
     this.removeAllListeners();
+    await Promise.allSettled([...this.saving]);
+    await this.draftSync.close().catch(() => undefined);
+    await this.link.close();
+  }
+
+  /** Hands a new message to the host, which writes it to the outbox before sending. */
+  private store(row: OutboxRow): Promise<void> {
+    this.unsaved.delete(row.clientId);
+    const saving = this.link.call({ type: 'send', row }).catch((error: unknown) => {
+      // Not even stored: keep it on screen as failed, and keep the row so `retry` can store it again.
+      const failure = toChatError(error);
+      this.unsaved.set(row.clientId, row);
+      this.trackUnsent({ ...toChatMessage(row), status: 'failed', error: failure });
+      this.report(failure);
+    });
+    this.saving.add(saving);
+    void saving.finally(() => this.saving.delete(saving));
+    return saving;
   }
 
   // ---------------------------------------------------------------- internals
@@ -275,6 +305,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         store.mergeServer(cached);
         store.setHasMore((store.lowestSeq ?? 1) > 1);
       });
+      if (cached.length > 0) this.anchored.add(store.roomId);
       await this.syncRoom(store);
     } catch (error) {
       this.report(error);
@@ -284,8 +315,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   /**
-   * Brings a room up to date: everything after its highest contiguous seq, or the newest
-   * page when nothing is held. Offline, it waits for the next connect.
+   * Brings a room up to date: the newest page the first time (when storage held nothing of
+   * it), then everything after its highest contiguous seq. Offline, it waits for the next
+   * connect. Messages that arrived live before the first page (an acknowledgement, an event)
+   * do not count as history: they would hide everything below them.
    */
   private async syncRoom(store: RoomMessages): Promise<void> {
     if (this.connectionStore.getSnapshot().status !== 'open') {
@@ -295,8 +328,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.needsSync.delete(store.roomId);
     const roomId = store.roomId;
     try {
-      if (store.lowestSeq === null) {
+      if (!this.anchored.has(roomId)) {
         const page = (await this.link.call({ type: 'request', action: 'get_messages', data: { roomId, limit: 50 } })) as ReplyData<'get_messages'>;
+        this.anchored.add(roomId);
         store.batch(() => {
           store.mergeServer(page.messages);
           store.setHasMore(page.hasMore);
@@ -336,6 +370,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
           this.roomMessages.clear();
           this.unsent.clear();
           this.needsSync.clear();
+          this.anchored.clear();
         }
         this.sessionStore.set(event.session);
         this.emit('session', event.session, event.reason);

@@ -58,6 +58,7 @@ export class ChatHost {
   private roomEpoch = 0;
   private readonly roomTouched = new Map<string, number>();
   private readonly delivered = new RecentIds(2048);
+  private readonly writes = new Set<Promise<void>>();
   private drainer: OutboxDrainer | null = null;
   private releaseOutboxLock: (() => void) | null = null;
   private closed = false;
@@ -140,7 +141,8 @@ export class ChatHost {
     }
   }
 
-  close(): void {
+  /** Stops everything; storage closes once the cache writes already started are done. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
@@ -148,6 +150,7 @@ export class ChatHost {
     this.stopDrainer();
     this.connection.dispose();
     this.listeners.clear();
+    await Promise.allSettled([...this.writes]);
     this.options.storage.close();
   }
 
@@ -263,7 +266,7 @@ export class ChatHost {
       if (typeof data.before === 'number') query.before = data.before;
       if (typeof data.after === 'number') query.after = data.after;
       this.sync.observePage(roomId, query, page);
-      void this.cacheMessages(roomId, page.messages);
+      this.cacheMessages(roomId, page.messages);
     } else if (action === 'create_room') {
       this.upsertRoom((reply as ReplyData<'create_room'>).room);
     }
@@ -298,7 +301,9 @@ export class ChatHost {
     if (room && newest && newest.seq > room.lastSeq) {
       this.upsertRoom({ ...room, lastSeq: newest.seq, lastMessage: newest });
     }
-    void this.cacheMessages(roomId, messages);
+    // Cache only what joins what a client holds: live messages of a room nobody opened would
+    // leave the cache an island above a hole, shown as if it were the room's newest page.
+    if (this.sync.watermark(roomId) !== undefined) this.cacheMessages(roomId, messages);
   }
 
   private upsertRoom(room: Room): void {
@@ -326,17 +331,20 @@ export class ChatHost {
     this.rooms = sortRooms(rooms);
     this.emit({ type: 'rooms', rooms: this.rooms });
     const session = this.session;
-    if (session) void this.options.storage.cache.putRooms(session.user.id, this.rooms).catch((e: unknown) => this.reportError(e));
+    if (session) this.track(this.options.storage.cache.putRooms(session.user.id, this.rooms));
   }
 
-  private async cacheMessages(roomId: string, messages: Message[]): Promise<void> {
+  private cacheMessages(roomId: string, messages: Message[]): void {
     const session = this.session;
     if (!session || messages.length === 0) return;
-    try {
-      await this.options.storage.cache.putMessages(session.user.id, roomId, messages);
-    } catch (error) {
-      this.reportError(error);
-    }
+    this.track(this.options.storage.cache.putMessages(session.user.id, roomId, messages));
+  }
+
+  /** A cache write in flight: its failure is reported, and `close` waits for it. */
+  private track(write: Promise<void>): void {
+    const tracked = write.catch((error: unknown) => this.reportError(error));
+    this.writes.add(tracked);
+    void tracked.finally(() => this.writes.delete(tracked));
   }
 
   // ---------------------------------------------------------------- outbox

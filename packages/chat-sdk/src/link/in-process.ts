@@ -34,10 +34,10 @@ export class InProcessLink implements HostLink {
     return () => this.listeners.delete(listener);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     this.unsubscribe?.();
     this.listeners.clear();
-    void this.host.then((host) => host.close(), () => undefined);
+    await this.host.then((host) => host.close(), () => undefined);
   }
 }

@@ -87,5 +87,6 @@ export type CommandResult<C extends HostCommand> = C extends { type: 'signUp' | 
 export interface HostLink {
   call<C extends HostCommand>(command: C): Promise<CommandResult<C>>;
   subscribe(listener: (event: HostEvent) => void): () => void;
-  close(): void;
+  /** Detaches; an in-process host also closes (the promise settles once its storage is closed). */
+  close(): void | Promise<void>;
 }
