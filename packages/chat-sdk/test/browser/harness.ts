@@ -8,6 +8,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type RunningServer, startServer } from '@chat/mock-server';
 import type { ChatClientOptions } from '../../src/index.js';
 
@@ -142,3 +143,78 @@ export async function eventually(fn: () => void | Promise<void>, timeoutMs = 10_
 
 let counter = 0;
 export const email = (name = 'user') => `${name}-${Date.now().toString(36)}-${counter++}@example.com`;
+
+/**
+ * One Chromium, one reference server and one served fixture per test file; the browser
+ * contexts a test opens are closed after it. `options` are the clients' settings.
+ */
+export function chromiumSuite(setup: { bfcache?: boolean; options: (srv: RunningServer) => ChatClientOptions }) {
+  let browser: Browser | undefined;
+  let srv: RunningServer | undefined;
+  let site: Awaited<ReturnType<typeof serveDir>> | undefined;
+  let fixture: Awaited<ReturnType<typeof buildFixture>> | undefined;
+  const contexts: BrowserContext[] = [];
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the browser suite is not started yet');
+    return value;
+  };
+
+  beforeAll(async () => {
+    [browser, srv, fixture] = await Promise.all([launch({ bfcache: setup.bfcache ?? false }), chatServer(), buildFixture()]);
+    site = await serveDir(fixture.dir);
+  }, 30_000);
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+    await site?.close();
+    fixture?.cleanup();
+  });
+
+  const suite = {
+    get browser() {
+      return started(browser);
+    },
+    get srv() {
+      return started(srv);
+    },
+    get site() {
+      return started(site);
+    },
+    /** Open sockets of a user, as the server counts them. */
+    sockets: (userId: string) => started(srv).stats().perUser[userId] ?? 0,
+    async context(): Promise<BrowserContext> {
+      const context = await started(browser).newContext();
+      contexts.push(context);
+      return context;
+    },
+    /** `n` pages of the fixture in `context`, each with a client made with `options`. */
+    async pages(context: BrowserContext, n: number, options = setup.options(started(srv))): Promise<Page[]> {
+      const list: Page[] = [];
+      for (let i = 0; i < n; i++) list.push(await openChat(context, started(site).url, options));
+      return list;
+    },
+    /** Another user, in a context (and so a host) of their own, in a room with `memberIds`. */
+    async stranger(memberIds: string[]) {
+      const [page] = await suite.pages(await suite.context(), 1, { url: started(srv).wsUrl, transport: 'websocket', ...FAST });
+      const id = await page!.evaluate((e) => chatTest.signUp(e), email('stranger'));
+      const roomId = await page!.evaluate((ids) => chatTest.createRoom(ids), memberIds);
+      return { page: page!, id, roomId };
+    },
+  };
+  return suite;
+}
+
+/** Waits until every page lists the room, and opens its messages there. */
+export async function waitForRoom(list: Page[], roomId: string): Promise<void> {
+  for (const p of list) {
+    await p.waitForFunction((r) => chatTest.roomIds().includes(r), roomId);
+    await p.evaluate((r) => void chatTest.messages(r), roomId);
+  }
+}
+
+/** Waits until `text` shows as sent in the room on every page. */
+export const sentEverywhere = (list: Page[], roomId: string, text: string) =>
+  Promise.all(list.map((p) => p.waitForFunction(([r, t]) => chatTest.messages(r!).some((m) => m.text === t && m.status === 'sent'), [roomId, text])));

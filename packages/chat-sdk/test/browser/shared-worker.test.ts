@@ -1,124 +1,69 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '@chat/mock-server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { ChatClientOptions } from '../../src/index.js';
-import { FAST, buildFixture, chatServer, email, eventually, launch, openChat, serveDir } from './harness.js';
+import { FAST, chromiumSuite, email, eventually, sentEverywhere, waitForRoom } from './harness.js';
 
-let browser: Browser;
-let srv: RunningServer;
-let site: Awaited<ReturnType<typeof serveDir>>;
-let fixture: Awaited<ReturnType<typeof buildFixture>>;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  // The back/forward cache stays on (Playwright turns it off by default) so pagehide/pageshow are real.
-  [browser, srv, fixture] = await Promise.all([launch({ bfcache: true }), chatServer(), buildFixture()]);
-  site = await serveDir(fixture.dir);
-}, 30_000);
-
-afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-  await site?.close();
-  fixture?.cleanup();
-});
-
-const options: () => ChatClientOptions = () => ({ url: srv.wsUrl, ...FAST });
-const sockets = (userId: string) => srv.stats().perUser[userId] ?? 0;
+// The back/forward cache stays on (Playwright turns it off by default) so pagehide/pageshow are real.
+const suite = chromiumSuite({ bfcache: true, options: (srv) => ({ url: srv.wsUrl, ...FAST }) });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function context(): Promise<BrowserContext> {
-  const c = await browser.newContext();
-  contexts.push(c);
-  return c;
-}
-
-async function pages(c: BrowserContext, n: number): Promise<Page[]> {
-  const list: Page[] = [];
-  for (let i = 0; i < n; i++) list.push(await openChat(c, site.url, options()));
-  return list;
-}
-
-/** A user signed up in a page of their own context, in a room with `memberIds`. */
-async function stranger(memberIds: string[]) {
-  const c = await context();
-  const [page] = await pages(c, 1);
-  const id = await page!.evaluate((e) => chatTest.signUp(e), email('stranger'));
-  const roomId = await page!.evaluate((ids) => chatTest.createRoom(ids), memberIds);
-  return { page: page!, id, roomId };
-}
-
-async function waitForRoom(list: Page[], roomId: string) {
-  for (const p of list) {
-    await p.waitForFunction((r) => chatTest.roomIds().includes(r), roomId);
-    await p.evaluate((r) => void chatTest.messages(r), roomId);
-  }
-}
-
-const sentEverywhere = (list: Page[], roomId: string, text: string) =>
-  Promise.all(list.map((p) => p.waitForFunction(([r, t]) => chatTest.messages(r!).some((m) => m.text === t && m.status === 'sent'), [roomId, text])));
 
 describe('SharedWorker mode in Chromium', () => {
   it('three pages of one user share one socket; a message from another user reaches all three', async () => {
-    const c = await context();
-    const [p1] = await pages(c, 1);
+    const c = await suite.context();
+    const [p1] = await suite.pages(c, 1);
     expect(await p1!.evaluate(() => chatTest.transport())).toBe('shared-worker');
     const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
     // Pages opened now resume the stored session and join the same host.
-    const [p2, p3] = await pages(c, 2);
+    const [p2, p3] = await suite.pages(c, 2);
     for (const p of [p2!, p3!]) await p.waitForFunction((id) => chatTest.userId() === id, alice);
-    const bob = await stranger([alice]);
+    const bob = await suite.stranger([alice]);
     await waitForRoom([p1!, p2!, p3!], bob.roomId);
     await bob.page.evaluate((r) => chatTest.send(r, 'hello alice'), bob.roomId);
     await sentEverywhere([p1!, p2!, p3!], bob.roomId, 'hello alice');
-    expect(sockets(alice)).toBe(1);
-    expect(srv.stats().perUser[bob.id]).toBe(1);
+    expect(suite.sockets(alice)).toBe(1);
+    expect(suite.srv.stats().perUser[bob.id]).toBe(1);
   }, 30_000);
 
   it('a send in one page shows pending in the others at once, then sent in all', async () => {
-    const c = await context();
-    const [p1] = await pages(c, 1);
+    const c = await suite.context();
+    const [p1] = await suite.pages(c, 1);
     const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
-    const list = [p1!, ...(await pages(c, 2))];
-    const bob = await stranger([alice]);
+    const list = [p1!, ...(await suite.pages(c, 2))];
+    const bob = await suite.stranger([alice]);
     await waitForRoom(list, bob.roomId);
-    srv.faults.stall(1200); // the server sits on the message, so pending is visible
+    suite.srv.faults.stall(1200); // the server sits on the message, so pending is visible
     await p1!.evaluate((r) => chatTest.send(r, 'in flight'), bob.roomId);
     await Promise.all(
       list.slice(1).map((p) => p.waitForFunction((r) => chatTest.messages(r).some((m) => m.text === 'in flight' && m.status === 'pending'), bob.roomId, { timeout: 1000 })),
     );
     await sentEverywhere(list, bob.roomId, 'in flight');
     for (const p of list) expect((await p.evaluate((r) => chatTest.messages(r), bob.roomId)).filter((m) => m.text === 'in flight')).toHaveLength(1);
-    expect(sockets(alice)).toBe(1);
+    expect(suite.sockets(alice)).toBe(1);
   }, 30_000);
 
   it('the socket stays while any page is open and closes with the last one', async () => {
-    const c = await context();
-    const [p1] = await pages(c, 1);
+    const c = await suite.context();
+    const [p1] = await suite.pages(c, 1);
     const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
-    const [p2, p3] = await pages(c, 2);
+    const [p2, p3] = await suite.pages(c, 2);
     await p3!.waitForFunction((id) => chatTest.userId() === id, alice);
-    await eventually(() => expect(sockets(alice)).toBe(1));
+    await eventually(() => expect(suite.sockets(alice)).toBe(1));
     await p1!.close();
     await p2!.close();
     await sleep(FAST.hostGraceMs! + 300);
-    expect(sockets(alice)).toBe(1);
+    expect(suite.sockets(alice)).toBe(1);
     await p3!.close();
-    await eventually(() => expect(sockets(alice)).toBe(0), 5000);
+    await eventually(() => expect(suite.sockets(alice)).toBe(0), 5000);
   }, 30_000);
 
   it('two users in two pages of one context: each sees only their own rooms and events', async () => {
-    const c = await context();
+    const c = await suite.context();
     // Both pages open before anyone signs in: a page opened later would resume the last session of this origin.
-    const [pa, pb] = await pages(c, 2);
+    const [pa, pb] = await suite.pages(c, 2);
     const alice = await pa!.evaluate((e) => chatTest.signUp(e), email('alice'));
     const bob = await pb!.evaluate((e) => chatTest.signUp(e), email('bob'));
-    const carol = await stranger([alice]);
-    const dave = await stranger([bob]);
+    const carol = await suite.stranger([alice]);
+    const dave = await suite.stranger([bob]);
     await waitForRoom([pa!], carol.roomId);
     await waitForRoom([pb!], dave.roomId);
     await carol.page.evaluate((r) => chatTest.send(r, 'for alice'), carol.roomId);
@@ -138,44 +83,44 @@ describe('SharedWorker mode in Chromium', () => {
     expect(seenA).not.toContain('for bob');
     expect(seenA).not.toContain('from bob');
     expect(seenB).not.toContain('for alice');
-    expect(sockets(alice)).toBe(1);
-    expect(sockets(bob)).toBe(1);
+    expect(suite.sockets(alice)).toBe(1);
+    expect(suite.sockets(bob)).toBe(1);
   }, 30_000);
 
   it('a hung page that stops answering pings is dropped and keeps no socket; back, it resumes and misses nothing', async () => {
-    const c = await context();
+    const c = await suite.context();
     // Both open before anyone signs in (a page opened later would resume the last session here).
-    const [keeper, p1] = await pages(c, 2);
+    const [keeper, p1] = await suite.pages(c, 2);
     await keeper!.evaluate((e) => chatTest.signUp(e), email('keeper')); // keeps the worker alive
     const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
-    const bob = await stranger([alice]);
+    const bob = await suite.stranger([alice]);
     await waitForRoom([p1!], bob.roomId);
-    await eventually(() => expect(sockets(alice)).toBe(1));
+    await eventually(() => expect(suite.sockets(alice)).toBe(1));
 
     // A hung tab: its script stops, so it answers no ping (as a crashed one would not).
     const cdp = await c.newCDPSession(p1!);
     await cdp.send('Debugger.enable');
     await cdp.send('Debugger.pause');
-    await eventually(() => expect(sockets(alice)).toBe(0), 5000);
+    await eventually(() => expect(suite.sockets(alice)).toBe(0), 5000);
     await bob.page.evaluate((r) => chatTest.send(r, 'while frozen'), bob.roomId);
     await sentEverywhere([bob.page], bob.roomId, 'while frozen');
     await cdp.send('Debugger.resume');
     await sentEverywhere([p1!], bob.roomId, 'while frozen');
     await p1!.evaluate((r) => chatTest.send(r, 'after thaw'), bob.roomId);
     await sentEverywhere([p1!, bob.page], bob.roomId, 'after thaw');
-    expect(sockets(alice)).toBe(1);
+    expect(suite.sockets(alice)).toBe(1);
   }, 30_000);
 
   it('a worker restart (new bootId) loses nothing: calls made meanwhile are sent again, and one socket remains', async () => {
-    const c = await context();
-    const [p1] = await pages(c, 1);
+    const c = await suite.context();
+    const [p1] = await suite.pages(c, 1);
     const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
-    const [p2] = await pages(c, 1);
-    const bob = await stranger([alice]);
+    const [p2] = await suite.pages(c, 1);
+    const bob = await suite.stranger([alice]);
     await waitForRoom([p1!, p2!], bob.roomId);
-    await eventually(() => expect(sockets(alice)).toBe(1));
+    await eventually(() => expect(suite.sockets(alice)).toBe(1));
 
-    const cdp = await browser.newBrowserCDPSession();
+    const cdp = await suite.browser.newBrowserCDPSession();
     const { targetInfo } = await (await c.newCDPSession(p1!)).send('Target.getTargetInfo');
     const ours = async () =>
       (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'shared_worker' && t.browserContextId === targetInfo.browserContextId);
@@ -195,49 +140,49 @@ describe('SharedWorker mode in Chromium', () => {
     const now = await ours();
     expect(now).toHaveLength(1);
     expect(now[0]!.targetId).not.toBe(worker!.targetId);
-    expect(sockets(alice)).toBe(1);
+    expect(suite.sockets(alice)).toBe(1);
     await cdp.detach();
   }, 30_000);
 
   it('pages stay eligible for the back/forward cache: pagehide says bye (the socket goes), pageshow says hello (it comes back)', async () => {
-    const c = await context();
-    const [keeper, p1] = await pages(c, 2);
+    const c = await suite.context();
+    const [keeper, p1] = await suite.pages(c, 2);
     await keeper!.evaluate((e) => chatTest.signUp(e), email('keeper')); // keeps the worker running
     const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
-    const bob = await stranger([alice]);
+    const bob = await suite.stranger([alice]);
     await waitForRoom([p1!], bob.roomId);
     const cdp = await c.newCDPSession(p1!);
     await cdp.send('Page.enable');
     const notRestored: unknown[] = [];
     cdp.on('Page.backForwardCacheNotUsed', (event) => notRestored.push(event.notRestoredExplanations));
 
-    await p1!.goto(`${site.url}/other.html`);
-    await eventually(() => expect(sockets(alice)).toBe(0), 5000);
+    await p1!.goto(`${suite.site.url}/other.html`);
+    await eventually(() => expect(suite.sockets(alice)).toBe(0), 5000);
     await bob.page.evaluate((r) => chatTest.send(r, 'while away'), bob.roomId);
     await p1!.goBack({ waitUntil: 'commit' });
     // Restored from the cache, not reloaded: the same client object is still there.
     await p1!.waitForFunction(() => globalThis.chatTest?.status() === 'open');
     expect(notRestored).toEqual([]);
     await sentEverywhere([p1!], bob.roomId, 'while away');
-    await eventually(() => expect(sockets(alice)).toBe(1));
+    await eventually(() => expect(suite.sockets(alice)).toBe(1));
   }, 30_000);
 
   it("a worker that cannot load: 'auto' runs in process and says so; a forced 'shared-worker' fails with a ChatError", async () => {
-    const c = await context();
+    const c = await suite.context();
     const page = await c.newPage();
     const warnings: string[] = [];
     page.on('console', (message) => warnings.push(message.text()));
-    await page.goto(`${site.url}/`);
+    await page.goto(`${suite.site.url}/`);
     await page.waitForFunction(() => typeof globalThis.chatTest === 'object');
-    const missing = `${site.url}/missing-worker.js`;
-    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), workerUrl: w as string }), [options() as unknown, missing]);
+    const missing = `${suite.site.url}/missing-worker.js`;
+    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), workerUrl: w as string }), [({ url: suite.srv.wsUrl, ...FAST }) as unknown, missing]);
     await page.evaluate(() => chatTest.ready());
     expect(await page.evaluate(() => chatTest.transport())).toBe('websocket');
     const alice = await page.evaluate((e) => chatTest.signUp(e), email('alice'));
-    expect(sockets(alice)).toBe(1);
+    expect(suite.sockets(alice)).toBe(1);
     expect(warnings.some((w) => w.includes('SharedWorker failed to start') && w.includes('in process'))).toBe(true);
 
-    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), transport: 'shared-worker', workerUrl: w as string }), [options() as unknown, missing]);
+    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), transport: 'shared-worker', workerUrl: w as string }), [({ url: suite.srv.wsUrl, ...FAST }) as unknown, missing]);
     const failure = await page.evaluate(() => chatTest.ready().then(() => 'ready', (error: { name: string; code: string; message: string }) => `${error.name} ${error.code} ${error.message}`));
     expect(failure).toMatch(/^ChatError BAD_REQUEST transport 'shared-worker' cannot run/);
   }, 30_000);
