@@ -26,6 +26,8 @@ let site: Awaited<ReturnType<typeof serveStatic>> | undefined;
 let bob: ChatClient;
 let bobId: string;
 let emitted: string[] = [];
+/** Started at once, awaited after the builds; afterAll waits for them even when a build failed. */
+let starting: Array<Promise<unknown>> = [];
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'chat-packaging-'));
@@ -35,6 +37,8 @@ beforeAll(async () => {
     bobId = (await bob.signUp({ email: `bob-${Date.now()}@example.com`, name: 'Bob' })).id;
   })();
   const chromiumUp = launchChromium().then((b) => (browser = b));
+  starting = [serverUp, chromiumUp];
+  for (const promise of starting) promise.catch(() => {}); // reported by the await below, not as unhandled
 
   await run('npm', ['run', 'build'], { cwd: root, what: 'npm run build', timeoutMs: 120_000 });
   const tarballs = join(work, 'tarballs');
@@ -76,6 +80,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.allSettled(starting);
   await browser?.close();
   await site?.close();
   bob?.close();
