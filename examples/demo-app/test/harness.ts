@@ -1,32 +1,20 @@
 // Shared set-up of the demo's browser tests and of `npm run screenshots`: the demo built
 // once with Vite into a temp folder, served from 127.0.0.1, and headless Chromium.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { expect } from 'vitest';
+import { launchChromium, serveDir as serveStatic } from '../../../test/support/browser.js';
 
 export type { Browser, BrowserContext, Page };
 
 const appRoot = fileURLToPath(new URL('..', import.meta.url));
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}
 
 /** `vite build` of the demo (the app's own vite.config.ts) into a fresh temp folder. */
 export async function buildDemo(): Promise<{ dir: string; cleanup(): void }> {
@@ -48,40 +36,12 @@ export async function buildDemo(): Promise<{ dir: string; cleanup(): void }> {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.map': 'application/json',
-};
 
-/** Serves a built folder on a random loopback port (unknown paths get the app's index.html). */
-export async function serveDir(dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(dir, path));
-    if (!file.startsWith(dir + sep) || path === '/' || !extname(file)) file = join(dir, 'index.html');
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+
+/** Serves the built demo; paths without an extension get its index.html. */
+export const serveDir = (dir: string) => serveStatic(dir, { spa: true });
+
+export { launchChromium as launch };
 
 /** The demo's page url for a chat server. */
 export function demoUrl(appUrl: string, wsUrl: string, hash = ''): string {

@@ -49,18 +49,7 @@ export function until<T>(store: Store<T>, predicate: (value: T) => boolean, time
 const replacer = (_key: string, value: unknown) => (typeof value === 'object' && value && 'arrayBuffer' in value ? '[Blob]' : value);
 
 /** Waits until `fn` stops throwing (polling), for conditions no store exposes. */
-export async function eventually(fn: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+export { eventually } from '../../../test/support/browser.js';
 
 let counter = 0;
 /** A fresh email per call so tests never collide. */

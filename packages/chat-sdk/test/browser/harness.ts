@@ -1,64 +1,21 @@
 // Shared set-up of the browser tests: an esbuild bundle of a fixture page (and the worker)
 // served from 127.0.0.1, headless Chromium, and the reference server.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { eventually, launchChromium, serveDir } from '../../../../test/support/browser.js';
 import { type RunningServer, startServer } from '@chat/mock-server';
 import type { ChatClientOptions } from '../../src/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const sdkSrc = fileURLToPath(new URL('../../src/', import.meta.url));
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
-/** One headless Chromium; `bfcache` keeps the back/forward cache Playwright turns off by default. */
-export function launch(options: { bfcache?: boolean } = {}): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    ...(options.bfcache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
-  });
-}
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' };
-
-/** Serves `dir` on a random loopback port; unknown paths are 404 (as a missing worker would be). */
-export async function serveDir(dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const file = join(dir, path === '/' ? 'index.html' : path);
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** Builds the fixture page and the SDK's worker from sources into a temp folder, side by side. */
 export async function buildFixture(): Promise<{ dir: string; cleanup(): void }> {
@@ -127,19 +84,6 @@ export async function openChat(context: BrowserContext, pageUrl: string, options
   return page;
 }
 
-/** Polls `fn` until it stops throwing. */
-export async function eventually(fn: () => void | Promise<void>, timeoutMs = 10_000, stepMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fn();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
-}
 
 let counter = 0;
 export const email = (name = 'user') => `${name}-${Date.now().toString(36)}-${counter++}@example.com`;
@@ -160,7 +104,7 @@ export function chromiumSuite(setup: { bfcache?: boolean; options: (srv: Running
   };
 
   beforeAll(async () => {
-    [browser, srv, fixture] = await Promise.all([launch({ bfcache: setup.bfcache ?? false }), chatServer(), buildFixture()]);
+    [browser, srv, fixture] = await Promise.all([launchChromium({ bfcache: setup.bfcache ?? false }), chatServer(), buildFixture()]);
     site = await serveDir(fixture.dir);
   }, 30_000);
   afterEach(async () => {
@@ -218,3 +162,5 @@ export async function waitForRoom(list: Page[], roomId: string): Promise<void> {
 /** Waits until `text` shows as sent in the room on every page. */
 export const sentEverywhere = (list: Page[], roomId: string, text: string) =>
   Promise.all(list.map((p) => p.waitForFunction(([r, t]) => chatTest.messages(r!).some((m) => m.text === t && m.status === 'sent'), [roomId, text])));
+
+export { eventually, launchChromium as launch, serveDir };
