@@ -138,8 +138,8 @@ ${table(
 
 From 10,000 to 100,000 messages the cost per message grows ${x(large.usPerMessage / small.usPerMessage)}
 (1.00x would be linear). The last column is what a subscribed view pays per live message
-once the room holds that many: the snapshot array is rebuilt and re-sorted whole on the
-next \`getSnapshot\`, so it grows with the room (${x(large.renderAfterEventMs / small.renderAfterEventMs)}
+once the room holds that many: on the next \`getSnapshot\` the new message is merged into the
+already sorted list, and the snapshot array (immutable) is copied, so it grows linearly with the room (${x(large.renderAfterEventMs / small.renderAfterEventMs)}
 from 10,000 to 100,000).
 
 \`client.send()\` to the message in the store, with a real client (memory storage, in-process
