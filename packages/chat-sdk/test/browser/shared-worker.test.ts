@@ -153,18 +153,39 @@ describe('SharedWorker mode in Chromium', () => {
     await waitForRoom([p1!], bob.roomId);
     const cdp = await c.newCDPSession(p1!);
     await cdp.send('Page.enable');
-    const notRestored: unknown[] = [];
-    cdp.on('Page.backForwardCacheNotUsed', (event) => notRestored.push(event.notRestoredExplanations));
+    type Explanation = { type: string; reason: string };
+    let notRestored: Explanation[] = [];
+    cdp.on('Page.backForwardCacheNotUsed', (event) => notRestored.push(...(event.notRestoredExplanations as Explanation[])));
 
-    await p1!.goto(`${suite.site.url}/other.html`);
-    await eventually(() => expect(suite.sockets(alice)).toBe(0), 5000);
-    await bob.page.evaluate((r) => chatTest.send(r, 'while away'), bob.roomId);
-    await p1!.goBack({ waitUntil: 'commit' });
-    // Restored from the cache, not reloaded: the same client object is still there.
-    await p1!.waitForFunction(() => globalThis.chatTest?.status() === 'open');
-    expect(notRestored).toEqual([]);
-    await sentEverywhere([p1!], bob.roomId, 'while away');
+    // Chromium may also refuse the cache for reasons of its own (memory pressure, a time-out
+    // under load: "Circumstantial"); those say nothing about the SDK, so that round is tried
+    // again. Anything the page itself caused fails the test at once.
+    let round = 1;
+    for (; ; round++) {
+      notRestored = [];
+      await p1!.goto(`${suite.site.url}/other.html`);
+      await eventually(() => expect(suite.sockets(alice)).toBe(0), 5000);
+      await bob.page.evaluate(([r, t]) => chatTest.send(r!, t!), [bob.roomId, `while away ${round}`]);
+      await p1!.goBack({ waitUntil: 'commit' });
+      // Restored from the cache (the same client object is there, and opens again), or
+      // reloaded (a fresh page without a client): tell the two apart before asserting.
+      await p1!.waitForFunction(() => {
+        try {
+          return globalThis.chatTest?.status() === 'open';
+        } catch {
+          return true; // reloaded: no client
+        }
+      });
+      expect(notRestored.filter((e) => e.type !== 'Circumstantial')).toEqual([]);
+      if (notRestored.length === 0) break;
+      expect(round, `not restored for Chromium's own reasons 3 times: ${JSON.stringify(notRestored)}`).toBeLessThan(3);
+      await p1!.evaluate((o) => void chatTest.create(o as ChatClientOptions), { url: suite.srv.wsUrl, ...FAST } as unknown);
+      await p1!.evaluate(() => chatTest.ready());
+      await p1!.waitForFunction(() => chatTest.status() === 'open');
+    }
+    await sentEverywhere([p1!], bob.roomId, `while away ${round}`);
     await eventually(() => expect(suite.sockets(alice)).toBe(1));
+    await cdp.detach();
   }, 30_000);
 
   it("a worker that cannot load: 'auto' runs in process and says so; a forced 'shared-worker' fails with a ChatError", async () => {
