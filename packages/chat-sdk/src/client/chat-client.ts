@@ -8,7 +8,6 @@ import {
   type RequestInput,
   type Room,
   type User,
-  isChatError,
   normalizeMemberIds,
   parseRequestData,
 } from '../protocol/index.js';
@@ -16,6 +15,7 @@ import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } 
 import type { OutboxRow } from '../storage/types.js';
 import type { DraftsApi } from './drafts-api.js';
 import { toChatMessage } from './outbox-message.js';
+import { RoomHistory, toChatError } from './room-history.js';
 import { type ChatMessage, RoomMessages } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
 import { type Store, ValueStore } from './store.js';
@@ -72,10 +72,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private readonly roomMessages = new Map<string, RoomMessages>();
   /** Unsent messages of the signed-in user, for rooms whose store opens later. */
   private readonly unsent = new Map<string, ChatMessage>();
-  /** Rooms to bring up to date on the next connect. */
-  private readonly needsSync = new Set<string>();
-  /** Rooms whose history is anchored (cached messages or a newest page): later syncs fetch what follows. */
-  private readonly anchored = new Set<string>();
+  private readonly history: RoomHistory;
   private readonly draftSync: ReturnType<ChatClientParts['drafts']>;
   private readonly unsubscribe: () => void;
   /** Sends on their way to the outbox; `close` waits for them. */
@@ -96,6 +93,12 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.draftSync = parts.drafts(() => this.sessionStore.getSnapshot());
     const { flush: _flush, close: _close, ...drafts } = this.draftSync;
     this.drafts = drafts;
+    this.history = new RoomHistory({
+      fetch: (data) => this.link.call({ type: 'request', action: 'get_messages', data }) as Promise<ReplyData<'get_messages'>>,
+      cached: (roomId) => this.link.call({ type: 'cachedMessages', roomId }),
+      isOpen: () => this.connectionStore.getSnapshot().status === 'open',
+      report: (error) => this.report(error),
+    });
     this.unsubscribe = this.link.subscribe((event) => this.handleHostEvent(event));
     this.ready = parts.ready
       .then(() => this.link.call({ type: 'snapshot' }))
@@ -169,29 +172,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   /** Loads the page of history just above the oldest held message. */
-  async loadOlder(roomId: string): Promise<void> {
-    const store = this.roomStore(roomId);
-    const lowest = store.lowestSeq;
-    if (lowest === null) return this.syncRoom(store);
-    if (lowest <= 1) {
-      store.setHasMore(false);
-      return;
-    }
-    store.setLoading(true);
-    try {
-      const page = (await this.link.call({
-        type: 'request',
-        action: 'get_messages',
-        data: { roomId, before: lowest, limit: 50 },
-      })) as ReplyData<'get_messages'>;
-      store.batch(() => {
-        store.mergeServer(page.messages);
-        store.setHasMore(page.hasMore);
-      });
-    } finally {
-      store.setLoading(false);
-    }
+  loadOlder(roomId: string): Promise<void> {
+    return this.history.loadOlder(this.roomStore(roomId));
   }
+
 
   /**
    * Sends a message. Synchronous: the returned message is already in the room's store,
@@ -291,63 +275,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     for (const message of this.unsent.values()) {
       if (message.roomId === roomId && message.senderId === userId) store.addPending(message);
     }
-    void this.openRoom(store);
+    void this.history.open(store, this.ready);
     return store;
-  }
-
-  /** First open: what storage holds (works offline), then the server's newest. */
-  private async openRoom(store: RoomMessages): Promise<void> {
-    store.setLoading(true);
-    try {
-      await this.ready;
-      const cached = await this.link.call({ type: 'cachedMessages', roomId: store.roomId });
-      store.batch(() => {
-        store.mergeServer(cached);
-        store.setHasMore((store.lowestSeq ?? 1) > 1);
-      });
-      if (cached.length > 0) this.anchored.add(store.roomId);
-      await this.syncRoom(store);
-    } catch (error) {
-      this.report(error);
-    } finally {
-      store.setLoading(false);
-    }
-  }
-
-  /**
-   * Brings a room up to date: the newest page the first time (when storage held nothing of
-   * it), then everything after its highest contiguous seq. Offline, it waits for the next
-   * connect. Messages that arrived live before the first page (an acknowledgement, an event)
-   * do not count as history: they would hide everything below them.
-   */
-  private async syncRoom(store: RoomMessages): Promise<void> {
-    if (this.connectionStore.getSnapshot().status !== 'open') {
-      this.needsSync.add(store.roomId);
-      return;
-    }
-    this.needsSync.delete(store.roomId);
-    const roomId = store.roomId;
-    try {
-      if (!this.anchored.has(roomId)) {
-        const page = (await this.link.call({ type: 'request', action: 'get_messages', data: { roomId, limit: 50 } })) as ReplyData<'get_messages'>;
-        this.anchored.add(roomId);
-        store.batch(() => {
-          store.mergeServer(page.messages);
-          store.setHasMore(page.hasMore);
-        });
-        return;
-      }
-      for (;;) {
-        const after = store.highestContiguousSeq;
-        const page = (await this.link.call({ type: 'request', action: 'get_messages', data: { roomId, after, limit: 100 } })) as ReplyData<'get_messages'>;
-        store.mergeServer(page.messages);
-        if (!page.hasMore || page.messages.length === 0) break;
-      }
-    } catch (error) {
-      const failure = toChatError(error);
-      if (failure.retryable) this.needsSync.add(roomId);
-      else this.report(failure);
-    }
   }
 
   private handleHostEvent(event: HostEvent): void {
@@ -355,12 +284,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       case 'connection':
         this.connectionStore.set(event.state);
         this.emit('connection', event.state);
-        if (event.state.status === 'open') {
-          for (const roomId of [...this.needsSync]) {
-            const store = this.roomMessages.get(roomId);
-            if (store) void this.syncRoom(store);
-          }
-        }
+        if (event.state.status === 'open') this.history.syncWaiting(this.roomMessages);
         return;
       case 'session': {
         const previous = this.sessionStore.getSnapshot();
@@ -369,8 +293,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
           // Another user's messages must never show: drop every room store.
           this.roomMessages.clear();
           this.unsent.clear();
-          this.needsSync.clear();
-          this.anchored.clear();
+          this.history.reset();
         }
         this.sessionStore.set(event.session);
         this.emit('session', event.session, event.reason);
@@ -405,7 +328,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         this.report(ChatError.fromBody(event.error as ErrorBody));
         return;
       case 'resync':
-        for (const roomId of this.roomMessages.keys()) this.needsSync.add(roomId);
+        this.history.markStale(this.roomMessages.keys());
         return;
     }
   }
@@ -425,12 +348,4 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     if (this.closed) return;
     this.emit('error', toChatError(error));
   }
-}
-
-function toChatError(error: unknown): ChatError {
-  if (isChatError(error)) return error;
-  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
-    return ChatError.fromBody(error as ErrorBody);
-  }
-  return new ChatError('INTERNAL', String(error), { cause: error });
 }
