@@ -42,4 +42,16 @@ describe('docs', () => {
     }
     expect(broken).toEqual([]);
   });
+
+  it.each([
+    ['packages/chat-sdk/src/index.ts', 'docs/api.md'],
+    ['packages/chat-react/src/index.ts', 'docs/react.md'],
+  ])('every export of %s is named in %s (the API reference is kept by hand)', (entry, page) => {
+    const names = [...read(entry).matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
+      m[1]!.split(',').map((part) => part.replace(/\btype\b/, '').trim().split(/\s+as\s+/).pop()!).filter(Boolean),
+    );
+    expect(names.length).toBeGreaterThan(10);
+    const doc = read(page);
+    expect(names.filter((name) => !new RegExp(`\\b${name}\\b`).test(doc))).toEqual([]);
+  });
 });
