@@ -2,7 +2,6 @@ import EventEmitter from 'eventemitter3';
 import { nanoid } from 'nanoid';
 import {
   ChatError,
-  type ErrorBody,
   type Message,
   type ReplyData,
   type RequestInput,
@@ -10,12 +9,13 @@ import {
   type User,
   normalizeMemberIds,
   parseRequestData,
+  toChatError,
 } from '../protocol/index.js';
 import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../link/types.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { DraftsApi } from './drafts-api.js';
 import { toChatMessage } from './outbox-message.js';
-import { RoomHistory, toChatError } from './room-history.js';
+import { RoomHistory } from './room-history.js';
 import { type ChatMessage, RoomMessages } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
 import { type Store, ValueStore } from './store.js';
@@ -325,7 +325,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         return;
       }
       case 'error':
-        this.report(ChatError.fromBody(event.error as ErrorBody));
+        this.report(toChatError(event.error));
         return;
       case 'resync':
         this.history.markStale(this.roomMessages.keys());

@@ -1,4 +1,4 @@
-import { ChatError, type ErrorBody, type Message, type ReplyData, isChatError } from '../protocol/index.js';
+import { type ChatError, type Message, type ReplyData, toChatError } from '../protocol/index.js';
 import type { RoomMessages } from './room-messages.js';
 
 type Page = ReplyData<'get_messages'>;
@@ -123,12 +123,4 @@ export class RoomHistory {
     this.waiting.clear();
     this.anchored.clear();
   }
-}
-
-export function toChatError(error: unknown): ChatError {
-  if (isChatError(error)) return error;
-  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
-    return ChatError.fromBody(error as ErrorBody);
-  }
-  return new ChatError('INTERNAL', String(error), { cause: error });
 }

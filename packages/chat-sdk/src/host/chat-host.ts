@@ -1,14 +1,13 @@
 import {
   type ActionName,
   ChatError,
-  type ErrorBody,
   type Message,
   PROTOCOL_VERSION,
   type ReplyData,
   type Room,
   type ServerEvent,
   type User,
-  isChatError,
+  toChatError,
 } from '../protocol/index.js';
 import type { CommandResult, ConnectionState, HostCommand, HostEvent, HostSnapshot, LoginCredentials, Session } from '../link/types.js';
 import type { ChatStorage } from '../storage/types.js';
@@ -392,8 +391,7 @@ export class ChatHost {
   }
 
   private reportError(error: unknown): void {
-    const body: ErrorBody = isChatError(error) ? error.toBody() : { code: 'INTERNAL', message: String(error), retryable: true };
-    this.emit({ type: 'error', error: body });
+    this.emit({ type: 'error', error: toChatError(error).toBody() });
   }
 
   private emit(event: HostEvent): void {

@@ -1,4 +1,4 @@
-import { ChatError, type Image, type Message, isChatError } from '../protocol/index.js';
+import { ChatError, type Image, type Message, toChatError } from '../protocol/index.js';
 import type { ChatMessage } from '../client/room-messages.js';
 import { toChatMessage } from '../client/outbox-message.js';
 import type { OutboxRow } from '../storage/types.js';
@@ -156,8 +156,7 @@ export class OutboxDrainer {
       await this.options.outbox.delete(current.clientId);
       this.options.onSent(message);
     } catch (cause) {
-      const error = isChatError(cause) ? cause : new ChatError('INTERNAL', String(cause), { cause });
-      await this.handleFailure(row.clientId, error);
+      await this.handleFailure(row.clientId, toChatError(cause));
     }
   }
 

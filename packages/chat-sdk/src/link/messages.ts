@@ -1,4 +1,4 @@
-import { ChatError, type ErrorCode, isChatError } from '../protocol/index.js';
+import { ChatError, type ErrorCode, toChatError } from '../protocol/index.js';
 import type { HostCommand, HostEvent, Session } from './types.js';
 
 /**
@@ -86,12 +86,10 @@ export function isHostMessage(data: unknown): data is HostMessage {
 }
 
 export function toLinkError(error: unknown): LinkError {
-  if (isChatError(error)) {
-    const body: LinkError = { code: error.code, message: error.message, retryable: error.retryable };
-    if (error.retryAfterMs !== undefined) body.retryAfterMs = error.retryAfterMs;
-    return body;
-  }
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: true };
+  const chatError = toChatError(error);
+  const body: LinkError = { code: chatError.code, message: chatError.message, retryable: chatError.retryable };
+  if (chatError.retryAfterMs !== undefined) body.retryAfterMs = chatError.retryAfterMs;
+  return body;
 }
 
 export function fromLinkError(error: LinkError): ChatError {

@@ -89,3 +89,23 @@ export class ChatError extends Error {
 export function isChatError(value: unknown): value is ChatError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CHAT_ERROR_BRAND] === true;
 }
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return isProtocolErrorCode(value) || (typeof value === 'string' && Object.hasOwn(CLIENT_ERRORS, value));
+}
+
+/**
+ * Any failure as a ChatError: a ChatError as it is, an error body (from the wire or across
+ * a port) rebuilt, anything else (a storage DOMException, a bug) as a retryable INTERNAL.
+ */
+export function toChatError(error: unknown): ChatError {
+  if (isChatError(error)) return error;
+  const body = error as Partial<ErrorBody> | null;
+  if (typeof body === 'object' && body !== null && isErrorCode(body.code) && typeof body.message === 'string') {
+    return new ChatError(body.code, body.message, {
+      ...(typeof body.retryable === 'boolean' ? { retryable: body.retryable } : {}),
+      ...(typeof body.retryAfterMs === 'number' ? { retryAfterMs: body.retryAfterMs } : {}),
+    });
+  }
+  return new ChatError('INTERNAL', typeof body?.message === 'string' ? body.message : String(error), { cause: error });
+}

@@ -7,6 +7,7 @@ import {
   MAX_TEXT_CHARS,
   isChatError,
   normalizeMemberIds,
+  toChatError,
   parseReplyData,
   parseRequestData,
   parseServerFrame,
@@ -165,5 +166,16 @@ describe('ChatError', () => {
     expect(new ChatError('NETWORK', 'n').toBody().code).toBe('INTERNAL');
     expect(isChatError(error)).toBe(true);
     expect(isChatError(new Error('x'))).toBe(false);
+  });
+
+  it('toChatError keeps ChatErrors, rebuilds error bodies, and makes anything else a retryable INTERNAL', () => {
+    const error = new ChatError('FORBIDDEN', 'no');
+    expect(toChatError(error)).toBe(error);
+    expect(toChatError({ code: 'TIMEOUT', message: 'slow', retryable: true })).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(toChatError({ code: 'RATE_LIMITED', message: 'wait', retryable: true, retryAfterMs: 30 })).toMatchObject({ retryAfterMs: 30 });
+    // A DOMException has a numeric `code`: it is no protocol error.
+    const storage = toChatError({ code: 11, message: 'The transaction was aborted', name: 'AbortError' });
+    expect(storage).toMatchObject({ code: 'INTERNAL', retryable: true, message: 'The transaction was aborted' });
+    expect(toChatError('boom')).toMatchObject({ code: 'INTERNAL', message: 'boom' });
   });
 });
