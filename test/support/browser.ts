@@ -5,6 +5,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+import { findChromium } from './chromium.mjs';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -15,10 +16,19 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
+/**
+ * The Chromium every browser test launches: CHROMIUM_PATH, else a system Chromium
+ * (test/support/chromium.mjs). Never skips: with none, it throws one line saying how to get
+ * one (`npm test` installs Debian's chromium first when it can, scripts/ensure-chromium.mjs).
+ */
+export function chromiumPath(): string {
+  return findChromium(process.env);
+}
+
 /** One headless Chromium; `bfcache` keeps the back/forward cache Playwright turns off by default. */
-export function launchChromium(options: { bfcache?: boolean } = {}): Promise<Browser> {
+export async function launchChromium(options: { bfcache?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     args: CHROMIUM_ARGS,
     ...(options.bfcache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
   });
