@@ -5,7 +5,9 @@
 export { ChatProvider, type ChatProviderProps } from './chat-provider.js';
 export { useChatClient } from './use-chat-client.js';
 export { useConnection } from './use-connection.js';
+export { useTransport } from './use-transport.js';
 export { useSession } from './use-session.js';
+export { useSessionStatus } from './use-session-status.js';
 export { useUserId } from './use-user-id.js';
 export { useRooms } from './use-rooms.js';
 export { useRoom } from './use-room.js';

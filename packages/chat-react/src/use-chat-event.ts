@@ -6,7 +6,7 @@ import { useStableCallback } from './use-latest.js';
 type Listener = (...args: unknown[]) => void;
 
 /**
- * Listens to a client event (`messages`, `room`, `connection`, `session`, `failed`,
+ * Listens to a client event (`messages`, `room`, `connection`, `session`, `transport`, `failed`,
  * `error`) while mounted. The handler may change every render: it is read through a ref,
  * so the listener is added once per client and event.
  */

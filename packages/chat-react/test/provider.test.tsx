@@ -1,7 +1,7 @@
 import { act, renderHook, screen } from '@testing-library/react';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { ChatProvider, useChatClient, useConnection, useMessages, useRooms, useSession } from '@chat/react';
+import { ChatProvider, useChatClient, useConnection, useMessages, useRooms, useSession, useSessionStatus, useTransport } from '@chat/react';
 import { client, pair, server, serverPerFile } from './helpers.js';
 
 const srv = serverPerFile();
@@ -26,14 +26,16 @@ describe('ChatProvider', () => {
       const rooms = useRooms();
       const { loading, messages } = useMessages(room.id);
       const connection = useConnection();
-      return <p>{`${session ? session.user.name : 'signed out'}|${rooms.length}|${loading ? 'loading' : messages.length}|${connection.status}`}</p>;
+      const status = useSessionStatus();
+      const transport = useTransport();
+      return <p>{`${session ? session.user.name : 'signed out'}|${rooms.length}|${loading ? 'loading' : messages.length}|${connection.status}|${status}|${transport ?? 'unknown'}`}</p>;
     }
     const html = renderToString(
       <ChatProvider client={c}>
         <Page />
       </ChatProvider>,
     );
-    expect(html).toContain('signed out|0|loading|idle');
+    expect(html).toContain('signed out|0|loading|idle|resuming|unknown');
 
     // Hydrating that HTML with the live client: no mismatch, then the live values.
     const container = document.createElement('div');
@@ -51,7 +53,7 @@ describe('ChatProvider', () => {
         { onRecoverableError: (error) => errors.push(error) },
       );
     });
-    await screen.findByText('alice|1|0|open', undefined, { timeout: 3000 });
+    await screen.findByText('alice|1|0|open|signed-in|in-tab', undefined, { timeout: 3000 });
     expect(errors).toEqual([]);
     await act(async () => root.unmount());
     container.remove();
