@@ -8,3 +8,18 @@ export function spawnSharedWorker(name: string, workerUrl?: string | URL): Share
   if (workerUrl !== undefined) return new SharedWorker(workerUrl, { type: 'module', name });
   return new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name });
 }
+
+/**
+ * The worker script's address, for error messages: `workerUrl`, or where the SDK's own
+ * `worker.js` sits beside this module (a bundler may have renamed it in a build). Written
+ * without `new URL(..., import.meta.url)` so bundlers do not emit the file a second time.
+ */
+export function workerScriptName(workerUrl?: string | URL): string {
+  if (workerUrl !== undefined) return String(workerUrl);
+  try {
+    const here = import.meta.url;
+    return `${here.slice(0, here.lastIndexOf('/') + 1)}worker.js`;
+  } catch {
+    return "the SDK's worker.js";
+  }
+}

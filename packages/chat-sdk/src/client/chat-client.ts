@@ -16,11 +16,21 @@ import type { OutboxRow } from '../storage/types.js';
 import type { DraftsApi } from './drafts-api.js';
 import { toChatMessage } from './outbox-message.js';
 import { RoomHistory } from './room-history.js';
-import { type ChatMessage, RoomMessages } from './room-messages.js';
+import { type ChatMessage, RoomMessages, type RoomMessagesSnapshot } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
 import { type Store, ValueStore } from './store.js';
 
-export type Transport = 'shared-worker' | 'leader' | 'websocket';
+/**
+ * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab, or in
+ * this tab (`'in-tab'`; Node and tests too).
+ */
+export type Transport = 'shared-worker' | 'leader' | 'in-tab';
+
+/**
+ * Whether someone is signed in in this tab. `'resuming'` from creation until a stored
+ * session is in place (cached rooms shown, sends queued) or none was found.
+ */
+export type SessionStatus = 'resuming' | 'signed-in' | 'signed-out';
 
 /** Typed events of `client.on`. */
 export interface ChatClientEvents {
@@ -29,6 +39,8 @@ export interface ChatClientEvents {
   /** A room the user belongs to was created (by them or someone else). */
   room: [room: Room];
   connection: [state: ConnectionState];
+  /** The host moved (a SharedWorker that could not load: this tab now runs its own). */
+  transport: [transport: Transport];
   /** Signed in, or signed out (`reason` says why when the server ended it). */
   session: [session: Session | null, reason?: 'revoked' | 'rejected' | 'logout'];
   /** A message could not be sent and needs the user: retry or discard it. */
@@ -45,7 +57,8 @@ export interface UsersQuery {
 
 export interface ChatClientParts {
   link: HostLink;
-  transport: Transport;
+  /** Where the host runs; it changes when a shared host cannot be used after all. */
+  transport: Store<Transport>;
   /** Resolves when the client can take commands (storage open, stored session resumed). */
   ready: Promise<unknown>;
   drafts: (session: () => Session | null) => DraftsApi & { flush(): Promise<void>; close(): Promise<void> };
@@ -57,17 +70,25 @@ export interface ChatClientParts {
  * reached through the link.
  */
 export class ChatClient extends EventEmitter<ChatClientEvents> {
-  readonly transport: Transport;
   readonly connection: Store<ConnectionState>;
   readonly session: Store<Session | null>;
+  /** `'resuming'` until a stored session is back (or known absent), then signed in or out. */
+  readonly sessionStatus: Store<SessionStatus>;
   readonly rooms: Store<Room[]>;
   readonly drafts: DraftsApi;
-  /** Resolves once a stored session (if any) is restored; `login` and `send` wait for it by themselves. */
+  /**
+   * Resolves once a stored session (if any) is restored. `login` waits for it by itself;
+   * `send` before it is queued and goes out once the session is back.
+   */
   readonly ready: Promise<void>;
 
   private readonly link: HostLink;
   private readonly connectionStore = new ValueStore<ConnectionState>({ status: 'idle', attempt: 0 });
   private readonly sessionStore = new ValueStore<Session | null>(null);
+  private readonly sessionStatusStore = new ValueStore<SessionStatus>('resuming');
+  private readonly transportStore: Store<Transport>;
+  /** Sent while resuming: stored once the session is back (or failed if there is none). */
+  private readonly beforeResume: OutboxRow[] = [];
   private readonly roomsStore = new ValueStore<Room[]>([]);
   private readonly roomMessages = new Map<string, RoomMessages>();
   /** Unsent messages of the signed-in user, for rooms whose store opens later. */
@@ -86,9 +107,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   constructor(parts: ChatClientParts) {
     super();
     this.link = parts.link;
-    this.transport = parts.transport;
+    this.transportStore = parts.transport;
+    this.transportStore.subscribe(() => this.emit('transport', this.transportStore.getSnapshot()));
     this.connection = this.connectionStore;
     this.session = this.sessionStore;
+    this.sessionStatus = this.sessionStatusStore;
     this.rooms = this.roomsStore;
     this.draftSync = parts.drafts(() => this.sessionStore.getSnapshot());
     const { flush: _flush, close: _close, ...drafts } = this.draftSync;
@@ -110,14 +133,25 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         return this.link.call({ type: 'resume' });
       })
       .then(() => undefined);
-    this.ready.catch((error: unknown) => this.report(error));
+    this.ready.then(
+      () => this.resumed(),
+      (error: unknown) => {
+        this.resumed();
+        this.report(error);
+      },
+    );
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
     target.addEventListener?.('pagehide', this.onPageHide);
   }
 
+  /** Where the connection host runs now (see `Transport`); the `transport` event tells of a change. */
+  get transport(): Transport {
+    return this.transportStore.getSnapshot();
+  }
+
   // ---------------------------------------------------------------- session
 
-  /** Creates an account and signs in with it (the reference server's email sign-in). */
+  /** Creates an account and signs in with it (the reference server's email sign-in); switches user like `login`. */
   async signUp(input: { email: string; name?: string }): Promise<User> {
     const parsed = parseRequestData('create_user', input);
     if (!parsed.ok) throw parsed.error;
@@ -127,7 +161,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.link.call(command);
   }
 
-  /** Signs in by email (development sign-in) or with a token (a session token or an app-minted JWT). */
+  /**
+   * Signs in by email (development sign-in) or with a token (a session token or an
+   * app-minted JWT). Signed in already as someone else, this tab switches to that user;
+   * the other user stays signed in in their own tabs and stored for later.
+   */
   async login(credentials: LoginCredentials): Promise<User> {
     const parsed = parseRequestData('create_connection', { protocolVersion: 1, ...(credentials as object) });
     if (!parsed.ok) throw parsed.error;
@@ -141,6 +179,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     await this.ready;
     await this.draftSync.flush();
     await this.link.call({ type: 'logout' });
+  }
+
+  /** Connects now, skipping the backoff wait (a "retry now" button); the outbox is retried at once too. */
+  async reconnect(): Promise<void> {
+    if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
+    await this.ready;
+    await this.link.call({ type: 'reconnect' });
   }
 
   // ---------------------------------------------------------------- rooms and users
@@ -167,7 +212,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   // ---------------------------------------------------------------- messages
 
   /** The live messages of a room. The first call loads its cached and newest messages. */
-  messages(roomId: string): Store<RoomMessages extends Store<infer T> ? T : never> {
+  messages(roomId: string): Store<RoomMessagesSnapshot> {
     return this.roomStore(roomId);
   }
 
@@ -180,20 +225,24 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   /**
    * Sends a message. Synchronous: the returned message is already in the room's store,
    * `pending`, keyed by its `clientId`; it turns `sent` or `failed` later. Bad input
-   * throws a ChatError at once and stores nothing.
+   * throws a ChatError at once and stores nothing. While a stored session is resuming the
+   * message is queued; it fails with UNAUTHENTICATED if no session comes back.
    */
   send(roomId: string, input: SendInput): ChatMessage {
     if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
-    const session = this.requireSession();
+    if (typeof roomId !== 'string' || roomId === '') throw new ChatError('BAD_REQUEST', 'roomId must be a non-empty string');
     const { text, image } = checkSendInput(input);
-    if (!this.roomsStore.getSnapshot().some((room) => room.id === roomId)) {
+    const session = this.sessionStore.getSnapshot();
+    const resuming = !session && this.sessionStatusStore.getSnapshot() === 'resuming';
+    if (!session && !resuming) throw new ChatError('UNAUTHENTICATED', 'not signed in');
+    if (session && !this.roomsStore.getSnapshot().some((room) => room.id === roomId)) {
       throw new ChatError('NOT_FOUND', `no room ${roomId} among this user's rooms`);
     }
     const now = Date.now();
     this.lastOrder = Math.max(now * 1000, this.lastOrder + 1);
     const row: OutboxRow = {
       clientId: nanoid(),
-      userId: session.user.id,
+      userId: session?.user.id ?? '',
       roomId,
       text,
       image,
@@ -206,8 +255,12 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     };
     const message = toChatMessage(row);
     this.trackUnsent(message);
-    this.store(row);
-    void this.draftSync.clear(roomId);
+    if (resuming) {
+      this.beforeResume.push(row);
+    } else {
+      this.store(row);
+      void this.draftSync.clear(roomId);
+    }
     return message;
   }
 
@@ -215,8 +268,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   async retry(clientId: string): Promise<void> {
     const unsaved = this.unsaved.get(clientId);
     if (unsaved) {
-      this.trackUnsent(toChatMessage(unsaved));
-      return this.store(unsaved);
+      // Sent while resuming with no session to resume: it belongs to whoever is signed in now.
+      const row = unsaved.userId ? unsaved : { ...unsaved, userId: this.requireSession().user.id };
+      if (row !== unsaved) this.forgetUnsent(unsaved);
+      this.trackUnsent(toChatMessage(row));
+      return this.store(row);
     }
     return this.link.call({ type: 'retry', clientId });
   }
@@ -226,7 +282,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     const unsaved = this.unsaved.get(clientId);
     if (unsaved) {
       this.unsaved.delete(clientId);
-      this.handleHostEvent({ type: 'outbox-removed', roomId: unsaved.roomId, clientId });
+      this.forgetUnsent(unsaved);
       return;
     }
     return this.link.call({ type: 'discard', clientId });
@@ -249,6 +305,33 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     await this.link.close();
   }
 
+  /** The stored session is back, or none was: the status settles and sends made meanwhile go on. */
+  private resumed(): void {
+    const session = this.sessionStore.getSnapshot();
+    this.sessionStatusStore.set(session ? 'signed-in' : 'signed-out');
+    for (const row of this.beforeResume.splice(0)) {
+      this.forgetUnsent(row);
+      if (!session) {
+        // Kept on screen as failed, never dropped: `retry` after a login sends it as that user.
+        const failure = new ChatError('UNAUTHENTICATED', 'not signed in: there was no session to resume');
+        this.unsaved.set(row.clientId, row);
+        this.trackUnsent({ ...toChatMessage(row), status: 'failed', error: failure.toJSON() });
+        this.emit('failed', { ...toChatMessage(row), status: 'failed', error: failure.toJSON() });
+        continue;
+      }
+      const owned = { ...row, userId: session.user.id };
+      this.trackUnsent(toChatMessage(owned));
+      this.store(owned);
+      void this.draftSync.clear(owned.roomId);
+    }
+  }
+
+  /** Takes a local message off screen (a discard, or one re-keyed to its sender). */
+  private forgetUnsent(row: OutboxRow): void {
+    this.unsent.delete(row.clientId);
+    this.roomMessages.get(row.roomId)?.remove(row.clientId, row.userId);
+  }
+
   /** Hands a new message to the host, which writes it to the outbox before sending. */
   private store(row: OutboxRow): Promise<void> {
     this.unsaved.delete(row.clientId);
@@ -256,7 +339,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       // Not even stored: keep it on screen as failed, and keep the row so `retry` can store it again.
       const failure = toChatError(error);
       this.unsaved.set(row.clientId, row);
-      this.trackUnsent({ ...toChatMessage(row), status: 'failed', error: failure });
+      this.trackUnsent({ ...toChatMessage(row), status: 'failed', error: failure.toJSON() });
       this.report(failure);
     });
     this.saving.add(saving);
@@ -271,7 +354,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     if (store) return store;
     store = new RoomMessages(roomId);
     this.roomMessages.set(roomId, store);
-    const userId = this.sessionStore.getSnapshot()?.user.id;
+    // Messages sent while resuming have no sender yet ('').
+    const userId = this.sessionStore.getSnapshot()?.user.id ?? '';
     for (const message of this.unsent.values()) {
       if (message.roomId === roomId && message.senderId === userId) store.addPending(message);
     }
@@ -296,6 +380,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
           this.history.reset();
         }
         this.sessionStore.set(event.session);
+        // While resuming, "no session yet" is not "signed out": `resumed` settles that.
+        if (event.session) this.sessionStatusStore.set('signed-in');
+        else if (this.sessionStatusStore.getSnapshot() !== 'resuming') this.sessionStatusStore.set('signed-out');
         this.emit('session', event.session, event.reason);
         return;
       }
@@ -330,6 +417,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       case 'resync':
         this.history.markStale(this.roomMessages.keys());
         return;
+      default:
+        unhandled(event);
     }
   }
 
@@ -348,4 +437,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     if (this.closed) return;
     this.emit('error', toChatError(error));
   }
+}
+
+/** The default of an exhaustive switch: a host event added but not handled fails to compile. */
+function unhandled(event: never): void {
+  void event;
 }

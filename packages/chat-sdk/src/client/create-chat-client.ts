@@ -12,6 +12,7 @@ import type { HostLink } from '../link/types.js';
 import { openStorage } from '../storage/open-storage.js';
 import type { ChatStorage } from '../storage/types.js';
 import { ChatClient, type Transport } from './chat-client.js';
+import { ValueStore } from './store.js';
 import type { BroadcastChannelConstructor } from './drafts.js';
 import { createDraftsApi } from './drafts-api.js';
 
@@ -21,13 +22,13 @@ export interface ChatClientOptions {
   /**
    * Where the connection host runs. `'shared-worker'`: in the SDK's SharedWorker, one
    * socket per user for every tab. `'leader'`: in one tab elected with Web Locks, the others
-   * reach it over BroadcastChannel. `'websocket'`: in this process (Node, tests, one tab).
-   * `'auto'` (the default) picks the first of these the environment has; it runs in process
+   * reach it over BroadcastChannel. `'in-tab'`: in this tab or process (Node, tests).
+   * `'auto'` (the default) picks the first of these the environment has; it runs in the tab
    * whenever `WebSocket`, `fetch`, `indexedDB` or `backoff` is passed, since those cannot
-   * cross to a shared host.
+   * cross to a shared host. `'websocket'` is the old name of `'in-tab'` (deprecated).
    */
-  transport?: 'auto' | 'shared-worker' | 'leader' | 'websocket';
-  /** The SharedWorker script, when you host `@chat/sdk/worker` yourself. Default: the SDK's `worker.js`, found by the bundler. */
+  transport?: 'auto' | 'shared-worker' | 'leader' | 'in-tab' | 'websocket';
+  /** The SharedWorker script, when you host `@chat/sdk/worker` yourself (docs/bundlers.md). Default: the SDK's `worker.js`, found by the bundler. */
   workerUrl?: string | URL;
   /** Default `'indexeddb'` where it exists, else (and when it fails) memory. */
   storage?: 'indexeddb' | 'memory';
@@ -102,8 +103,9 @@ function pickTransport(options: ChatClientOptions, env: Environment): Transport 
   const hasWorker = typeof env.SharedWorker === 'function';
   const hasLeader = Boolean(env.locks && env.BroadcastChannel);
   switch (requested) {
+    case 'in-tab':
     case 'websocket':
-      return 'websocket';
+      return 'in-tab';
     case 'shared-worker':
       if (!hasWorker) throw new ChatError('BAD_REQUEST', "transport 'shared-worker' needs SharedWorker, which this environment lacks");
       break;
@@ -111,8 +113,8 @@ function pickTransport(options: ChatClientOptions, env: Environment): Transport 
       if (!hasLeader) throw new ChatError('BAD_REQUEST', "transport 'leader' needs Web Locks (navigator.locks) and BroadcastChannel, which this environment lacks");
       break;
     case 'auto':
-      if (local.length > 0) return 'websocket';
-      return hasWorker ? 'shared-worker' : hasLeader ? 'leader' : 'websocket';
+      if (local.length > 0) return 'in-tab';
+      return hasWorker ? 'shared-worker' : hasLeader ? 'leader' : 'in-tab';
     default:
       throw new ChatError('BAD_REQUEST', `unknown transport '${String(requested)}'`);
   }
@@ -144,9 +146,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     return { link: new InProcessLink(host), ready: host };
   };
 
+  const transportStore = new ValueStore<Transport>(transport);
   let link: HostLink;
   let ready: Promise<unknown>;
-  if (transport === 'websocket') {
+  if (transport === 'in-tab') {
     ({ link, ready } = inProcess());
   } else {
     const config: HostConfig = {
@@ -165,14 +168,17 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     const forced = (options.transport ?? 'auto') !== 'auto';
     // A version mismatch always falls back (the tab still works, and the outbox lock keeps one
     // flusher); a worker that cannot start falls back only under 'auto', a forced mode fails.
-    const fallback = (reason: string) =>
-      forced && !reason.startsWith(VERSION_MISMATCH)
-        ? { link: failingLink(new ChatError('BAD_REQUEST', `transport '${transport}' cannot run: ${reason}`)), transport }
-        : { link: inProcess().link, transport: 'websocket' as const };
+    const fallback = (reason: string) => {
+      if (forced && !reason.startsWith(VERSION_MISMATCH)) {
+        return { link: failingLink(new ChatError('BAD_REQUEST', `transport '${transport}' cannot run: ${reason}`)), transport };
+      }
+      transportStore.set('in-tab');
+      return { link: inProcess().link, transport: 'in-tab' as const };
+    };
     const onFallback = (reason: string) =>
       forced && !reason.startsWith(VERSION_MISMATCH)
         ? console.error(`@chat/sdk: transport '${transport}' cannot run: ${reason}`)
-        : warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection (in process).`);
+        : warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection ('in-tab').`);
     if (transport === 'shared-worker') {
       let portLink: PortLink | undefined;
       let failed: string | undefined;
@@ -207,7 +213,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   const client = new ChatClient({
     link,
-    transport,
+    transport: transportStore,
     ready,
     drafts: (session) =>
       createDraftsApi(tabStorage(), session, {
@@ -215,11 +221,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         ...(options.draftDebounceMs !== undefined ? { debounceMs: options.draftDebounceMs } : {}),
       }),
   });
-  if (link instanceof PortLink) {
-    // A shared link may fall back to in process later (a host of another version): say which runs now.
-    const portLink = link;
-    Object.defineProperty(client, 'transport', { get: () => portLink.transport, configurable: true, enumerable: true });
-  }
   return client;
 }
 

@@ -106,7 +106,7 @@ describe('RoomMessages', () => {
     expect(store.remove('a')).toBe(true);
     expect(store.remove('a')).toBe(false);
     expect(ids(store)).toEqual(['b']);
-    store.markFailed('nope', { code: 'X', message: 'y' });
+    store.markFailed('nope', { code: 'INTERNAL', message: 'y' });
     expect(listener).toHaveBeenCalledTimes(3);
   });
 

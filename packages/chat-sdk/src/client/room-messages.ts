@@ -1,11 +1,11 @@
-import type { Image, Message } from '../protocol/index.js';
+import type { ErrorCode, Image, Message } from '../protocol/index.js';
 import { Subscribable, type Store } from './store.js';
 
 export type MessageStatus = 'pending' | 'sent' | 'failed';
 
 /** Why a message failed: a ChatError fits, and so does a plain error body sent by the host. */
 export interface MessageError {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly retryable?: boolean;
 }

@@ -60,6 +60,7 @@ export class ChatHost {
   private readonly writes = new Set<Promise<void>>();
   private drainer: OutboxDrainer | null = null;
   private releaseOutboxLock: (() => void) | null = null;
+  private sessionQueue: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly onOnline = () => {
     this.connection.retryNow();
@@ -109,10 +110,16 @@ export class ChatHost {
     };
   }
 
-  /** Runs one command from a client. Every failure is a ChatError. */
+  /** Runs one command from a client. Every failure is a ChatError; after `close`, CLOSED. */
   async handle<C extends HostCommand>(command: C): Promise<CommandResult<C>> {
     if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
-    return (await this.run(command)) as CommandResult<C>;
+    try {
+      return (await this.run(command)) as CommandResult<C>;
+    } catch (error) {
+      // Whatever failed because the host closed meanwhile (storage, the socket) failed for that reason.
+      if (this.closed) throw new ChatError('CLOSED', 'the client was closed', { cause: error });
+      throw toChatError(error);
+    }
   }
 
   private async run(command: HostCommand): Promise<unknown> {
@@ -120,13 +127,18 @@ export class ChatHost {
       case 'snapshot':
         return this.snapshot();
       case 'resume':
-        return this.resume(command.session);
+        return this.serially(() => this.resume(command.session));
       case 'signUp':
-        return this.signUp(command.email, command.name);
+        return this.serially(() => this.signUp(command.email, command.name));
       case 'login':
-        return this.login(command.credentials);
+        return this.serially(() => this.login(command.credentials));
       case 'logout':
-        return this.logout();
+        return this.serially(() => this.logout());
+      case 'reconnect':
+        this.connection.retryNow();
+        this.drainer?.resetBackoff();
+        this.drainer?.kick();
+        return;
       case 'request':
         return this.request(command.action, command.data);
       case 'send':
@@ -137,7 +149,19 @@ export class ChatHost {
         return this.requireDrainer().discard(command.clientId);
       case 'cachedMessages':
         return this.session ? this.options.storage.cache.getMessages(this.session.user.id, command.roomId) : [];
+      default:
+        return unhandled(command);
     }
+  }
+
+  /** Session changes (resume, sign-up, login, logout) run one at a time, in the order asked. */
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.sessionQueue.then(step);
+    this.sessionQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** Stops everything; storage closes once the cache writes already started are done. */
@@ -155,34 +179,55 @@ export class ChatHost {
 
   // ---------------------------------------------------------------- session
 
-  /** Picks up a stored session (a reload): shows cached rooms and queued messages at once, then connects. */
+  /**
+   * Picks up a stored session (a reload): shows cached rooms and queued messages at once,
+   * then connects. Without one given, the user most recently active on this server.
+   */
   private async resume(session?: Session): Promise<Session | null> {
     if (this.session) return this.session;
-    const stored = session ?? (await this.options.storage.sessions.get(this.options.url));
+    const stored = session ?? (await this.options.storage.sessions.latest(this.options.url));
     if (!stored || this.session) return this.session;
-    await this.startSession({ user: stored.user, token: stored.token }, false);
+    await this.startSession({ user: stored.user, token: stored.token });
     this.connection.start();
     return this.session;
   }
 
   private async signUp(email: string, name: string | undefined): Promise<User> {
-    if (this.session) throw new ChatError('BAD_REQUEST', 'already signed in; log out first');
-    await this.openAnonymous();
-    const data: Record<string, unknown> = { email };
-    if (name !== undefined) data.name = name;
-    await this.connection.request('create_user', data);
-    return this.login({ email });
+    return this.switchTo(async () => {
+      const data: Record<string, unknown> = { email };
+      if (name !== undefined) data.name = name;
+      await this.connection.request('create_user', data);
+      return this.connection.request('create_connection', { protocolVersion: PROTOCOL_VERSION, email });
+    });
   }
 
   private async login(credentials: LoginCredentials): Promise<User> {
-    if (this.session) throw new ChatError('BAD_REQUEST', 'already signed in; log out first');
-    await this.openAnonymous();
-    const reply = await this.connection.request('create_connection', { protocolVersion: PROTOCOL_VERSION, ...credentials });
-    if (this.session) throw new ChatError('BAD_REQUEST', 'already signed in; log out first');
-    await this.startSession({ user: reply.user, token: reply.token }, true);
-    // Resolve with the room list in place, so the app can send into a room at once.
-    await this.afterConnect(reply.user);
-    return reply.user;
+    return this.switchTo(() => this.connection.request('create_connection', { protocolVersion: PROTOCOL_VERSION, ...credentials }));
+  }
+
+  /**
+   * Signs in on a fresh anonymous socket. A signed-in host switches user: the current
+   * session is set aside (still stored, for its other tabs and a later resume) and comes
+   * back if the new sign-in fails. A failed sign-in leaves the connection `idle`, with why.
+   */
+  private async switchTo(authenticate: () => Promise<ReplyData<'create_connection'>>): Promise<User> {
+    const previous = this.session;
+    if (previous) this.setSessionAside();
+    try {
+      this.connection.start();
+      await this.connection.whenOpen();
+      const reply = await authenticate();
+      await this.startSession({ user: reply.user, token: reply.token });
+      // Resolve with the room list in place, so the app can send into a room at once.
+      await this.afterConnect(reply.user);
+      return reply.user;
+    } catch (error) {
+      if (!this.session && !this.closed) {
+        this.connection.stop(toChatError(error), 'idle', true);
+        if (previous) await this.resume(previous);
+      }
+      throw error;
+    }
   }
 
   /** Ends the session on the server; keeps this user's unsent messages for the next login. */
@@ -202,15 +247,12 @@ export class ChatHost {
     await Promise.all([storage.drafts.deleteByUser(session.user.id), storage.cache.clearUser(session.user.id)]);
   }
 
-  private async openAnonymous(): Promise<void> {
-    this.connection.start();
-    await this.connection.whenOpen();
-  }
-
-  private async startSession(session: Session, persist: boolean): Promise<void> {
+  /** Takes a session (new, or resumed) as this host's: stored as the most recent, cached rooms shown, the outbox loaded. */
+  private async startSession(session: Session): Promise<void> {
     const { storage } = this.options;
     this.session = session;
-    if (persist) await storage.sessions.put({ scope: this.options.url, user: session.user, token: session.token, savedAt: this.now() });
+    const row = { scope: this.options.url, userId: session.user.id, user: session.user, token: session.token, savedAt: this.now() };
+    await storage.sessions.put(row);
     this.emit({ type: 'session', session });
     const cached = await storage.cache.getRooms(session.user.id);
     if (this.session !== session) return;
@@ -222,14 +264,20 @@ export class ChatHost {
     await this.startDrainer(session.user.id);
   }
 
-  private async endSession(reason: 'revoked' | 'rejected' | 'logout'): Promise<void> {
-    if (!this.session) return;
+  /** Stops serving the session here without ending it: it stays stored and valid. */
+  private setSessionAside(stop = { error: new ChatError('UNAUTHENTICATED', 'switching user'), status: 'idle' as 'idle' | 'closed' }): void {
     this.session = null;
     this.stopDrainer();
     this.sync.reset();
     this.rooms = [];
-    this.connection.stop(new ChatError('UNAUTHENTICATED', 'signed out'));
-    await this.options.storage.sessions.delete(this.options.url);
+    this.connection.stop(stop.error, stop.status);
+  }
+
+  private async endSession(reason: 'revoked' | 'rejected' | 'logout'): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.setSessionAside({ error: new ChatError('UNAUTHENTICATED', 'signed out'), status: 'closed' });
+    await this.options.storage.sessions.delete(this.options.url, session.user.id);
     this.emit({ type: 'rooms', rooms: [] });
     this.emit({ type: 'session', session: null, reason });
   }
@@ -391,7 +439,7 @@ export class ChatHost {
   }
 
   private reportError(error: unknown): void {
-    this.emit({ type: 'error', error: toChatError(error).toBody() });
+    this.emit({ type: 'error', error: toChatError(error).toJSON() });
   }
 
   private emit(event: HostEvent): void {
@@ -416,4 +464,9 @@ class RecentIds {
 export function sortRooms(rooms: readonly Room[]): Room[] {
   const activity = (room: Room) => room.lastMessage?.createdAt ?? room.createdAt;
   return [...rooms].sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? -1 : 1));
+}
+
+/** The default of an exhaustive switch: a command added to HostCommand but not handled fails to compile. */
+function unhandled(command: never): never {
+  throw new ChatError('BAD_REQUEST', `unknown host command ${JSON.stringify(command)}`);
 }

@@ -1,8 +1,8 @@
 import {
   type ActionName,
   ChatError,
+  type ChatErrorData,
   CloseCode,
-  type ErrorBody,
   PROTOCOL_VERSION,
   type ReplyData,
   type ServerEvent,
@@ -28,7 +28,7 @@ export interface ConnectionOptions {
   onEvent(event: ServerEvent): void;
   /** The server ended the session: revoked elsewhere (4001) or the token was refused. */
   onSessionEnded(reason: 'revoked' | 'rejected'): void;
-  onFault(error: ErrorBody): void;
+  onFault(error: ChatErrorData): void;
   onState(state: ConnectionState): void;
 }
 
@@ -59,6 +59,10 @@ export class Connection {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = 0;
+  /** The current socket has opened (a close before that is a failure to connect). */
+  private opened = false;
+  /** What the socket's error event said, if anything (Node's \`ws\` names the cause). */
+  private socketError = '';
   private disposed = false;
   private loggingOut = false;
 
@@ -76,26 +80,29 @@ export class Connection {
     this.connect();
   }
 
-  /** Reconnects now with a fresh backoff (the browser came back `online`). */
+  /**
+   * Tries now with a fresh backoff: while reconnecting (the browser came back `online`, or
+   * the app asked), or, with a session, after the connection was closed.
+   */
   retryNow(): void {
-    if (this.state.status !== 'reconnecting') return;
+    const { status } = this.state;
+    if (status === 'connecting' || status === 'open') return;
+    if (status !== 'reconnecting' && this.options.getToken() === null) return;
+    this.clearReconnect();
     this.setState({ status: 'reconnecting', attempt: 0 });
     this.start();
   }
 
-  /** Drops the socket and opens a new one (for example to authenticate with a new token). */
-  restart(): void {
-    this.abandonSocket();
-    this.setState({ status: 'idle', attempt: 0 });
-    this.start();
-  }
-
-  /** Closes the socket and stays closed until `start()`. Pending requests fail with `error`. */
-  stop(error: ChatError = new ChatError('NETWORK', 'the connection was closed')): void {
+  /**
+   * Closes the socket and stays down until `start()`: `closed` (the session ended) or
+   * `idle` (nobody is signed in, as after a failed login); `error` fails pending requests
+   * and stays in the state as the reason.
+   */
+  stop(error: ChatError = new ChatError('NETWORK', 'the connection was closed'), status: 'closed' | 'idle' = 'closed', keepError = false): void {
     this.clearReconnect();
     this.abandonSocket(error);
     this.failWaiters(error);
-    this.setState({ status: 'closed', attempt: 0 });
+    this.setState(keepError ? { status, attempt: 0, error: error.toJSON() } : { status, attempt: 0 });
   }
 
   dispose(): void {
@@ -121,7 +128,7 @@ export class Connection {
         reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new ChatError('TIMEOUT', 'the connection did not open in time'));
+          reject(new ChatError('TIMEOUT', `${this.options.url} did not open within ${timeoutMs} ms`));
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -161,25 +168,31 @@ export class Connection {
     this.loggingOut = false;
     const attempt = this.state.attempt;
     this.setState({ status: 'connecting', attempt });
+    this.opened = false;
+    this.socketError = '';
     let socket: WebSocketLike;
     try {
       socket = new this.options.WebSocket(this.options.url);
     } catch (cause) {
-      this.options.onFault(new ChatError('BAD_REQUEST', `cannot open a WebSocket to ${this.options.url}`, { cause }).toBody());
-      this.scheduleReconnect();
+      const error = new ChatError('NETWORK', `cannot open a WebSocket to ${this.options.url}: ${describe(cause)}`, { cause });
+      this.failWaiters(error);
+      this.scheduleReconnect(error.toJSON());
       return;
     }
     this.socket = socket;
     socket.onopen = () => this.handleOpen(socket);
     socket.onmessage = (event) => this.handleFrame(socket, event.data);
     socket.onclose = (event) => this.handleClose(socket, event.code);
-    socket.onerror = () => {
-      // A close event always follows; reconnecting is decided there.
+    socket.onerror = (event) => {
+      // A close event always follows; reconnecting is decided there. Keep the cause for it.
+      const message = (event as { message?: unknown } | undefined)?.message;
+      if (socket === this.socket && typeof message === 'string') this.socketError = message;
     };
   }
 
   private handleOpen(socket: WebSocketLike): void {
     if (socket !== this.socket) return;
+    this.opened = true;
     this.lastFrameAt = this.options.now();
     this.startPings();
     const token = this.options.getToken();
@@ -202,7 +215,7 @@ export class Connection {
         }
         // Rate limited, server error, time-out: try again later on a fresh socket.
         this.abandonSocket(error);
-        this.scheduleReconnect(error.toBody());
+        this.scheduleReconnect(error.toJSON());
       },
     );
   }
@@ -220,12 +233,12 @@ export class Connection {
     if (socket !== this.socket) return;
     this.lastFrameAt = this.options.now();
     if (typeof data !== 'string') {
-      this.options.onFault({ code: 'BAD_REQUEST', message: 'the server sent a binary frame', retryable: false });
+      this.options.onFault(new ChatError('BAD_REQUEST', 'the server sent a binary frame').toJSON());
       return;
     }
     const parsed = parseServerFrame(data);
     if (!parsed.ok) {
-      this.options.onFault(parsed.error.toBody());
+      this.options.onFault(parsed.error.toJSON());
       return;
     }
     const frame = parsed.value;
@@ -242,7 +255,7 @@ export class Connection {
         const reply = parseReplyData(pending.action, frame.data);
         if (reply.ok) pending.resolve(reply.value);
         else {
-          this.options.onFault(reply.error.toBody());
+          this.options.onFault(reply.error.toJSON());
           pending.reject(reply.error);
         }
         return;
@@ -263,7 +276,12 @@ export class Connection {
     this.detach(socket);
     this.socket = null;
     this.stopPings();
-    this.failInFlight(new ChatError('NETWORK', `the connection closed (${code})`));
+    const url = this.options.url;
+    const cause = this.socketError ? `: ${this.socketError}` : '';
+    const lost = this.opened
+      ? new ChatError('NETWORK', `the connection to ${url} was lost (${code})${cause}`)
+      : new ChatError('NETWORK', `could not connect to ${url} (${code})${cause}`);
+    this.failInFlight(lost);
     if (code === CloseCode.SESSION_REVOKED) {
       this.failWaiters(new ChatError('UNAUTHENTICATED', 'the session was revoked'));
       this.setState({ status: 'closed', attempt: 0 });
@@ -277,17 +295,17 @@ export class Connection {
       this.setState({ status: 'closed', attempt: 0 });
       return;
     }
-    let error: ErrorBody | undefined;
+    let error = lost;
     if (code === CloseCode.POLICY || code === CloseCode.TOO_BIG) {
-      error = { code: 'BAD_REQUEST', message: `the server closed the connection with ${code}`, retryable: false };
-      this.options.onFault(error);
-    } else {
-      error = { code: 'INTERNAL', message: `the connection was lost (${code})`, retryable: true };
+      error = new ChatError('BAD_REQUEST', `the server closed the connection with ${code}`);
+      this.options.onFault(error.toJSON());
     }
-    this.scheduleReconnect(error);
+    // Whoever waits for this socket to open (a login) hears at once that it did not.
+    if (!this.opened) this.failWaiters(error);
+    this.scheduleReconnect(error.toJSON());
   }
 
-  private scheduleReconnect(error?: ErrorBody): void {
+  private scheduleReconnect(error?: ChatErrorData): void {
     if (this.disposed) return;
     this.clearReconnect();
     const attempt = this.state.attempt + 1;
@@ -311,7 +329,7 @@ export class Connection {
         // No answer: the socket is dead even if the browser has not noticed. Move on now.
         if (error.code === 'TIMEOUT' && socket === this.socket && socket) {
           this.abandonSocket(error);
-          this.scheduleReconnect({ code: 'INTERNAL', message: 'the server stopped answering', retryable: true });
+          this.scheduleReconnect(new ChatError('TIMEOUT', `${this.options.url} stopped answering (no pong within ${interval} ms)`).toJSON());
         }
       });
     }, interval);
@@ -372,4 +390,8 @@ export class Connection {
     this.state = state;
     this.options.onState(state);
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import { ChatError } from '../protocol/index.js';
+import { ChatError, toChatError } from '../protocol/index.js';
 import {
   type HostConfig,
   type HostMessage,
@@ -8,7 +8,6 @@ import {
   type TabMessage,
   configKey,
   randomId,
-  toLinkError,
 } from '../link/messages.js';
 import type { HostCommand, HostSnapshot, Session } from '../link/types.js';
 import type { ChatStorage } from '../storage/types.js';
@@ -179,7 +178,7 @@ export class HostHub {
       const value = await this.run(tab, command);
       tab.port.post({ t: 'reply', id, ok: true, value });
     } catch (error) {
-      tab.port.post({ t: 'reply', id, ok: false, error: toLinkError(error) });
+      tab.port.post({ t: 'reply', id, ok: false, error: toChatError(error).toJSON() });
     }
   }
 
@@ -192,6 +191,8 @@ export class HostHub {
         await entry.ready;
         return entry.host.snapshot().session;
       }
+      // Signing in as someone else switches this tab only: the user's other tabs keep their host.
+      if (command.type === 'login' || command.type === 'signUp') return this.login(tab, group, command);
       return entry.host.handle(command);
     }
     switch (command.type) {
@@ -200,9 +201,10 @@ export class HostHub {
       case 'cachedMessages':
         return [];
       case 'logout':
+      case 'reconnect':
         return undefined;
       case 'resume': {
-        const stored = command.session ?? (await (await group.storage).sessions.get(group.config.url));
+        const stored = command.session ?? (await (await group.storage).sessions.latest(group.config.url));
         if (!stored) return null;
         const bound = await this.bindToUser(tab, group, { user: stored.user, token: stored.token });
         return bound.host.snapshot().session;
@@ -216,12 +218,12 @@ export class HostHub {
   }
 
   /**
-   * A login by a tab that belongs to no host: it runs on a fresh host; if the user turns
-   * out to have a host here already, the tab joins that one and the fresh host closes.
+   * A sign-in by a tab runs on a fresh host; the tab moves to it (or, when that user has a
+   * host here already, to that one) only once it succeeded, so a failed sign-in leaves the
+   * tab as it was: signed out, or still the user it showed.
    */
   private async login(tab: Tab, group: Group, command: Extract<HostCommand, { type: 'login' | 'signUp' }>): Promise<unknown> {
     const entry = await this.createEntry(group, null);
-    this.bind(tab, entry);
     let user;
     try {
       user = await entry.host.handle(command);
@@ -231,12 +233,15 @@ export class HostHub {
     }
     const existing = group.byUser.get(user.id);
     if (existing && existing !== entry && !existing.closed) {
-      for (const t of [...entry.tabs]) this.bind(t, existing);
       this.closeEntry(entry);
+      this.bind(tab, existing);
     } else if (!entry.closed) {
       entry.userId = user.id;
       group.byUser.set(user.id, entry);
+      this.bind(tab, entry);
     }
+    // The tab left while signing in: its host must not stay up for nobody.
+    if (!tab.id) this.forget(tab);
     return user;
   }
 
@@ -347,7 +352,7 @@ export class HostHub {
       unsubscribe: () => undefined,
       closed: false,
     };
-    const host = (this.options.createHost ?? defaultHost)(group.config, sharedStorage(storage, () => entry.userId));
+    const host = (this.options.createHost ?? defaultHost)(group.config, sharedStorage(storage));
     (entry as { host: ChatHost }).host = host;
     entry.unsubscribe = host.subscribe((event) => {
       for (const tab of entry.tabs) tab.port.post({ t: 'event', event });
@@ -402,26 +407,7 @@ function defaultHost(config: HostConfig, storage: ChatStorage): ChatHost {
   });
 }
 
-/**
- * The storage of one group as one host sees it: closing is the hub's job, and a host
- * forgets the stored session of its server only while it is still its own user's (the
- * session row is per server, so another user may have signed in since).
- */
-function sharedStorage(storage: ChatStorage, userId: () => string | null): ChatStorage {
-  return {
-    kind: storage.kind,
-    outbox: storage.outbox,
-    drafts: storage.drafts,
-    cache: storage.cache,
-    sessions: {
-      get: (scope) => storage.sessions.get(scope),
-      put: (row) => storage.sessions.put(row),
-      delete: async (scope) => {
-        const row = await storage.sessions.get(scope);
-        if (row && row.user.id !== userId()) return;
-        await storage.sessions.delete(scope);
-      },
-    },
-    close() {},
-  };
+/** The storage of one group as one host sees it: closing it is the hub's job, once its last host closed. */
+function sharedStorage(storage: ChatStorage): ChatStorage {
+  return { kind: storage.kind, outbox: storage.outbox, drafts: storage.drafts, cache: storage.cache, sessions: storage.sessions, close() {} };
 }

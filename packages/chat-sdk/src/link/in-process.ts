@@ -2,7 +2,7 @@ import type { ChatHost } from '../host/chat-host.js';
 import type { CommandResult, HostCommand, HostEvent, HostLink } from './types.js';
 
 /**
- * Client and host in one process (Node, tests, `transport: 'websocket'`): commands are
+ * Client and host in one process (Node, tests, `transport: 'in-tab'`): commands are
  * direct calls and events direct callbacks. The host arrives once storage is open.
  */
 export class InProcessLink implements HostLink {

@@ -134,11 +134,11 @@ describe('link protocol over MessageChannel', () => {
       },
       close: () => undefined,
     });
-    const b = tab(fake, config(srv), { fallback: () => ({ link: local, transport: 'websocket' }), onFallback: (reason) => reasons.push(reason) });
+    const b = tab(fake, config(srv), { fallback: () => ({ link: local, transport: 'in-tab' }), onFallback: (reason) => reasons.push(reason) });
     const pending = b.call({ type: 'snapshot' });
     await b.ready;
     await pending;
-    expect(b.transport).toBe('websocket');
+    expect(b.transport).toBe('in-tab');
     expect(calls).toEqual(['snapshot']);
     expect(reasons[0]).toMatch(/9\.9\.9/);
   });
@@ -246,7 +246,7 @@ describe('transport selection', () => {
       expect(isChatError(error) && error.code === 'BAD_REQUEST' && error.message.includes(transport)).toBe(true);
     }
     const client = createChatClient({ url, WebSocket: WebSocket as never, storage: 'memory' });
-    expect(client.transport).toBe('websocket');
+    expect(client.transport).toBe('in-tab');
     client.close();
   });
 });

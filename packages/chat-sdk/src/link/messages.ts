@@ -1,4 +1,4 @@
-import { ChatError, type ErrorCode, toChatError } from '../protocol/index.js';
+import type { ChatErrorData } from '../protocol/index.js';
 import type { HostCommand, HostEvent, Session } from './types.js';
 
 /**
@@ -38,14 +38,6 @@ export interface LinkTimings {
   maxMissedPings: number;
 }
 
-/** An error as it crosses a link: unlike the server's wire form, client-only codes survive. */
-export interface LinkError {
-  code: ErrorCode;
-  message: string;
-  retryable: boolean;
-  retryAfterMs?: number;
-}
-
 export type TabMessage =
   | {
       t: 'hello';
@@ -65,7 +57,7 @@ export type TabMessage =
 export type HostMessage =
   | { t: 'welcome'; bootId: string; protocol: number; sdk: string; accepted: boolean }
   | { t: 'reply'; id: number; ok: true; value: unknown }
-  | { t: 'reply'; id: number; ok: false; error: LinkError }
+  | { t: 'reply'; id: number; ok: false; error: ChatErrorData }
   | { t: 'event'; event: HostEvent }
   | { t: 'ping' }
   | { t: 'pong' }
@@ -83,20 +75,6 @@ export function isTabMessage(data: unknown): data is TabMessage {
 export function isHostMessage(data: unknown): data is HostMessage {
   const t = (data as { t?: unknown } | null)?.t;
   return typeof t === 'string' && ['welcome', 'reply', 'event', 'ping', 'pong', 'reset'].includes(t);
-}
-
-export function toLinkError(error: unknown): LinkError {
-  const chatError = toChatError(error);
-  const body: LinkError = { code: chatError.code, message: chatError.message, retryable: chatError.retryable };
-  if (chatError.retryAfterMs !== undefined) body.retryAfterMs = chatError.retryAfterMs;
-  return body;
-}
-
-export function fromLinkError(error: LinkError): ChatError {
-  return new ChatError(error.code, error.message, {
-    retryable: error.retryable,
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-  });
 }
 
 /** A stable key of a config: tabs share a host only when every setting matches. */

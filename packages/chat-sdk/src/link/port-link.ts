@@ -1,4 +1,4 @@
-import { ChatError } from '../protocol/index.js';
+import { ChatError, toChatError } from '../protocol/index.js';
 import {
   type HostConfig,
   type HostMessage,
@@ -6,7 +6,6 @@ import {
   type LinkTimings,
   SDK_VERSION,
   type TabMessage,
-  fromLinkError,
   randomId,
 } from './messages.js';
 import type { CommandResult, HostCommand, HostEvent, HostLink, Session } from './types.js';
@@ -34,7 +33,7 @@ export interface PortLinkOptions {
    * The link to run on when the host cannot be shared (another version, no worker): in
    * process where that is allowed, or one that fails every call when the mode was forced.
    */
-  fallback: (reason: string) => { link: HostLink; transport: 'shared-worker' | 'leader' | 'websocket' };
+  fallback: (reason: string) => { link: HostLink; transport: 'shared-worker' | 'leader' | 'in-tab' };
   /** Told once when the link falls back to in process, with the reason. */
   onFallback?: (reason: string) => void;
   /** Where pagehide/pageshow are heard; default globalThis. */
@@ -64,7 +63,7 @@ interface Pending {
  */
 export class PortLink implements HostLink {
   readonly tabId: string;
-  transport: 'shared-worker' | 'leader' | 'websocket';
+  transport: 'shared-worker' | 'leader' | 'in-tab';
   /** Resolves once the host welcomed this tab, or the link fell back to in process. */
   readonly ready: Promise<void>;
 
@@ -233,7 +232,7 @@ export class PortLink implements HostLink {
         if (!pending) return;
         this.pending.delete(message.id);
         if (message.ok) pending.resolve(message.value);
-        else pending.reject(fromLinkError(message.error));
+        else pending.reject(toChatError(message.error));
         return;
       }
       case 'event':

@@ -1,4 +1,4 @@
-import { spawnSharedWorker } from '../shared-worker.js';
+import { spawnSharedWorker, workerScriptName } from '../shared-worker.js';
 import { isHostMessage } from './messages.js';
 import type { Connect } from './port-link.js';
 
@@ -8,13 +8,18 @@ import type { Connect } from './port-link.js';
  * start (a script that failed to load or parse).
  */
 export function sharedWorkerConnect(options: { name: string; workerUrl?: string | URL; onError(reason: string): void }): Connect {
+  const script = workerScriptName(options.workerUrl);
+  const howToFix = options.workerUrl === undefined
+    ? 'serve @chat/sdk/worker and pass its url as workerUrl (docs/bundlers.md)'
+    : 'check that workerUrl serves @chat/sdk/worker as a JavaScript module (docs/bundlers.md)';
   return (receive) => {
     let worker: SharedWorker;
     try {
       worker = spawnSharedWorker(options.name, options.workerUrl);
     } catch (error) {
       // No usable worker url (a CommonJS build has no import.meta.url), or the browser refused.
-      queueMicrotask(() => options.onError(`the SharedWorker could not be created (${error instanceof Error ? error.message : String(error)}); pass workerUrl`));
+      const why = error instanceof Error ? error.message : String(error);
+      queueMicrotask(() => options.onError(`the SharedWorker ${script} could not be created (${why}); ${howToFix}`));
       return { post: () => undefined, close: () => undefined };
     }
     const port = worker.port;
@@ -23,7 +28,7 @@ export function sharedWorkerConnect(options: { name: string; workerUrl?: string 
     };
     const onError = (event: Event) => {
       const message = (event as ErrorEvent).message;
-      options.onError(`the SharedWorker failed to start${message ? `: ${message}` : ''}`);
+      options.onError(`the SharedWorker ${script} failed to load or start${message ? ` (${message})` : ''}; ${howToFix}`);
     };
     port.addEventListener('message', onMessage);
     worker.addEventListener('error', onError);

@@ -1,4 +1,4 @@
-import type { ActionName, ErrorBody, Message, Room, User } from '../protocol/index.js';
+import type { ActionName, ChatErrorData, Message, Room, User } from '../protocol/index.js';
 import type { ChatMessage } from '../client/room-messages.js';
 import type { OutboxRow } from '../storage/types.js';
 
@@ -17,7 +17,7 @@ export interface ConnectionState {
   /** When the next reconnect try happens (ms since epoch), while reconnecting. */
   nextRetryAt?: number;
   /** Why the last connection ended or failed. */
-  error?: ErrorBody;
+  error?: ChatErrorData;
 }
 
 export interface Session {
@@ -34,6 +34,8 @@ export type HostCommand =
   /** Picks up the stored session; a shared host passes the session a tab shows instead. */
   | { type: 'resume'; session?: Session }
   | { type: 'logout' }
+  /** Connect now with a fresh backoff (and resend the outbox now). */
+  | { type: 'reconnect' }
   | { type: 'request'; action: ActionName; data: Record<string, unknown> }
   | { type: 'send'; row: OutboxRow }
   | { type: 'retry'; clientId: string }
@@ -63,7 +65,7 @@ export type HostEvent =
   | { type: 'outbox'; message: ChatMessage }
   | { type: 'outbox-removed'; roomId: string; clientId: string }
   /** A fault worth reporting that failed no request: a malformed frame, a 1008/1009 close. */
-  | { type: 'error'; error: ErrorBody }
+  | { type: 'error'; error: ChatErrorData }
   /**
    * This client was away from its host (the host restarted, dropped it for missed pings, or
    * the page was in the back/forward cache): events may have been missed, so rooms it holds

@@ -36,7 +36,18 @@ export function isRetryable(code: ErrorCode): boolean {
     : CLIENT_ERRORS[code as ClientErrorCode].retryable;
 }
 
-/** The wire form of an error (protocol section 2). */
+/**
+ * An error as plain data, anywhere inside the SDK and in its stores (a connection's last
+ * error, a failed message, across a link to a shared host): client-only codes survive.
+ */
+export interface ChatErrorData {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+/** The wire form of an error (protocol section 2): protocol codes only. */
 export interface ErrorBody {
   code: ProtocolErrorCode;
   message: string;
@@ -76,6 +87,13 @@ export class ChatError extends Error {
     });
   }
 
+  /** As plain data for stores, events and links; the code is kept as it is. */
+  toJSON(): ChatErrorData {
+    const data: ChatErrorData = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.retryAfterMs !== undefined) data.retryAfterMs = this.retryAfterMs;
+    return data;
+  }
+
   /** The wire form; client-only codes never go on the wire, so they become INTERNAL. */
   toBody(): ErrorBody {
     const code = isProtocolErrorCode(this.code) ? this.code : 'INTERNAL';
@@ -100,7 +118,7 @@ function isErrorCode(value: unknown): value is ErrorCode {
  */
 export function toChatError(error: unknown): ChatError {
   if (isChatError(error)) return error;
-  const body = error as Partial<ErrorBody> | null;
+  const body = error as Partial<ChatErrorData> | null;
   if (typeof body === 'object' && body !== null && isErrorCode(body.code) && typeof body.message === 'string') {
     return new ChatError(body.code, body.message, {
       ...(typeof body.retryable === 'boolean' ? { retryable: body.retryable } : {}),

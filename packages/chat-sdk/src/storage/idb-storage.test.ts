@@ -60,7 +60,32 @@ describe('IndexedDB storage', () => {
     expect((await storage.drafts.get('u1', 'r1'))?.text).toBe('kept');
     // The v2 stores exist and work.
     await storage.cache.putMessages('u1', 'r1', []);
-    expect(await storage.sessions.get('x')).toBeUndefined();
+    expect(await storage.sessions.latest('x')).toBeUndefined();
+    storage.close();
+  });
+
+  it('moves the one session of a version 2 database into the per-user sessions of version 3', async () => {
+    const factory = new IDBFactory();
+    const user = { id: 'u1', email: 'ada@example.com', name: 'Ada', createdAt: 1 };
+    const v2 = await rawOpen(factory, 'chat-sdk', 2, (db) => {
+      db.createObjectStore('outgoingMessages', { keyPath: 'clientId' }).createIndex('byUser', 'userId');
+      db.createObjectStore('draftMessages', { keyPath: 'key' }).createIndex('byUser', 'userId');
+      db.createObjectStore('sessions', { keyPath: 'scope' });
+      db.createObjectStore('rooms', { keyPath: 'userId' });
+      db.createObjectStore('messages', { keyPath: ['userId', 'roomId'] }).createIndex('byUser', 'userId');
+    });
+    await new Promise<void>((resolve, reject) => {
+      const tx = v2.transaction('sessions', 'readwrite');
+      tx.objectStore('sessions').put({ scope: 'ws://one', user, token: 'kept-token', savedAt: 5 });
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    v2.close();
+
+    const storage = await openStorage({ indexedDB: factory, IDBKeyRange: fakeIdb.IDBKeyRange });
+    expect(storage.kind).toBe('indexeddb');
+    // A reload after the upgrade resumes the same person.
+    expect(await storage.sessions.latest('ws://one')).toEqual({ scope: 'ws://one', userId: 'u1', user, token: 'kept-token', savedAt: 5 });
     storage.close();
   });
 

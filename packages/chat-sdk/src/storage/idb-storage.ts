@@ -10,6 +10,7 @@ import {
   type OutboxRow,
   type OutboxTable,
   type SessionTable,
+  newest,
 } from './types.js';
 
 export interface IdbStorageOptions {
@@ -162,9 +163,10 @@ export class IdbStorage implements ChatStorage {
   };
 
   readonly sessions: SessionTable = {
-    get: (scope) => this.run((db) => db.get('sessions', scope)),
-    put: (row) => this.run(async (db) => void (await db.put('sessions', row))),
-    delete: (scope) => this.run((db) => db.delete('sessions', scope)),
+    latest: (scope) => this.run(async (db) => newest(await db.getAllFromIndex('userSessions', 'byScope', scope))),
+    get: (scope, userId) => this.run((db) => db.get('userSessions', [scope, userId])),
+    put: (row) => this.run(async (db) => void (await db.put('userSessions', row))),
+    delete: (scope, userId) => this.run((db) => db.delete('userSessions', [scope, userId])),
   };
 
   readonly cache: CacheTable = {

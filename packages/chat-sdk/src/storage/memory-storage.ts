@@ -10,6 +10,7 @@ import {
   type OutboxTable,
   type SessionRow,
   type SessionTable,
+  newest,
 } from './types.js';
 import type { Message, Room } from '../protocol/index.js';
 
@@ -30,6 +31,8 @@ function copy<T>(value: T): T {
   for (const [key, field] of Object.entries(value)) out[key] = copy(field);
   return out as T;
 }
+
+const sessionKey = (scope: string, userId: string) => JSON.stringify([scope, userId]);
 
 /**
  * ChatStorage in memory: the fallback where IndexedDB is missing, and the store for Node.
@@ -79,9 +82,10 @@ export class MemoryStorage implements ChatStorage {
   };
 
   readonly sessions: SessionTable = {
-    get: (scope) => this.run(() => copy(this.sessionRows.get(scope))),
-    put: (row) => this.run(() => void this.sessionRows.set(row.scope, copy(row))),
-    delete: (scope) => this.run(() => void this.sessionRows.delete(scope)),
+    latest: (scope) => this.run(() => copy(newest([...this.sessionRows.values()].filter((row) => row.scope === scope)))),
+    get: (scope, userId) => this.run(() => copy(this.sessionRows.get(sessionKey(scope, userId)))),
+    put: (row) => this.run(() => void this.sessionRows.set(sessionKey(row.scope, row.userId), copy(row))),
+    delete: (scope, userId) => this.run(() => void this.sessionRows.delete(sessionKey(scope, userId))),
   };
 
   readonly cache: CacheTable = {

@@ -30,7 +30,13 @@ export interface ChatDB extends DBSchema {
     value: DraftRow;
     indexes: { byUser: string };
   };
-  sessions: { key: string; value: SessionRow };
+  /** Version 2's one session per server; read once by the v3 migration, kept so older tabs still open the database. */
+  sessions: { key: string; value: Omit<SessionRow, 'userId'> };
+  userSessions: {
+    key: [string, string];
+    value: SessionRow;
+    indexes: { byScope: string };
+  };
   rooms: { key: string; value: RoomsRow };
   messages: {
     key: [string, string];
@@ -63,12 +69,21 @@ const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: UpgradeTransaction) => vo
     const messages = db.createObjectStore('messages', { keyPath: ['userId', 'roomId'] });
     messages.createIndex('byUser', 'userId');
   },
+  // v3: one session per user of a server (several people in one browser), the old row moved over.
+  (db, tx) => {
+    const userSessions = db.createObjectStore('userSessions', { keyPath: ['scope', 'userId'] });
+    userSessions.createIndex('byScope', 'scope');
+    void tx
+      .objectStore('sessions')
+      .getAll()
+      .then((rows) => Promise.all(rows.map((row) => tx.objectStore('userSessions').put({ ...row, userId: row.user.id }))));
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;
 
 /** The stores this code reads and writes; a newer database must still hold them all. */
-export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'sessions', 'rooms', 'messages'];
+export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'userSessions', 'rooms', 'messages'];
 
 export function upgrade(db: ChatDatabase, oldVersion: number, newVersion: number, tx: UpgradeTransaction): void {
   for (let version = oldVersion; version < newVersion && version < MIGRATIONS.length; version++) {

@@ -116,15 +116,25 @@ describe.each(kinds)('ChatStorage contract: $kind', ({ kind, open }) => {
     expect(await storage.drafts.get('u2', 'r1')).toEqual(draftRow('u2', 'r1'));
   });
 
-  it('sessions: one per scope', async () => {
+  it('sessions: one per user of a server; the newest is the one a new tab resumes', async () => {
     storage = await open();
-    const user = { id: 'u1', email: 'a@b.c', name: 'a', createdAt: 1 };
-    await storage.sessions.put({ scope: 'ws://one', user, token: 't1', savedAt: 1 });
-    await storage.sessions.put({ scope: 'ws://two', user, token: 't2', savedAt: 2 });
-    expect((await storage.sessions.get('ws://one'))?.token).toBe('t1');
-    await storage.sessions.delete('ws://one');
-    expect(await storage.sessions.get('ws://one')).toBeUndefined();
-    expect((await storage.sessions.get('ws://two'))?.token).toBe('t2');
+    const ada = { id: 'u1', email: 'ada@example.com', name: 'Ada', createdAt: 1 };
+    const bob = { id: 'u2', email: 'bob@example.com', name: 'Bob', createdAt: 1 };
+    await storage.sessions.put({ scope: 'ws://one', userId: ada.id, user: ada, token: 'a1', savedAt: 1 });
+    await storage.sessions.put({ scope: 'ws://one', userId: bob.id, user: bob, token: 'b1', savedAt: 2 });
+    await storage.sessions.put({ scope: 'ws://two', userId: ada.id, user: ada, token: 'a2', savedAt: 3 });
+    expect((await storage.sessions.latest('ws://one'))?.token).toBe('b1');
+    expect((await storage.sessions.get('ws://one', ada.id))?.token).toBe('a1');
+    // Ada comes back: she is the most recent again.
+    await storage.sessions.put({ scope: 'ws://one', userId: ada.id, user: ada, token: 'a1', savedAt: 4 });
+    expect((await storage.sessions.latest('ws://one'))?.userId).toBe(ada.id);
+    // Signing one person out leaves the others.
+    await storage.sessions.delete('ws://one', ada.id);
+    expect(await storage.sessions.get('ws://one', ada.id)).toBeUndefined();
+    expect((await storage.sessions.latest('ws://one'))?.token).toBe('b1');
+    expect((await storage.sessions.latest('ws://two'))?.token).toBe('a2');
+    await storage.sessions.delete('ws://one', bob.id);
+    expect(await storage.sessions.latest('ws://one')).toBeUndefined();
   });
 
   it('cache: the room list is replaced whole and keeps its order', async () => {

@@ -1,4 +1,4 @@
-import type { Image, Message, Room, User } from '../protocol/index.js';
+import type { ErrorCode, Image, Message, Room, User } from '../protocol/index.js';
 
 /** A room's cached history keeps this many of its newest messages (enough for a reload offline). */
 export const CACHE_MESSAGES_PER_ROOM = 100;
@@ -16,7 +16,7 @@ export interface OutboxRow {
   /** Monotonic FIFO key: the order the user sent in. */
   order: number;
   attempts: number;
-  lastError: { code: string; message: string } | null;
+  lastError: { code: ErrorCode; message: string } | null;
   status: 'pending' | 'failed';
 }
 
@@ -30,11 +30,14 @@ export interface DraftRow {
   updatedAt: number;
 }
 
+/** A signed-in user of one server: a browser may hold several (several people, one origin). */
 export interface SessionRow {
-  /** The server url: one session per server. */
+  /** The server url. */
   scope: string;
+  userId: string;
   user: User;
   token: string;
+  /** When this user was last signed in or resumed here: the newest is resumed by a new tab. */
   savedAt: number;
 }
 
@@ -54,9 +57,11 @@ export interface DraftTable {
 }
 
 export interface SessionTable {
-  get(scope: string): Promise<SessionRow | undefined>;
+  /** The session of the user most recently active on this server, if any. */
+  latest(scope: string): Promise<SessionRow | undefined>;
+  get(scope: string, userId: string): Promise<SessionRow | undefined>;
   put(row: SessionRow): Promise<void>;
-  delete(scope: string): Promise<void>;
+  delete(scope: string, userId: string): Promise<void>;
 }
 
 /** What a tab needs to show its rooms after a reload without network. */
@@ -103,4 +108,11 @@ export function mergeCachedMessages(held: readonly Message[], incoming: readonly
   for (const m of incoming) bySeq.set(m.seq, toMessage(m));
   const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   return merged.length > limit ? merged.slice(merged.length - limit) : merged;
+}
+
+/** The session used most recently (the one a new tab resumes). */
+export function newest(rows: readonly SessionRow[]): SessionRow | undefined {
+  let best: SessionRow | undefined;
+  for (const row of rows) if (!best || row.savedAt > best.savedAt) best = row;
+  return best;
 }

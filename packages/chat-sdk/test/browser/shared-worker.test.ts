@@ -198,7 +198,7 @@ describe('SharedWorker mode in Chromium', () => {
     const missing = `${suite.site.url}/missing-worker.js`;
     await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), workerUrl: w as string }), [({ url: suite.srv.wsUrl, ...FAST }) as unknown, missing]);
     await page.evaluate(() => chatTest.ready());
-    expect(await page.evaluate(() => chatTest.transport())).toBe('websocket');
+    expect(await page.evaluate(() => chatTest.transport())).toBe('in-tab');
     const alice = await page.evaluate((e) => chatTest.signUp(e), email('alice'));
     expect(suite.sockets(alice)).toBe(1);
     expect(warnings.some((w) => w.includes('SharedWorker failed to start') && w.includes('in process'))).toBe(true);
