@@ -132,14 +132,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         for (const message of snapshot.outbox) this.handleHostEvent({ type: 'outbox', message });
         return this.link.call({ type: 'resume' });
       })
-      .then(() => undefined);
-    this.ready.then(
-      () => this.resumed(),
-      (error: unknown) => {
-        this.resumed();
-        this.report(error);
-      },
-    );
+      .then(
+        (session) => this.resumed(session),
+        (error: unknown) => {
+          this.resumed(null);
+          this.report(error);
+        },
+      );
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
     target.addEventListener?.('pagehide', this.onPageHide);
   }
@@ -290,7 +289,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /**
    * Closes the client: the socket (unless other tabs share it) and storage. Messages just
-   * sent are written to the outbox first, and drafts flushed; the promise resolves then.
+   * sent (even while resuming) are written to the outbox first, and drafts flushed; the
+   * promise resolves then. Calls still in flight reject with CLOSED.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -300,14 +300,17 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.unsubscribe();
     this.connectionStore.set({ status: 'closed', attempt: 0 });
     this.removeAllListeners();
+    // Messages sent while resuming go to the outbox once the session is back (`resumed` runs first).
+    await this.ready.catch(() => undefined);
     await Promise.allSettled([...this.saving]);
     await this.draftSync.close().catch(() => undefined);
     await this.link.close();
   }
 
   /** The stored session is back, or none was: the status settles and sends made meanwhile go on. */
-  private resumed(): void {
-    const session = this.sessionStore.getSnapshot();
+  private resumed(resumedSession: Session | null): void {
+    // The session event may not have reached a client closed meanwhile; the reply did.
+    const session = this.sessionStore.getSnapshot() ?? resumedSession;
     this.sessionStatusStore.set(session ? 'signed-in' : 'signed-out');
     for (const row of this.beforeResume.splice(0)) {
       this.forgetUnsent(row);
