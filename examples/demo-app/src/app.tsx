@@ -1,5 +1,5 @@
-import { useChatEvent, useSession } from '@chat/react';
-import { useEffect, useState } from 'react';
+import { useChatEvent, useSession, useSessionStatus } from '@chat/react';
+import { useState } from 'react';
 import { client } from './client.js';
 import { ConnectionBanner } from './connection-banner.js';
 import { CreateRoom } from './create-room.js';
@@ -11,32 +11,33 @@ import { StatusLine } from './status-line.js';
 import { rememberUser } from './users.js';
 
 export function App() {
+  // A stored session resumes by itself; until it has, nobody knows whether to show the
+  // sign-in form: a spinner, never the form, while 'resuming'.
+  const status = useSessionStatus();
   const session = useSession();
   const route = useRoute();
-  const [ready, setReady] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-
-  // A stored session resumes by itself; until then we do not know whether to show the login.
-  useEffect(() => {
-    let live = true;
-    const done = () => live && setReady(true);
-    client.ready.then(done, done);
-    return () => {
-      live = false;
-    };
-  }, []);
+  const [switching, setSwitching] = useState(false);
 
   useChatEvent('session', (next, reason) => {
     if (next) {
       rememberUser(next.user);
       setNotice(null);
-    } else if (reason === 'revoked' || reason === 'rejected') {
-      setNotice('You were signed out (the session ended elsewhere). Log in again.');
+    } else {
+      setSwitching(false);
+      if (reason === 'revoked' || reason === 'rejected') setNotice('You were signed out (the session ended elsewhere). Log in again.');
     }
   });
 
-  if (!ready) return <div className="splash" aria-busy="true">Loading…</div>;
-  if (!session) return <Login notice={notice} />;
+  if (!session) {
+    if (status === 'signed-out') return <Login notice={notice} />;
+    return (
+      <div className="splash" aria-busy="true" aria-label="Loading">
+        <span className="spinner" aria-hidden="true" />
+        Loading…
+      </div>
+    );
+  }
   rememberUser(session.user);
 
   return (
@@ -49,16 +50,22 @@ export function App() {
               <span className="me-name">{session.user.name}</span>
               <span className="me-email">{session.user.email}</span>
             </div>
-            <button
-              type="button"
-              className="ghost"
-              onClick={() => {
-                navigate({ name: 'home' });
-                void client.logout();
-              }}
-            >
-              Log out
-            </button>
+            <div className="me-actions">
+              <button type="button" className="ghost" aria-haspopup="dialog" aria-expanded={switching} onClick={() => setSwitching(true)}>
+                Switch person
+              </button>
+              <button
+                type="button"
+                className="ghost"
+                onClick={() => {
+                  navigate({ name: 'home' });
+                  setSwitching(false);
+                  void client.logout();
+                }}
+              >
+                Log out
+              </button>
+            </div>
           </header>
           <button type="button" className="primary new-room" onClick={() => navigate({ name: 'new' })} aria-pressed={route.name === 'new'}>
             + New room
@@ -79,6 +86,17 @@ export function App() {
           )}
         </main>
       </div>
+      {switching && (
+        <Login
+          current={session.user}
+          onCancel={() => setSwitching(false)}
+          onSignedIn={() => {
+            // The room open now is the previous person's.
+            navigate({ name: 'home' });
+            setSwitching(false);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useConnection, useSession } from '@chat/react';
+import { useChatClient, useConnection, useSession } from '@chat/react';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 
 const subscribeOnline = (listener: () => void) => {
@@ -26,9 +26,13 @@ function useNow(on: boolean, ms = 1000): number {
   return now;
 }
 
-/** Says when the chat is not connected, and that sending still works. */
+/**
+ * Says when the chat is not connected, why (the error's code and message, as the SDK gives
+ * them: `NETWORK`, `TIMEOUT`, `CLOSED` or the server's), and that sending still works.
+ */
 export function ConnectionBanner() {
-  const { status, attempt, nextRetryAt } = useConnection();
+  const client = useChatClient();
+  const { status, attempt, nextRetryAt, error } = useConnection();
   const online = useOnline();
   const signedIn = useSession() !== null;
   const now = useNow(status === 'reconnecting' && nextRetryAt !== undefined);
@@ -54,9 +58,22 @@ export function ConnectionBanner() {
   }
 
   return (
-    <div className={`banner banner-${kind}`} role="status" aria-live="polite" data-status={kind}>
+    <div className={`banner banner-${kind}`} role="status" aria-live="polite" data-status={kind} data-next-retry-at={status === 'reconnecting' ? nextRetryAt : undefined}>
       <span className="banner-dot" aria-hidden="true" />
-      {text}
+      <span className="banner-text">
+        {text}
+        {error && (
+          <span className="banner-reason" data-code={error.code}>
+            {' '}
+            {error.code}: {error.message}
+          </span>
+        )}
+      </span>
+      {status === 'reconnecting' && (
+        <button type="button" className="link" onClick={() => void client.reconnect()}>
+          Try now
+        </button>
+      )}
     </div>
   );
 }

@@ -36,7 +36,8 @@ export function describeError(error: unknown): string {
         return error.message.includes('user') ? 'No account with this email yet. Sign up first.' : error.message;
       case 'TIMEOUT':
       case 'NETWORK':
-        return 'The server cannot be reached right now. Try again in a moment.';
+      case 'CLOSED':
+        return `The server cannot be reached right now (${error.code}: ${error.message}). Try again in a moment.`;
       case 'FORBIDDEN':
         return 'The server does not allow this.';
       default:

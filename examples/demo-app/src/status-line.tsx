@@ -1,24 +1,31 @@
-import type { Transport } from '@chat/sdk';
-import { useChatClient, useConnection } from '@chat/react';
+import { useConnection, useTransport } from '@chat/react';
 
-const TRANSPORTS: Record<Transport, { label: string; hint: string }> = {
+const IN_TAB = { label: 'this tab', hint: 'this tab has its own socket' };
+const TRANSPORTS: Record<string, { label: string; hint: string }> = {
   'shared-worker': { label: 'shared worker', hint: 'one socket, shared by every tab of this browser' },
   leader: { label: 'leader tab', hint: 'one tab holds the socket; the others talk to it' },
-  websocket: { label: 'in process', hint: 'this tab has its own socket' },
+  'in-tab': IN_TAB,
+  websocket: IN_TAB, // the SDK's older name for in-tab
 };
 
-/** Which transport carries the chat, so one can see a single socket serving several tabs. */
+/**
+ * Which transport carries the chat (live: a worker that fails to load falls back to this
+ * tab), so one can see a single socket serving several tabs, and the connection's last
+ * error code while it is not open.
+ */
 export function StatusLine() {
-  const client = useChatClient();
-  const { status } = useConnection(); // re-render on changes: the transport can fall back
-  const transport = TRANSPORTS[client.transport];
+  const { status, error } = useConnection();
+  const transport = useTransport();
+  const shown = (transport && TRANSPORTS[transport]) ?? { label: transport ?? '…', hint: '' };
   return (
     <footer className="status-line" aria-label="Connection details">
       <span className={`dot dot-${status}`} aria-hidden="true" />
       <span>
-        {status === 'open' ? 'Connected' : status} · <strong data-transport={client.transport}>{transport.label}</strong>
+        {status === 'open' ? 'Connected' : status}
+        {status !== 'open' && error && <span data-code={error.code}> ({error.code})</span>} ·{' '}
+        <strong data-transport={transport ?? ''}>{shown.label}</strong>
       </span>
-      <span className="status-hint">{transport.hint}</span>
+      {shown.hint && <span className="status-hint">{shown.hint}</span>}
     </footer>
   );
 }

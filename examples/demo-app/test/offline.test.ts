@@ -46,12 +46,26 @@ it('shows reconnecting while the server is down, and sends what was written offl
   expect(await banner.getAttribute('data-status')).toBe('reconnecting');
   await expect.poll(() => banner.textContent()).toMatch(/attempt \d+, (next try in \d+ s|trying now)/);
 
+  // It says why, with the SDK's code (a server that is gone: the client's own codes).
+  const reason = banner.locator('.banner-reason');
+  await reason.waitFor();
+  const code = await reason.getAttribute('data-code');
+  expect(code).toMatch(/^(NETWORK|CLOSED|TIMEOUT)$/);
+  expect(await reason.textContent()).toContain(`${code}: `);
+  await expect.poll(() => ada.locator('footer.status-line [data-code]').textContent()).toMatch(/^ \((NETWORK|CLOSED|TIMEOUT)\)$/);
+
   await sendText(ada, 'Written while offline');
   const offline = messageItems(ada).filter({ hasText: 'Written while offline' });
   expect(await offline.getAttribute('data-status')).toBe('pending');
 
+  // Wait for a long backoff, bring the server back, and press "Try now": it connects at once
+  // instead of after the wait, and what was written offline goes out.
+  const msLeft = async () => Number((await banner.getAttribute('data-next-retry-at')) ?? 0) - Date.now();
+  await expect.poll(msLeft, { timeout: 80_000, interval: 100 }).toBeGreaterThanOrEqual(5_000);
   server = await startServer({ logLevel: 'silent', db: join(dataDir, 'chat.sqlite'), port: server.port });
-  await offline.locator('[aria-label="Sent"]').waitFor({ timeout: 40_000 });
+  expect(await msLeft()).toBeGreaterThanOrEqual(3_000);
+  await banner.getByRole('button', { name: 'Try now' }).click();
+  await offline.locator('[aria-label="Sent"]').waitFor({ timeout: 2_500 });
   await banner.waitFor({ state: 'detached' });
   await messageItems(bob).filter({ hasText: 'Written while offline' }).waitFor({ timeout: 40_000 });
-}, 90_000);
+}, 150_000);
