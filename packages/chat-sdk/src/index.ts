@@ -3,7 +3,7 @@
  * The wire protocol's schemas and types are at `@chat/sdk/protocol`.
  */
 export { createChatClient, type ChatClientOptions } from './client/create-chat-client.js';
-export { ChatClient, type ChatClientEvents, type SessionStatus, type Transport, type UsersQuery } from './client/chat-client.js';
+export type { ChatClient, ChatClientEvents, ChatClientEventSource, SessionStatus, Transport, UsersQuery } from './client/chat-client-api.js';
 export type { DraftsApi } from './client/drafts-api.js';
 export type { Draft, DraftState } from './client/drafts.js';
 export type { ChatMessage, MessageError, MessageStatus, RoomMessagesSnapshot } from './client/room-messages.js';
@@ -15,6 +15,7 @@ export { isBlobLike } from './host/uploads.js';
 export {
   ChatError,
   isChatError,
+  type ChatErrorData,
   type ErrorCode,
   type Image,
   type Message,

@@ -12,6 +12,7 @@ import {
   toChatError,
 } from '../protocol/index.js';
 import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../link/types.js';
+import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { DraftsApi } from './drafts-api.js';
 import { toChatMessage } from './outbox-message.js';
@@ -19,41 +20,6 @@ import { RoomHistory } from './room-history.js';
 import { type ChatMessage, RoomMessages, type RoomMessagesSnapshot } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
 import { type Store, ValueStore } from './store.js';
-
-/**
- * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab, or in
- * this tab (`'in-tab'`; Node and tests too).
- */
-export type Transport = 'shared-worker' | 'leader' | 'in-tab';
-
-/**
- * Whether someone is signed in in this tab. `'resuming'` from creation until a stored
- * session is in place (cached rooms shown, sends queued) or none was found.
- */
-export type SessionStatus = 'resuming' | 'signed-in' | 'signed-out';
-
-/** Typed events of `client.on`. */
-export interface ChatClientEvents {
-  /** Server messages arrived for a room (live, acknowledged, or caught up). */
-  messages: [roomId: string, messages: Message[]];
-  /** A room the user belongs to was created (by them or someone else). */
-  room: [room: Room];
-  connection: [state: ConnectionState];
-  /** The host moved (a SharedWorker that could not load: this tab now runs its own). */
-  transport: [transport: Transport];
-  /** Signed in, or signed out (`reason` says why when the server ended it). */
-  session: [session: Session | null, reason?: 'revoked' | 'rejected' | 'logout'];
-  /** A message could not be sent and needs the user: retry or discard it. */
-  failed: [message: ChatMessage];
-  /** A fault that failed no call: a malformed frame, a storage error, a 1008/1009 close. */
-  error: [error: ChatError];
-}
-
-export interface UsersQuery {
-  query?: string;
-  limit?: number;
-  cursor?: string;
-}
 
 export interface ChatClientParts {
   link: HostLink;
@@ -65,21 +31,16 @@ export interface ChatClientParts {
 }
 
 /**
- * What an app holds: live stores for its UI, and the commands of the chat. The stores are
- * this tab's own; everything that must happen once (the socket, the outbox) is the host's,
- * reached through the link.
+ * The `ChatClient` of a tab (or a Node process) over a link to its connection host. The
+ * stores are this tab's own; everything that must happen once (the socket, the outbox) is
+ * the host's, reached through the link. Method docs are on the `ChatClient` interface.
  */
-export class ChatClient extends EventEmitter<ChatClientEvents> {
+export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements ChatClient {
   readonly connection: Store<ConnectionState>;
   readonly session: Store<Session | null>;
-  /** `'resuming'` until a stored session is back (or known absent), then signed in or out. */
   readonly sessionStatus: Store<SessionStatus>;
   readonly rooms: Store<Room[]>;
   readonly drafts: DraftsApi;
-  /**
-   * Resolves once a stored session (if any) is restored. `login` waits for it by itself;
-   * `send` before it is queued and goes out once the session is back.
-   */
   readonly ready: Promise<void>;
 
   private readonly link: HostLink;
@@ -136,21 +97,20 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         (session) => this.resumed(session),
         (error: unknown) => {
           this.resumed(null);
-          this.report(error);
+          throw error;
         },
       );
+    this.ready.catch((error: unknown) => this.report(error));
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
     target.addEventListener?.('pagehide', this.onPageHide);
   }
 
-  /** Where the connection host runs now (see `Transport`); the `transport` event tells of a change. */
   get transport(): Transport {
     return this.transportStore.getSnapshot();
   }
 
   // ---------------------------------------------------------------- session
 
-  /** Creates an account and signs in with it (the reference server's email sign-in); switches user like `login`. */
   async signUp(input: { email: string; name?: string }): Promise<User> {
     const parsed = parseRequestData('create_user', input);
     if (!parsed.ok) throw parsed.error;
@@ -160,11 +120,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.link.call(command);
   }
 
-  /**
-   * Signs in by email (development sign-in) or with a token (a session token or an
-   * app-minted JWT). Signed in already as someone else, this tab switches to that user;
-   * the other user stays signed in in their own tabs and stored for later.
-   */
   async login(credentials: LoginCredentials): Promise<User> {
     const parsed = parseRequestData('create_connection', { protocolVersion: 1, ...(credentials as object) });
     if (!parsed.ok) throw parsed.error;
@@ -173,14 +128,12 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.link.call({ type: 'login', credentials: clean });
   }
 
-  /** Signs out: the session, drafts and cached rooms of this user go; unsent messages stay for the next login. */
   async logout(): Promise<void> {
     await this.ready;
     await this.draftSync.flush();
     await this.link.call({ type: 'logout' });
   }
 
-  /** Connects now, skipping the backoff wait (a "retry now" button); the outbox is retried at once too. */
   async reconnect(): Promise<void> {
     if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
     await this.ready;
@@ -200,7 +153,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return room;
   }
 
-  /** The directory: by name or email prefix, paged, or by ids (to name senders). */
   async users(input: UsersQuery | { ids: string[] } = {}): Promise<{ users: User[]; nextCursor: string | null }> {
     const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);
     if (!parsed.ok) throw parsed.error;
@@ -210,23 +162,15 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   // ---------------------------------------------------------------- messages
 
-  /** The live messages of a room. The first call loads its cached and newest messages. */
   messages(roomId: string): Store<RoomMessagesSnapshot> {
     return this.roomStore(roomId);
   }
 
-  /** Loads the page of history just above the oldest held message. */
   loadOlder(roomId: string): Promise<void> {
     return this.history.loadOlder(this.roomStore(roomId));
   }
 
 
-  /**
-   * Sends a message. Synchronous: the returned message is already in the room's store,
-   * `pending`, keyed by its `clientId`; it turns `sent` or `failed` later. Bad input
-   * throws a ChatError at once and stores nothing. While a stored session is resuming the
-   * message is queued; it fails with UNAUTHENTICATED if no session comes back.
-   */
   send(roomId: string, input: SendInput): ChatMessage {
     if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
     if (typeof roomId !== 'string' || roomId === '') throw new ChatError('BAD_REQUEST', 'roomId must be a non-empty string');
@@ -263,7 +207,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return message;
   }
 
-  /** Sends a failed message again. */
   async retry(clientId: string): Promise<void> {
     const unsaved = this.unsaved.get(clientId);
     if (unsaved) {
@@ -276,7 +219,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.link.call({ type: 'retry', clientId });
   }
 
-  /** Forgets a failed message for good. */
   async discard(clientId: string): Promise<void> {
     const unsaved = this.unsaved.get(clientId);
     if (unsaved) {
@@ -287,11 +229,6 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.link.call({ type: 'discard', clientId });
   }
 
-  /**
-   * Closes the client: the socket (unless other tabs share it) and storage. Messages just
-   * sent (even while resuming) are written to the outbox first, and drafts flushed; the
-   * promise resolves then. Calls still in flight reject with CLOSED.
-   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -11,7 +11,8 @@ import { sharedWorkerConnect, sharedWorkerName } from '../link/shared-worker-lin
 import type { HostLink } from '../link/types.js';
 import { openStorage } from '../storage/open-storage.js';
 import type { ChatStorage } from '../storage/types.js';
-import { ChatClient, type Transport } from './chat-client.js';
+import type { ChatClient, Transport } from './chat-client-api.js';
+import { LinkedChatClient } from './chat-client.js';
 import { ValueStore } from './store.js';
 import type { BroadcastChannelConstructor } from './drafts.js';
 import { createDraftsApi } from './drafts-api.js';
@@ -211,7 +212,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
   }
 
-  const client = new ChatClient({
+  const client: ChatClient = new LinkedChatClient({
     link,
     transport: transportStore,
     ready,

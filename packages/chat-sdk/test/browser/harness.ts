@@ -55,6 +55,7 @@ interface ChatTestApi {
   transport(): string;
   signUp(email: string): Promise<string>;
   login(email: string): Promise<string>;
+  logout(): Promise<void>;
   userId(): string | null;
   status(): string;
   createRoom(memberIds: string[]): Promise<string>;
@@ -62,6 +63,7 @@ interface ChatTestApi {
   send(roomId: string, text: string): string;
   messages(roomId: string): Array<{ clientId: string; text: string; status: string; seq: number | null; senderId: string }>;
   seen: Array<{ roomId: string; text: string }>;
+  transports: string[];
   errors(): string[];
   close(): void;
 }
@@ -142,7 +144,7 @@ export function chromiumSuite(setup: { bfcache?: boolean; options: (srv: Running
     },
     /** Another user, in a context (and so a host) of their own, in a room with `memberIds`. */
     async stranger(memberIds: string[]) {
-      const [page] = await suite.pages(await suite.context(), 1, { url: started(srv).wsUrl, transport: 'websocket', ...FAST });
+      const [page] = await suite.pages(await suite.context(), 1, { url: started(srv).wsUrl, transport: 'in-tab', ...FAST });
       const id = await page!.evaluate((e) => chatTest.signUp(e), email('stranger'));
       const roomId = await page!.evaluate((ids) => chatTest.createRoom(ids), memberIds);
       return { page: page!, id, roomId };

@@ -1,0 +1,111 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { ChatError, Message, Room, User } from '../protocol/index.js';
+import type { ConnectionState, LoginCredentials, Session } from '../link/types.js';
+import type { DraftsApi } from './drafts-api.js';
+import type { ChatMessage, RoomMessagesSnapshot } from './room-messages.js';
+import type { SendInput } from './send-input.js';
+import type { Store } from './store.js';
+
+/**
+ * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab, or in
+ * this tab (`'in-tab'`; Node and tests too).
+ */
+export type Transport = 'shared-worker' | 'leader' | 'in-tab';
+
+/**
+ * Whether someone is signed in in this tab. `'resuming'` from creation until a stored
+ * session is in place (cached rooms shown, sends queued) or none was found.
+ */
+export type SessionStatus = 'resuming' | 'signed-in' | 'signed-out';
+
+/** Typed events of `client.on`. */
+export interface ChatClientEvents {
+  /** Server messages arrived for a room (live, acknowledged, or caught up). */
+  messages: [roomId: string, messages: Message[]];
+  /** A room the user belongs to was created (by them or someone else). */
+  room: [room: Room];
+  connection: [state: ConnectionState];
+  /** The host moved (a SharedWorker that could not load: this tab now runs its own). */
+  transport: [transport: Transport];
+  /** Signed in, or signed out (`reason` says why when the server ended it). */
+  session: [session: Session | null, reason?: 'revoked' | 'rejected' | 'logout'];
+  /** A message could not be sent and needs the user: retry or discard it. */
+  failed: [message: ChatMessage];
+  /** A fault that failed no call: a malformed frame, a storage error, a 1008/1009 close. */
+  error: [error: ChatError];
+}
+
+export interface UsersQuery {
+  query?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Listening to a client's events (eventemitter3's methods; emitting is the client's own business). */
+export type ChatClientEventSource = Pick<
+  EventEmitter<ChatClientEvents>,
+  'on' | 'once' | 'off' | 'addListener' | 'removeListener' | 'listeners' | 'listenerCount'
+>;
+
+/**
+ * What an app holds (from `createChatClient`): live stores for its UI, and the commands of
+ * the chat. Every store is this tab's own; the socket and the outbox are shared.
+ */
+export interface ChatClient extends ChatClientEventSource {
+  /** Where the connection host runs now; the `transport` event tells of a change. */
+  readonly transport: Transport;
+  /** The connection to the server, as docs/api.md's state table says. */
+  readonly connection: Store<ConnectionState>;
+  /** The signed-in user and token of this tab, or null. */
+  readonly session: Store<Session | null>;
+  /** `'resuming'` until a stored session is back (or known absent), then signed in or out. */
+  readonly sessionStatus: Store<SessionStatus>;
+  /** The user's rooms, most recent activity first. */
+  readonly rooms: Store<Room[]>;
+  /** One draft (text and image) per room, kept in IndexedDB and in step across tabs. */
+  readonly drafts: DraftsApi;
+  /**
+   * Resolves once a stored session (if any) is restored. `login` waits for it by itself;
+   * `send` before it is queued and goes out once the session is back.
+   */
+  readonly ready: Promise<void>;
+
+  /** Creates an account and signs in with it (the reference server's email sign-in); switches user like `login`. */
+  signUp(input: { email: string; name?: string }): Promise<User>;
+  /**
+   * Signs in by email (development sign-in) or with a token (a session token or an
+   * app-minted JWT). Signed in already as someone else, this tab switches to that user;
+   * the other user stays signed in in their own tabs and stored for later.
+   */
+  login(credentials: LoginCredentials): Promise<User>;
+  /** Signs out: the session, drafts and cached rooms of this user go; unsent messages stay for the next login. */
+  logout(): Promise<void>;
+  /** Connects now, skipping the backoff wait (a "retry now" button); the outbox is retried at once too. */
+  reconnect(): Promise<void>;
+
+  createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room>;
+  /** The directory: by name or email prefix, paged, or by ids (to name senders). */
+  users(input?: UsersQuery | { ids: string[] }): Promise<{ users: User[]; nextCursor: string | null }>;
+
+  /** The live messages of a room. The first call loads its cached and newest messages. */
+  messages(roomId: string): Store<RoomMessagesSnapshot>;
+  /** Loads the page of history just above the oldest held message. */
+  loadOlder(roomId: string): Promise<void>;
+  /**
+   * Sends a message. Synchronous: the returned message is already in the room's store,
+   * `pending`, keyed by its `clientId`; it turns `sent` or `failed` later. Bad input
+   * throws a ChatError at once and stores nothing. While a stored session is resuming the
+   * message is queued; it fails with UNAUTHENTICATED if no session comes back.
+   */
+  send(roomId: string, input: SendInput): ChatMessage;
+  /** Sends a failed message again. */
+  retry(clientId: string): Promise<void>;
+  /** Forgets a failed message for good. */
+  discard(clientId: string): Promise<void>;
+  /**
+   * Closes the client: the socket (unless other tabs share it) and storage. Messages just
+   * sent (even while resuming) are written to the outbox first, and drafts flushed; the
+   * promise resolves then. Calls still in flight reject with CLOSED.
+   */
+  close(): Promise<void>;
+}
