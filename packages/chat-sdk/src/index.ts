@@ -2,16 +2,16 @@
  * `@chat/sdk`: a framework-agnostic chat client. Start with `createChatClient`.
  * The wire protocol's schemas and types are at `@chat/sdk/protocol`.
  */
-export { createChatClient, type ChatClientOptions } from './client/create-chat-client.js';
+export { createChatClient, type ChatClientOptions } from './create-chat-client.js';
 export type { ChatClient, ChatClientEvents, ChatClientEventSource, SessionStatus, Transport, UsersQuery } from './client/chat-client-api.js';
 export type { DraftsApi } from './client/drafts-api.js';
 export type { Draft, DraftState } from './client/drafts.js';
-export type { ChatMessage, MessageError, MessageStatus, RoomMessagesSnapshot } from './client/room-messages.js';
+export type { ChatMessage, MessageError, MessageStatus, RoomMessagesSnapshot } from './contract/chat-message.js';
 export type { SendInput } from './client/send-input.js';
 export type { Store } from './client/store.js';
-export type { ConnectionState, ConnectionStatus, LoginCredentials, Session } from './link/types.js';
+export type { ConnectionState, ConnectionStatus, LoginCredentials, Session } from './contract/host-api.js';
 export { exponentialBackoff, type Backoff, type BackoffOptions } from './host/backoff.js';
-export { isBlobLike } from './host/uploads.js';
+export { isBlobLike } from './contract/platform.js';
 export {
   ChatError,
   isChatError,

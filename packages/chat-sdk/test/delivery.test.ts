@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@chat/mock-server';
-import type { ChatClient, ChatMessage } from '../src/index.js';
+import type { ChatClient } from '../src/index.js';
+import type { ChatMessage } from '../src/contract/chat-message.js';
 import { IDBFactory, client, email, eventually, server, until } from './helpers.js';
 
 const servers: RunningServer[] = [];

@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { ChatError, Message, Room, User } from '../protocol/index.js';
-import type { ConnectionState, LoginCredentials, Session } from '../link/types.js';
+import type { ConnectionState, LoginCredentials, Session } from '../contract/host-api.js';
 import type { DraftsApi } from './drafts-api.js';
-import type { ChatMessage, RoomMessagesSnapshot } from './room-messages.js';
+import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import type { SendInput } from './send-input.js';
 import type { Store } from './store.js';
 

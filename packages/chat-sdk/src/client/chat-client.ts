@@ -1,23 +1,14 @@
 import EventEmitter from 'eventemitter3';
 import { nanoid } from 'nanoid';
-import {
-  ChatError,
-  type Message,
-  type ReplyData,
-  type RequestInput,
-  type Room,
-  type User,
-  normalizeMemberIds,
-  parseRequestData,
-  toChatError,
-} from '../protocol/index.js';
-import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../link/types.js';
+import { ChatError, type Message, type ReplyData, type RequestInput, type Room, type User, normalizeMemberIds, parseRequestData, toChatError } from '../protocol/index.js';
+import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../contract/host-api.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { DraftsApi } from './drafts-api.js';
-import { toChatMessage } from './outbox-message.js';
+import { toChatMessage } from '../contract/chat-message.js';
 import { RoomHistory } from './room-history.js';
-import { type ChatMessage, RoomMessages, type RoomMessagesSnapshot } from './room-messages.js';
+import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
+import { RoomMessages } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
 import { type Store, ValueStore } from './store.js';
 

@@ -1,4 +1,4 @@
-import type { Session } from '../link/types.js';
+import type { Session } from '../contract/host-api.js';
 import type { ChatStorage } from '../storage/types.js';
 import { type Draft, type DraftState, DraftSync, type DraftSyncOptions } from './drafts.js';
 import { type Store, ValueStore } from './store.js';

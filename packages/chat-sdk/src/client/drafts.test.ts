@@ -3,7 +3,8 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStorage } from '../storage/open-storage.js';
 import type { ChatStorage } from '../storage/types.js';
-import { DraftSync, type BroadcastChannelConstructor, type DraftState } from './drafts.js';
+import { DraftSync, type DraftState } from './drafts.js';
+import type { BroadcastChannelConstructor } from '../contract/platform.js';
 
 beforeAll(() => {
   for (const name of ['IDBRequest', 'IDBOpenDBRequest', 'IDBDatabase', 'IDBTransaction', 'IDBObjectStore', 'IDBIndex', 'IDBCursor', 'IDBCursorWithValue', 'IDBKeyRange'] as const) {

@@ -1,6 +1,7 @@
 import { ChatError } from '../protocol/index.js';
 import { draftKey, type ChatStorage } from '../storage/types.js';
 import { ValueStore, type Store } from './store.js';
+import type { BroadcastChannelConstructor, BroadcastChannelLike } from '../contract/platform.js';
 
 export interface Draft {
   readonly text: string;
@@ -13,14 +14,6 @@ export interface DraftState {
   readonly loaded: boolean;
   readonly draft: Draft | null;
 }
-
-/** The part of BroadcastChannel we use, so tests and old runtimes can bring their own. */
-export interface BroadcastChannelLike {
-  postMessage(message: unknown): void;
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  close(): void;
-}
-export type BroadcastChannelConstructor = new (name: string) => BroadcastChannelLike;
 
 export interface DraftSyncOptions {
   /** Quiet time before a draft is written; default 300 ms. */

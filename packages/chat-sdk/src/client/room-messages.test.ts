@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { Message } from '../protocol/index.js';
-import { RoomMessages, type ChatMessage } from './room-messages.js';
+import { RoomMessages } from './room-messages.js';
+import type { ChatMessage } from '../contract/chat-message.js';
 
 const ROOM = 'room-1';
 const ME = 'u-me';
@@ -82,7 +83,7 @@ describe('RoomMessages', () => {
     const snapshot = store.getSnapshot().messages;
     expect(snapshot.map((m) => [m.senderId, m.status])).toEqual([['u-other', 'sent'], [ME, 'pending']]);
     // The local levers act on the unsent one.
-    store.markFailed('same', { code: 'FORBIDDEN', message: 'no' });
+    store.markFailed('same', { code: 'FORBIDDEN', retryable: false, message: 'no' });
     expect(store.get('same')?.status).toBe('failed');
     expect(store.get('same', 'u-other')?.status).toBe('sent');
   });
@@ -106,7 +107,7 @@ describe('RoomMessages', () => {
     expect(store.remove('a')).toBe(true);
     expect(store.remove('a')).toBe(false);
     expect(ids(store)).toEqual(['b']);
-    store.markFailed('nope', { code: 'INTERNAL', message: 'y' });
+    store.markFailed('nope', { code: 'INTERNAL', retryable: true, message: 'y' });
     expect(listener).toHaveBeenCalledTimes(3);
   });
 

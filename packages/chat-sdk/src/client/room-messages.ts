@@ -1,43 +1,6 @@
-import type { ErrorCode, Image, Message } from '../protocol/index.js';
+import type { Message } from '../protocol/index.js';
+import type { ChatMessage, MessageError, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import { Subscribable, type Store } from './store.js';
-
-export type MessageStatus = 'pending' | 'sent' | 'failed';
-
-/** Why a message failed: a ChatError fits, and so does a plain error body sent by the host. */
-export interface MessageError {
-  readonly code: ErrorCode;
-  readonly message: string;
-  readonly retryable?: boolean;
-}
-
-/**
- * A protocol Message plus local state. While pending, `id`, `seq` and `createdAt` are null.
- * A local image carries its Blob in `localImage` (`image` stays null until the server
- * acknowledges the message). Render lists keyed by `clientId`: it never changes.
- */
-export interface ChatMessage {
-  readonly id: string | null;
-  readonly roomId: string;
-  readonly senderId: string;
-  readonly clientId: string;
-  readonly seq: number | null;
-  readonly text: string;
-  readonly image: Image | null;
-  readonly localImage?: Blob;
-  readonly createdAt: number | null;
-  readonly status: MessageStatus;
-  readonly error?: MessageError;
-  /** Client clock at send time; orders the messages that have no seq yet. */
-  readonly localCreatedAt: number;
-}
-
-export interface RoomMessagesSnapshot {
-  /** Sent messages by seq, then pending and failed ones in the order they were sent. */
-  readonly messages: readonly ChatMessage[];
-  /** Older history exists on the server. */
-  readonly hasMore: boolean;
-  readonly loading: boolean;
-}
 
 export interface MergeResult {
   /** How many messages were added or changed. */

@@ -1,5 +1,5 @@
 import { ChatError, MAX_TEXT_CHARS, codePointLength } from '../protocol/index.js';
-import { checkImage } from '../host/uploads.js';
+import { checkImage } from '../contract/images.js';
 
 /** What `client.send` takes: a text, an image (a Blob or File of png, jpeg, gif or webp, at most 5 MiB), or both. */
 export interface SendInput {

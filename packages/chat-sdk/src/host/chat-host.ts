@@ -1,22 +1,13 @@
-import {
-  type ActionName,
-  ChatError,
-  type Message,
-  PROTOCOL_VERSION,
-  type ReplyData,
-  type Room,
-  type ServerEvent,
-  type User,
-  toChatError,
-} from '../protocol/index.js';
-import type { CommandResult, ConnectionState, HostCommand, HostEvent, HostSnapshot, LoginCredentials, Session } from '../link/types.js';
+import { type ActionName, ChatError, type Message, PROTOCOL_VERSION, type ReplyData, type Room, type ServerEvent, type User, toChatError } from '../protocol/index.js';
+import type { CommandResult, ConnectionState, HostCommand, HostEvent, HostSnapshot, LoginCredentials, Session } from '../contract/host-api.js';
 import type { ChatStorage } from '../storage/types.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { OutboxDrainer } from './outbox-drainer.js';
 import { RoomSync } from './room-sync.js';
-import type { WebSocketConstructor } from './socket.js';
-import { type FetchLike, uploadImage, uploadUrlFor } from './uploads.js';
+import type { WebSocketConstructor } from '../contract/platform.js';
+import type { FetchLike } from '../contract/platform.js';
+import { uploadImage, uploadUrlFor } from './uploads.js';
 import { holdWebLock } from './web-lock.js';
 
 export interface HostOptions {

@@ -1,17 +1,7 @@
-import {
-  type ActionName,
-  ChatError,
-  type ChatErrorData,
-  CloseCode,
-  PROTOCOL_VERSION,
-  type ReplyData,
-  type ServerEvent,
-  parseReplyData,
-  parseServerFrame,
-} from '../protocol/index.js';
-import type { ConnectionState } from '../link/types.js';
+import { type ActionName, ChatError, type ChatErrorData, CloseCode, PROTOCOL_VERSION, type ReplyData, type ServerEvent, parseReplyData, parseServerFrame } from '../protocol/index.js';
+import type { ConnectionState } from '../contract/host-api.js';
 import type { Backoff } from './backoff.js';
-import { SOCKET_OPEN, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import { SOCKET_OPEN, type WebSocketConstructor, type WebSocketLike } from '../contract/platform.js';
 
 export interface ConnectionOptions {
   url: string;

@@ -1,6 +1,6 @@
 import { ChatError, type Image, type Message, toChatError } from '../protocol/index.js';
-import type { ChatMessage } from '../client/room-messages.js';
-import { toChatMessage } from '../client/outbox-message.js';
+import type { ChatMessage } from '../contract/chat-message.js';
+import { toChatMessage } from '../contract/chat-message.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { Backoff } from './backoff.js';
 
@@ -163,7 +163,7 @@ export class OutboxDrainer {
   private async handleFailure(clientId: string, error: ChatError): Promise<void> {
     const row = this.rows.get(clientId);
     if (!row) return; // discarded meanwhile
-    const lastError = { code: error.code, message: error.message };
+    const lastError = error.toJSON();
     if (!error.retryable) {
       const failed: OutboxRow = { ...row, status: 'failed', attempts: row.attempts + 1, lastError };
       await this.save(failed);

@@ -1,31 +1,5 @@
-import { ChatError, type Image, MAX_UPLOAD_BYTES, isImageMimeType } from '../protocol/index.js';
-
-export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: Blob }) => Promise<{
-  ok: boolean;
-  status: number;
-  json(): Promise<unknown>;
-}>;
-
-/** A Blob by its shape: test DOMs and workers bring their own Blob classes, so no instanceof. */
-export function isBlobLike(value: unknown): value is Blob {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Blob).size === 'number' &&
-    typeof (value as Blob).type === 'string' &&
-    typeof (value as Blob).arrayBuffer === 'function'
-  );
-}
-
-/** Why an image cannot be sent, or undefined when it can: the checks the server would make. */
-export function checkImage(image: unknown): ChatError | undefined {
-  if (!isBlobLike(image)) return new ChatError('BAD_REQUEST', 'image must be a Blob or File');
-  if (!isImageMimeType(image.type)) {
-    return new ChatError('BAD_REQUEST', `image type ${image.type || '(none)'} is not one of png, jpeg, gif, webp`);
-  }
-  if (image.size > MAX_UPLOAD_BYTES) return new ChatError('TOO_LARGE', `image is over ${MAX_UPLOAD_BYTES} bytes`);
-  return undefined;
-}
+import { ChatError, type Image } from '../protocol/index.js';
+import type { FetchLike } from '../contract/platform.js';
 
 /** `ws://host:port/ws` -> `http://host:port/uploads`. */
 export function uploadUrlFor(wsUrl: string): string {

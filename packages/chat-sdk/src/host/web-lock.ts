@@ -1,6 +1,4 @@
-interface LockManagerLike {
-  request(name: string, callback: () => Promise<void>): Promise<void>;
-}
+import type { LockManagerLike } from '../contract/platform.js';
 
 function lockManager(): LockManagerLike | undefined {
   const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
@@ -20,7 +18,7 @@ export function holdWebLock(name: string): { acquired: Promise<void>; release():
   let granted!: () => void;
   const acquired = new Promise<void>((resolve) => (granted = resolve));
   locks
-    .request(name, () => {
+    .request(name, {}, () => {
       granted();
       return released;
     })

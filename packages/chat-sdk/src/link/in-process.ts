@@ -1,5 +1,5 @@
 import type { ChatHost } from '../host/chat-host.js';
-import type { CommandResult, HostCommand, HostEvent, HostLink } from './types.js';
+import type { CommandResult, HostCommand, HostEvent, HostLink } from '../contract/host-api.js';
 
 /**
  * Client and host in one process (Node, tests, `transport: 'in-tab'`): commands are

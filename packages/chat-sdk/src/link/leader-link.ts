@@ -1,11 +1,7 @@
-import type { HostHub, HostHubOptions } from '../host/host-hub.js';
-import type { BroadcastChannelConstructor, BroadcastChannelLike } from '../client/drafts.js';
+import type { BroadcastChannelConstructor, BroadcastChannelLike, EventTargetLike, LockManagerLike } from '../contract/platform.js';
+import type { HostHub, HostHubOptions } from './host-hub.js';
 import { type HostMessage, type TabMessage, isHostMessage, isTabMessage, randomId } from './messages.js';
-import type { Connect, EventTargetLike } from './port-link.js';
-
-export interface LockManagerLike {
-  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void> | void): Promise<unknown>;
-}
+import type { Connect } from './port-link.js';
 
 export interface LeaderElectionOptions {
   /** Tabs of one scope (one server url) elect one leader: lock `chat:leader:<scope>`. */
@@ -131,7 +127,7 @@ export class LeaderElection {
 
   private lead(): void {
     // The hosts' code loads only in the tab that leads.
-    void import('../host/host-hub.js').then(({ HostHub }) => {
+    void import('./host-hub.js').then(({ HostHub }) => {
       if (this.closed || this.hidden || !this.resign || this.hub) return; // stood down meanwhile
       this.hub = new HostHub(this.options.hub);
       // Every tab, this one included, says hello to the new hosts and sends again what is pending.

@@ -4,13 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '@chat/mock-server';
 import { ChatHost } from '../host/chat-host.js';
 import { exponentialBackoff } from '../host/backoff.js';
-import { HostHub } from '../host/host-hub.js';
+import { HostHub } from './host-hub.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { ChatStorage } from '../storage/types.js';
 import { type HostConfig, type HostMessage, LINK_PROTOCOL, SDK_VERSION, type TabMessage, isHostMessage, isTabMessage } from './messages.js';
 import { type Connect, PortLink } from './port-link.js';
-import type { HostEvent, HostLink } from './types.js';
-import { createChatClient } from '../client/create-chat-client.js';
+import type { HostEvent, HostLink } from '../contract/host-api.js';
+import { createChatClient } from '../create-chat-client.js';
 import { isChatError } from '../protocol/index.js';
 
 const servers: RunningServer[] = [];

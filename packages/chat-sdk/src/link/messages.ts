@@ -1,5 +1,5 @@
 import type { ChatErrorData } from '../protocol/index.js';
-import type { HostCommand, HostEvent, Session } from './types.js';
+import type { HostCommand, HostEvent, Session } from '../contract/host-api.js';
 
 /**
  * The wire protocol between a tab's link and a shared connection host (a SharedWorker, or

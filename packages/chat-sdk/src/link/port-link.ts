@@ -1,14 +1,7 @@
 import { ChatError, toChatError } from '../protocol/index.js';
-import {
-  type HostConfig,
-  type HostMessage,
-  LINK_PROTOCOL,
-  type LinkTimings,
-  SDK_VERSION,
-  type TabMessage,
-  randomId,
-} from './messages.js';
-import type { CommandResult, HostCommand, HostEvent, HostLink, Session } from './types.js';
+import type { EventTargetLike } from '../contract/platform.js';
+import { type HostConfig, type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, randomId } from './messages.js';
+import type { CommandResult, HostCommand, HostEvent, HostLink, Session } from '../contract/host-api.js';
 
 /** How a fallback reason for another version starts (a forced mode still falls back to in process then). */
 export const VERSION_MISMATCH = 'version mismatch';
@@ -39,11 +32,6 @@ export interface PortLinkOptions {
   /** Where pagehide/pageshow are heard; default globalThis. */
   target?: EventTargetLike | undefined;
   now?: () => number;
-}
-
-export interface EventTargetLike {
-  addEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void;
-  removeEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void;
 }
 
 interface Pending {

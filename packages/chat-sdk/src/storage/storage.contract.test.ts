@@ -57,7 +57,7 @@ describe.each(kinds)('ChatStorage contract: $kind', ({ kind, open }) => {
     expect(await storage.outbox.get('a')).toBeUndefined();
     await storage.outbox.put(outboxRow('a', 1));
     expect(await storage.outbox.get('a')).toEqual(outboxRow('a', 1));
-    const failed = outboxRow('a', 1, { attempts: 3, status: 'failed', lastError: { code: 'FORBIDDEN', message: 'no' } });
+    const failed = outboxRow('a', 1, { attempts: 3, status: 'failed', lastError: { code: 'FORBIDDEN', retryable: false, message: 'no' } });
     await storage.outbox.put(failed);
     expect(await storage.outbox.get('a')).toEqual(failed);
     await storage.outbox.delete('a');

@@ -1,4 +1,4 @@
-import type { ErrorCode, Image, Message, Room, User } from '../protocol/index.js';
+import type { ChatErrorData, Image, Message, Room, User } from '../protocol/index.js';
 
 /** A room's cached history keeps this many of its newest messages (enough for a reload offline). */
 export const CACHE_MESSAGES_PER_ROOM = 100;
@@ -16,7 +16,7 @@ export interface OutboxRow {
   /** Monotonic FIFO key: the order the user sent in. */
   order: number;
   attempts: number;
-  lastError: { code: ErrorCode; message: string } | null;
+  lastError: ChatErrorData | null;
   status: 'pending' | 'failed';
 }
 

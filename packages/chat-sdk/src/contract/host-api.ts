@@ -1,5 +1,5 @@
 import type { ActionName, ChatErrorData, Message, Room, User } from '../protocol/index.js';
-import type { ChatMessage } from '../client/room-messages.js';
+import type { ChatMessage } from './chat-message.js';
 import type { OutboxRow } from '../storage/types.js';
 
 /**

@@ -1,21 +1,22 @@
-import { ChatError } from '../protocol/index.js';
-import { type Backoff, type BackoffOptions, exponentialBackoff } from '../host/backoff.js';
-import type { ChatHost } from '../host/chat-host.js';
-import { globalWebSocket, type WebSocketConstructor } from '../host/socket.js';
-import type { FetchLike } from '../host/uploads.js';
-import { InProcessLink } from '../link/in-process.js';
-import { LeaderElection, type LockManagerLike } from '../link/leader-link.js';
-import type { HostConfig, LinkTimings } from '../link/messages.js';
-import { PortLink, VERSION_MISMATCH } from '../link/port-link.js';
-import { sharedWorkerConnect, sharedWorkerName } from '../link/shared-worker-link.js';
-import type { HostLink } from '../link/types.js';
-import { openStorage } from '../storage/open-storage.js';
-import type { ChatStorage } from '../storage/types.js';
-import type { ChatClient, Transport } from './chat-client-api.js';
-import { LinkedChatClient } from './chat-client.js';
-import { ValueStore } from './store.js';
-import type { BroadcastChannelConstructor } from './drafts.js';
-import { createDraftsApi } from './drafts-api.js';
+import { ChatError } from './protocol/index.js';
+import { type Backoff, type BackoffOptions, exponentialBackoff } from './host/backoff.js';
+import type { ChatHost } from './host/chat-host.js';
+import { globalWebSocket, type WebSocketConstructor } from './contract/platform.js';
+import type { FetchLike } from './contract/platform.js';
+import { InProcessLink } from './link/in-process.js';
+import { LeaderElection } from './link/leader-link.js';
+import type { LockManagerLike } from './contract/platform.js';
+import type { HostConfig, LinkTimings } from './link/messages.js';
+import { PortLink, VERSION_MISMATCH } from './link/port-link.js';
+import { sharedWorkerConnect, sharedWorkerName } from './link/shared-worker-link.js';
+import type { HostLink } from './contract/host-api.js';
+import { openStorage } from './storage/open-storage.js';
+import type { ChatStorage } from './storage/types.js';
+import type { ChatClient, Transport } from './client/chat-client-api.js';
+import { LinkedChatClient } from './client/chat-client.js';
+import { ValueStore } from './client/store.js';
+import type { BroadcastChannelConstructor } from './contract/platform.js';
+import { createDraftsApi } from './client/drafts-api.js';
 
 export interface ChatClientOptions {
   /** The server's WebSocket url, e.g. `ws://127.0.0.1:8787/ws`. */
@@ -241,7 +242,7 @@ function inProcessHost(url: string, options: ChatClientOptions, storage: Promise
   const fetchOrFail: FetchLike =
     fetchImpl ?? (() => Promise.reject(new ChatError('BAD_REQUEST', 'no fetch in this environment: pass options.fetch to send images')));
   // Loaded only where the host runs in this tab: a tab served by a shared worker never downloads it.
-  return Promise.all([storage, import('../host/chat-host.js')]).then(
+  return Promise.all([storage, import('./host/chat-host.js')]).then(
     ([opened, { ChatHost }]) =>
       new ChatHost({
         url,

@@ -1,21 +1,12 @@
 import { ChatError, toChatError } from '../protocol/index.js';
-import {
-  type HostConfig,
-  type HostMessage,
-  LINK_PROTOCOL,
-  type LinkTimings,
-  SDK_VERSION,
-  type TabMessage,
-  configKey,
-  randomId,
-} from '../link/messages.js';
-import type { HostCommand, HostSnapshot, Session } from '../link/types.js';
+import { type HostConfig, type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, configKey, randomId } from './messages.js';
+import type { HostCommand, HostSnapshot, Session } from '../contract/host-api.js';
 import type { ChatStorage } from '../storage/types.js';
 import { openStorage } from '../storage/open-storage.js';
-import { exponentialBackoff } from './backoff.js';
-import { ChatHost } from './chat-host.js';
-import { globalWebSocket } from './socket.js';
-import type { FetchLike } from './uploads.js';
+import { exponentialBackoff } from '../host/backoff.js';
+import { ChatHost } from '../host/chat-host.js';
+import { globalWebSocket } from '../contract/platform.js';
+import type { FetchLike } from '../contract/platform.js';
 
 /** How the hub reaches one tab: a MessagePort, or the BroadcastChannel addressed to that tab. */
 export interface TabPort {
