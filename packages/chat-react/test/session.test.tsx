@@ -102,6 +102,13 @@ describe('useSessionStatus', () => {
     expect(renders.every((r) => r.startsWith('signed-in:'))).toBe(true);
     expect(renders).not.toContain('signed-in:-');
     expect(alice.client.session.getSnapshot()?.user.id).toBe(dave.user.id);
+
+    // Someone with no rooms at all: an empty list, not the previous person's.
+    await act(async () => {
+      await alice.client.signUp({ email: email('erin'), name: 'erin' });
+    });
+    await screen.findByText('chat of erin');
+    await waitFor(() => expect(screen.getByTestId('rooms').textContent).toBe(''));
   });
 });
 
