@@ -1,71 +1,13 @@
 import type { Message } from '../protocol/index.js';
-import type { ChatMessage, MessageError, RoomMessagesSnapshot } from '../contract/chat-message.js';
+import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
+import { SeqRuns } from '../contract/seq-runs.js';
 import { Subscribable, type Store } from './store.js';
 
 export interface MergeResult {
   /** How many messages were added or changed. */
   readonly changed: number;
-  /** The held seqs are not contiguous any more: `missingRanges()` names what to fetch. */
+  /** The held seqs are not contiguous any more (the host fills such gaps). */
   readonly hasGap: boolean;
-}
-
-/** Seqs `after + 1` to `before - 1` are missing: fetch them with `get_messages { after }`. */
-export interface SeqGap {
-  readonly after: number;
-  readonly before: number;
-}
-
-/**
- * The held seqs as runs of consecutive numbers, kept incrementally: adding a seq joins
- * at most two runs, found by their ends in O(1), so contiguity is never rescanned.
- */
-class SeqRuns {
-  private readonly held = new Set<number>();
-  private readonly endOf = new Map<number, number>(); // run start -> run end
-  private readonly startOf = new Map<number, number>(); // run end -> run start
-  lowest: number | null = null;
-  highest = 0;
-
-  add(seq: number): void {
-    if (this.held.has(seq)) return;
-    this.held.add(seq);
-    let start = seq;
-    let end = seq;
-    const leftStart = this.startOf.get(seq - 1);
-    if (leftStart !== undefined) {
-      this.startOf.delete(seq - 1);
-      start = leftStart;
-    }
-    const rightEnd = this.endOf.get(seq + 1);
-    if (rightEnd !== undefined) {
-      this.endOf.delete(seq + 1);
-      end = rightEnd;
-    }
-    this.endOf.set(start, end);
-    this.startOf.set(end, start);
-    if (this.lowest === null || seq < this.lowest) this.lowest = seq;
-    if (seq > this.highest) this.highest = seq;
-  }
-
-  get highestContiguous(): number {
-    return this.lowest === null ? 0 : (this.endOf.get(this.lowest) ?? 0);
-  }
-
-  get hasGap(): boolean {
-    return this.endOf.size > 1;
-  }
-
-  /** Sorting the runs (not the seqs) keeps this cheap: runs are few. */
-  gaps(): SeqGap[] {
-    const starts = [...this.endOf.keys()].sort((a, b) => a - b);
-    const gaps: SeqGap[] = [];
-    for (let i = 1; i < starts.length; i++) {
-      const before = starts[i] as number;
-      const after = this.endOf.get(starts[i - 1] as number) as number;
-      gaps.push({ after, before });
-    }
-    return gaps;
-  }
 }
 
 /** A server message as the store holds it. */
@@ -219,19 +161,6 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     this.batch(() => this.changedList());
   }
 
-  /** Marks an unsent message failed (a final error, or the user's attention is needed). */
-  markFailed(clientId: string, error: MessageError, senderId?: string): void {
-    this.patchLocal(clientId, senderId, (held) => ({ ...held, status: 'failed', error }));
-  }
-
-  /** Back to pending (the user retries); it keeps its place among the unsent ones. */
-  markPending(clientId: string, senderId?: string): void {
-    this.patchLocal(clientId, senderId, (held) => {
-      const { error: _dropped, ...rest } = held;
-      return { ...rest, status: 'pending' };
-    });
-  }
-
   /** Drops an unsent message (the user discards it). Returns false if there was none. */
   remove(clientId: string, senderId?: string): boolean {
     const key = this.findLocal(clientId, senderId);
@@ -241,16 +170,6 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     if (this.unsent.get(clientId) === key) this.unsent.delete(clientId);
     this.batch(() => this.changedList());
     return true;
-  }
-
-  /** The message with this clientId (a local one first), if held. */
-  get(clientId: string, senderId?: string): ChatMessage | undefined {
-    if (senderId !== undefined) return this.entries.get(keyOf(senderId, clientId));
-    const local = this.unsent.get(clientId);
-    if (local !== undefined) return this.entries.get(local);
-    // A sent message by clientId alone: a scan. Pass senderId to make it a lookup.
-    for (const message of this.entries.values()) if (message.clientId === clientId) return message;
-    return undefined;
   }
 
   setHasMore(value: boolean): void {
@@ -274,16 +193,6 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     return this.runs.lowest;
   }
 
-  /** The highest held seq; 0 when none is held. */
-  get highestSeq(): number {
-    return this.runs.highest;
-  }
-
-  /** The gaps between the lowest and highest held seqs, ascending: what to fetch. */
-  missingRanges(): SeqGap[] {
-    return this.runs.gaps();
-  }
-
   /** Finds an unsent message by clientId; with no senderId, any sender's. */
   private findLocal(clientId: string, senderId: string | undefined): string | undefined {
     if (senderId !== undefined) {
@@ -292,16 +201,6 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
       return held && held.status !== 'sent' ? key : undefined;
     }
     return this.unsent.get(clientId);
-  }
-
-  private patchLocal(clientId: string, senderId: string | undefined, fn: (held: ChatMessage) => ChatMessage): void {
-    const key = this.findLocal(clientId, senderId);
-    if (key === undefined) return;
-    const held = this.entries.get(key) as ChatMessage;
-    const next = fn(held);
-    if (next.status === held.status && next.error === held.error) return;
-    this.entries.set(key, next);
-    this.batch(() => this.changedList());
   }
 
   private changedList(): void {

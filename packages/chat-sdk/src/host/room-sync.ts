@@ -1,4 +1,5 @@
 import type { Message, Room } from '../protocol/index.js';
+import { SeqRuns } from '../contract/seq-runs.js';
 
 export interface RoomSyncOptions {
   fetchAfter(roomId: string, after: number): Promise<{ messages: Message[]; hasMore: boolean }>;
@@ -14,14 +15,15 @@ export interface RoomSyncOptions {
  * reconnect fetches everything above the watermark. Rooms nobody has opened need nothing.
  */
 export class RoomSync {
-  private readonly watermarks = new Map<string, number>();
+  /** Per tracked room, what was delivered: one run from 0 up to the watermark, then any islands above. */
+  private readonly delivered = new Map<string, SeqRuns>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
 
   constructor(private readonly options: RoomSyncOptions) {}
 
   watermark(roomId: string): number | undefined {
-    return this.watermarks.get(roomId);
+    return this.delivered.get(roomId)?.highestContiguous;
   }
 
   /**
@@ -31,37 +33,41 @@ export class RoomSync {
    */
   observePage(roomId: string, query: { before?: number; after?: number }, page: { messages: Message[]; hasMore: boolean }): void {
     if (query.before !== undefined) return;
-    const current = this.watermarks.get(roomId);
+    const runs = this.delivered.get(roomId);
     const top = page.messages.at(-1)?.seq ?? query.after ?? 0;
-    if (query.after === undefined) {
-      // The newest page: everything up to its top exists and live messages follow it.
-      this.watermarks.set(roomId, Math.max(current ?? 0, top));
-    } else if (current === undefined || query.after <= current) {
-      this.watermarks.set(roomId, Math.max(current ?? 0, top));
-    }
+    // The newest page: everything up to its top exists and live messages follow it. A page
+    // `after` the watermark joins it; one above it would be an island, and is left alone.
+    if (query.after !== undefined && runs !== undefined && query.after > runs.highestContiguous) return;
+    this.track(roomId).addRange(0, top);
   }
 
   /** A live message (event or send acknowledgement). */
   observeMessage(message: Message): void {
-    const current = this.watermarks.get(message.roomId);
-    if (current === undefined || message.seq <= current) return;
-    if (message.seq === current + 1) this.watermarks.set(message.roomId, message.seq);
-    else void this.fill(message.roomId);
+    const runs = this.delivered.get(message.roomId);
+    if (runs === undefined) return;
+    runs.add(message.seq);
+    if (runs.hasGap) void this.fill(message.roomId);
   }
 
   /** After a reconnect: every tracked room whose server `lastSeq` is above the watermark. */
   catchUp(rooms: readonly Room[]): Promise<void> {
     const work: Promise<void>[] = [];
     for (const room of rooms) {
-      const current = this.watermarks.get(room.id);
+      const current = this.watermark(room.id);
       if (current !== undefined && room.lastSeq > current) work.push(this.fill(room.id));
     }
     return Promise.all(work).then(() => undefined);
   }
 
   reset(): void {
-    this.watermarks.clear();
+    this.delivered.clear();
     this.again.clear();
+  }
+
+  private track(roomId: string): SeqRuns {
+    let runs = this.delivered.get(roomId);
+    if (!runs) this.delivered.set(roomId, (runs = new SeqRuns()));
+    return runs;
   }
 
   /** Fetches `after: watermark` pages until none are left; one fill per room at a time. */
@@ -76,12 +82,13 @@ export class RoomSync {
         do {
           this.again.delete(roomId);
           for (;;) {
-            const after = this.watermarks.get(roomId);
-            if (after === undefined) return; // reset meanwhile (logout)
+            const runs = this.delivered.get(roomId);
+            if (runs === undefined) return; // reset meanwhile (logout)
+            const after = runs.highestContiguous;
             const page = await this.options.fetchAfter(roomId, after);
             if (page.messages.length) this.options.deliver(roomId, page.messages);
             const top = page.messages.at(-1)?.seq;
-            if (top !== undefined && top > after) this.watermarks.set(roomId, top);
+            if (top !== undefined && top > after) runs.addRange(after, top);
             if (!page.hasMore || top === undefined) break;
           }
         } while (this.again.has(roomId));
