@@ -23,6 +23,8 @@ export function optionsFromEnv(env: Env = process.env): ServerOptions & Required
     emailLogin: env.CHAT_EMAIL_LOGIN === undefined || env.CHAT_EMAIL_LOGIN.trim() === '' ? isLoopbackHost(host) : parseSwitch('CHAT_EMAIL_LOGIN', env.CHAT_EMAIL_LOGIN),
     sessionTtlMs: env.CHAT_SESSION_TTL === undefined || env.CHAT_SESSION_TTL.trim() === '' ? DEFAULT_SESSION_TTL_MS : parseDuration('CHAT_SESSION_TTL', env.CHAT_SESSION_TTL),
     logLevel: parseLogLevel(env.LOG_LEVEL),
+    // A fresh database gets the sample people and rooms (src/sample.ts) unless CHAT_SAMPLE=off.
+    sample: env.CHAT_SAMPLE === undefined || env.CHAT_SAMPLE.trim() === '' ? true : parseSwitch('CHAT_SAMPLE', env.CHAT_SAMPLE),
   };
   const secret = nonEmpty(env.CHAT_JWT_SECRET);
   if (secret !== undefined) options.jwtSecret = secret;

@@ -31,6 +31,8 @@ export interface ServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Send buffer past which a connection is closed with 1013; default 4 MiB. */
   maxBufferedBytes?: number;
+  /** Seed the sample people, rooms and messages (src/sample.ts) when the database has no users; default false. */
+  sample?: boolean;
 }
 
 export const DEFAULT_SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -51,6 +53,7 @@ export interface ResolvedOptions {
   heartbeatIntervalMs: number;
   rateLimit: { perSecond: number; burst: number };
   maxBufferedBytes: number;
+  sample: boolean;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -77,5 +80,6 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
     rateLimit,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    sample: options.sample ?? false,
   };
 }

@@ -10,6 +10,7 @@ import { Hub, type ServerStats } from './hub.js';
 import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
+import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
 import { openStorage } from './storage/index.js';
 import { createHttpHandler } from './uploads.js';
@@ -29,6 +30,8 @@ export interface RunningServer {
   /** 'ws://127.0.0.1:PORT/ws' */
   wsUrl: string;
   port: number;
+  /** The emails of the sample people seeded at start (`sample: true` on a database without users), else empty. */
+  seeded: string[];
   stats(): ServerStats;
   faults: ServerFaults;
   /** Like SIGTERM: stops accepting, closes sockets with 1001, closes storage. Safe to call twice. */
@@ -77,12 +80,20 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
 
+  let seeded: string[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(options.port, options.host, () => {
         http.off('error', reject);
-        resolve();
+        // Only once the port is ours, and before any connection is handled (same tick).
+        try {
+          if (options.sample) seeded = seedSample(storage, now());
+          resolve();
+        } catch (error) {
+          http.close();
+          reject(error);
+        }
       });
     });
   } catch (error) {
@@ -116,6 +127,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     httpUrl: address,
     wsUrl: `ws://${hostInUrl}:${port}/ws`,
     port,
+    seeded,
     stats: () => ctx.hub.stats(),
     faults: {
       dropAll(code?: number) {

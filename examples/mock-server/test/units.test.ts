@@ -82,7 +82,7 @@ describe('image-info', () => {
 describe('config', () => {
   test('defaults', () => {
     const o = optionsFromEnv({});
-    expect(o).toMatchObject({ port: 8787, host: '127.0.0.1', db: DEFAULT_DB_FILE, emailLogin: true, sessionTtlMs: 30 * 86_400_000, logLevel: 'info' });
+    expect(o).toMatchObject({ port: 8787, host: '127.0.0.1', db: DEFAULT_DB_FILE, emailLogin: true, sessionTtlMs: 30 * 86_400_000, logLevel: 'info', sample: true });
     expect(o.origins).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
     expect(DEFAULT_DB_FILE).toMatch(/examples[/\\]mock-server[/\\]\.data[/\\]chat\.sqlite$/);
     expect(o).not.toHaveProperty('jwtSecret');
@@ -91,11 +91,11 @@ describe('config', () => {
   test('every variable', () => {
     const o = optionsFromEnv({
       PORT: '0', HOST: '0.0.0.0', CHAT_DB: ':memory:', CHAT_JWT_SECRET: 'x', CHAT_ORIGINS: 'https://a.test, https://*.b.test',
-      CHAT_PUBLIC_URL: 'https://chat.example.com/', CHAT_SESSION_TTL: '12h', LOG_LEVEL: 'debug',
+      CHAT_PUBLIC_URL: 'https://chat.example.com/', CHAT_SESSION_TTL: '12h', LOG_LEVEL: 'debug', CHAT_SAMPLE: 'off',
     });
     expect(o).toMatchObject({
       port: 0, host: '0.0.0.0', db: ':memory:', jwtSecret: 'x', origins: ['https://a.test', 'https://*.b.test'],
-      publicUrl: 'https://chat.example.com', sessionTtlMs: 12 * 3_600_000, logLevel: 'debug', emailLogin: false,
+      publicUrl: 'https://chat.example.com', sessionTtlMs: 12 * 3_600_000, logLevel: 'debug', emailLogin: false, sample: false,
     });
     expect(optionsFromEnv({ HOST: '0.0.0.0', CHAT_EMAIL_LOGIN: 'on' }).emailLogin).toBe(true);
     expect(optionsFromEnv({ CHAT_EMAIL_LOGIN: 'off' }).emailLogin).toBe(false);
@@ -107,6 +107,7 @@ describe('config', () => {
     expect(() => optionsFromEnv({ CHAT_SESSION_TTL: '30 days' })).toThrow(/CHAT_SESSION_TTL/);
     expect(() => optionsFromEnv({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => optionsFromEnv({ CHAT_PUBLIC_URL: 'ftp://x' })).toThrow(/CHAT_PUBLIC_URL/);
+    expect(() => optionsFromEnv({ CHAT_SAMPLE: 'some' })).toThrow(/CHAT_SAMPLE/);
   });
 
   test('durations', () => {
