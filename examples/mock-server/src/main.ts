@@ -1,22 +1,26 @@
-import { optionsFromEnv } from './config.js';
-import { startServer } from './server.js';
+import { startupErrorLine } from './startup-error.js';
 
 /**
  * `npm run server`: reads the environment, starts, prints `listening on http://HOST:PORT`
  * once ready. SIGTERM or SIGINT stop accepting, close sockets with 1001, close the
- * database and exit 0.
+ * database and exit 0. Any failure to start is one line on stderr, no stack trace: exit 2
+ * for a value that cannot be read, 1 otherwise (port taken, database unusable, ...).
  */
 async function main(): Promise<void> {
+  // Imported here, not above, so that even a missing @chat/sdk build is one clear line.
+  const [{ optionsFromEnv }, { startServer }] = await Promise.all([import('./config.js'), import('./server.js')]);
   let options;
   try {
     options = optionsFromEnv();
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
+    fail(error instanceof Error ? error.message : String(error), 2);
   }
-  const server = await startServer(options);
-  process.stdout.write(`listening on ${server.httpUrl}\n`);
-
+  let server;
+  try {
+    server = await startServer(options);
+  } catch (error) {
+    fail(startupErrorLine(error, options), 1);
+  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -30,11 +34,17 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before the line below: whoever reads it may signal at once.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+
+  if (server.seeded.length > 0) process.stderr.write(`seeded sample people: ${server.seeded.join(', ')} (CHAT_SAMPLE=off to skip)\n`);
+  process.stdout.write(`listening on ${server.httpUrl}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+function fail(line: string, code: number): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(code);
+}
+
+main().catch((error: unknown) => fail(startupErrorLine(error, { port: 8787, host: '127.0.0.1', db: 'CHAT_DB' }), 1));
