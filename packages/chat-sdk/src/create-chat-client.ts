@@ -14,7 +14,7 @@ import { openStorage } from './storage/open-storage.js';
 import type { ChatStorage } from './storage/types.js';
 import type { ChatClient, Transport } from './client/chat-client-api.js';
 import { LinkedChatClient } from './client/chat-client.js';
-import { ValueStore } from './client/store.js';
+import { ValueStore } from './contract/store.js';
 import type { BroadcastChannelConstructor } from './contract/platform.js';
 import { createDraftsApi } from './client/drafts-api.js';
 

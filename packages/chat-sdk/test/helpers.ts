@@ -5,7 +5,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
 import { type RunningServer, startServer } from '@chat/mock-server';
 import { type ChatClient, type ChatClientOptions, createChatClient } from '../src/index.js';
-import type { Store } from '../src/client/store.js';
+import type { Store } from '../src/contract/store.js';
 
 export { IDBFactory };
 

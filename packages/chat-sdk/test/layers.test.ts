@@ -11,7 +11,7 @@
  *    - L4 `link/**` (the links between a tab and its host, and the hub that serves tabs) and the root file `shared-worker.ts` (it must sit beside worker.ts for `new URL('./worker.js', import.meta.url)`; count it as L4).
  *    - L5 the composition roots: `index.ts`, `worker.ts`, `create-chat-client.ts` at the src root.
  *    - `protocol/**` imports nothing outside protocol/ (it is published as `@chat/sdk/protocol` and used by the server).
- * 2. No file cycle anywhere in src, and no folder cycle (each top-level folder, feature `features/<name>` and root file).
+ * 2. No file cycle anywhere in src, and no folder cycle (each top-level folder, root file, and feature part).
  * 3. A src file the table does not cover fails with "unplaced file: …, add it to a layer".
  *
  * Edges: relative `import`, `import type`, `export … from`, `import()` (ts.preProcessFile skips comments and
@@ -44,8 +44,16 @@ function layerOf(file: string): Layer | undefined {
 /** Same layer, or a lower one; L3a and L3b share a rank but are different layers. */
 const mayImport = (from: Layer, to: Layer) => to === from || to.rank < from.rank;
 
-/** For folder cycles: a top-level folder, a feature `features/<name>`, or a root file on its own. */
-const folderOf = (file: string) => file.split('/').slice(0, file.startsWith('features/') ? 2 : 1).join('/');
+/**
+ * For folder cycles: a top-level folder, a root file on its own, or one part of a feature
+ * (`features/<name>` host, client or shared: the parts sit on different layers).
+ */
+const folderOf = (file: string) => {
+  if (!file.startsWith('features/')) return file.split('/')[0] as string;
+  const [, name, base] = file.split('/');
+  const part = base === 'host.ts' ? 'host' : base === 'client.ts' ? 'client' : 'shared';
+  return `features/${name} (${part})`;
+};
 
 /** One shortest cycle per strongly connected component (Tarjan), as a closed list of nodes. */
 function cycles(graph: Graph): string[][] {

@@ -4,7 +4,7 @@ import type { ConnectionState, LoginCredentials, Session } from '../contract/hos
 import type { DraftsApi } from './drafts-api.js';
 import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import type { SendInput } from './send-input.js';
-import type { Store } from './store.js';
+import type { Store } from '../contract/store.js';
 
 /**
  * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab, or in
@@ -39,6 +39,18 @@ export interface UsersQuery {
   query?: string;
   limit?: number;
   cursor?: string;
+}
+
+/** A directory question: a search (`UsersQuery`) or users by id (`{ ids }`, to name senders). */
+export type UsersInput = UsersQuery | { ids: string[] };
+
+/** One directory answer, as the value of a `directory` store. */
+export interface UsersState {
+  readonly users: readonly User[];
+  /** Pass it as `cursor` for the next page; null on the last one. */
+  readonly nextCursor: string | null;
+  readonly loading: boolean;
+  readonly error: ChatError | null;
 }
 
 /** Listening to a client's events (eventemitter3's methods; emitting is the client's own business). */
@@ -86,6 +98,13 @@ export interface ChatClient extends ChatClientEventSource {
   createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room>;
   /** The directory: by name or email prefix, paged, or by ids (to name senders). */
   users(input?: UsersQuery | { ids: string[] }): Promise<{ users: User[]; nextCursor: string | null }>;
+  /**
+   * The user directory as a live store: the answer to `users(input)`, shared by everyone
+   * asking the same thing (compared by value), fetched on first subscribe (never before),
+   * kept 30 s after the last subscriber leaves and forgotten when another user signs in.
+   * Bad input throws a ChatError (BAD_REQUEST) at once; so does calling it signed out.
+   */
+  directory(input: UsersInput): Store<UsersState>;
 
   /** The live messages of a room. The first call loads its cached and newest messages. */
   messages(roomId: string): Store<RoomMessagesSnapshot>;

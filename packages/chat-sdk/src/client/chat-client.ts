@@ -1,7 +1,8 @@
 import EventEmitter from 'eventemitter3';
 import { nanoid } from 'nanoid';
-import { ChatError, type Message, type ReplyData, type RequestInput, type Room, type User, normalizeMemberIds, parseRequestData, toChatError } from '../protocol/index.js';
-import type { ConnectionState, HostEvent, HostLink, LoginCredentials, Session } from '../contract/host-api.js';
+import { ChatError, type RequestInput, type Room, type User, parseRequestData, toChatError } from '../protocol/index.js';
+import { type ConnectionState, type HostEvent, type HostEventHandlers, type HostLink, type LoginCredentials, type Session, snapshotEvents } from '../contract/host-api.js';
+import { ClientRooms } from '../features/rooms/client.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { DraftsApi } from './drafts-api.js';
@@ -10,7 +11,8 @@ import { RoomHistory } from './room-history.js';
 import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import { RoomMessages } from './room-messages.js';
 import { checkSendInput, type SendInput } from './send-input.js';
-import { type Store, ValueStore } from './store.js';
+import { type Store, ValueStore } from '../contract/store.js';
+import { UsersDirectory, type UsersInput, type UsersState } from './users-directory.js';
 
 export interface ChatClientParts {
   link: HostLink;
@@ -41,11 +43,20 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
   private readonly transportStore: Store<Transport>;
   /** Sent while resuming: stored once the session is back (or failed if there is none). */
   private readonly beforeResume: OutboxRow[] = [];
-  private readonly roomsStore = new ValueStore<Room[]>([]);
+  /** The room list's client part (a feature slice: features/rooms/). */
+  private readonly roomsPart = new ClientRooms(
+    (command) => this.link.call(command),
+    (room) => this.emit('room', room),
+  );
   private readonly roomMessages = new Map<string, RoomMessages>();
   /** Unsent messages of the signed-in user, for rooms whose store opens later. */
   private readonly unsent = new Map<string, ChatMessage>();
   private readonly history: RoomHistory;
+  /** `directory` stores; each asks through `users`, as the signed-in user. */
+  private readonly usersDirectory = new UsersDirectory(
+    (input) => this.users(input),
+    () => this.sessionStore.getSnapshot()?.user.id ?? null,
+  );
   private readonly draftSync: ReturnType<ChatClientParts['drafts']>;
   private readonly unsubscribe: () => void;
   /** Sends on their way to the outbox; `close` waits for them. */
@@ -64,12 +75,12 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     this.connection = this.connectionStore;
     this.session = this.sessionStore;
     this.sessionStatus = this.sessionStatusStore;
-    this.rooms = this.roomsStore;
+    this.rooms = this.roomsPart.store;
     this.draftSync = parts.drafts(() => this.sessionStore.getSnapshot());
     const { flush: _flush, close: _close, ...drafts } = this.draftSync;
     this.drafts = drafts;
     this.history = new RoomHistory({
-      fetch: (data) => this.link.call({ type: 'request', action: 'get_messages', data }) as Promise<ReplyData<'get_messages'>>,
+      fetch: (query) => this.link.call({ type: 'history', ...query }),
       cached: (roomId) => this.link.call({ type: 'cachedMessages', roomId }),
       isOpen: () => this.connectionStore.getSnapshot().status === 'open',
       report: (error) => this.report(error),
@@ -78,10 +89,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     this.ready = parts.ready
       .then(() => this.link.call({ type: 'snapshot' }))
       .then((snapshot) => {
-        this.handleHostEvent({ type: 'connection', state: snapshot.connection });
-        this.handleHostEvent({ type: 'session', session: snapshot.session });
-        this.handleHostEvent({ type: 'rooms', rooms: snapshot.rooms });
-        for (const message of snapshot.outbox) this.handleHostEvent({ type: 'outbox', message });
+        for (const event of snapshotEvents(snapshot)) this.handleHostEvent(event);
         return this.link.call({ type: 'resume' });
       })
       .then(
@@ -134,21 +142,18 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
   // ---------------------------------------------------------------- rooms and users
 
   async createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room> {
-    const parsed = parseRequestData('create_room', input);
-    if (!parsed.ok) throw parsed.error;
-    const session = this.requireSession();
-    normalizeMemberIds(parsed.value.memberIds, session.user.id);
-    const data: Record<string, unknown> = { memberIds: parsed.value.memberIds };
-    if (parsed.value.name != null) data.name = parsed.value.name;
-    const { room } = (await this.link.call({ type: 'request', action: 'create_room', data })) as ReplyData<'create_room'>;
-    return room;
+    return this.roomsPart.create(input, this.requireSession().user.id);
   }
 
   async users(input: UsersQuery | { ids: string[] } = {}): Promise<{ users: User[]; nextCursor: string | null }> {
     const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);
     if (!parsed.ok) throw parsed.error;
     this.requireSession();
-    return (await this.link.call({ type: 'request', action: 'get_users', data: parsed.value })) as ReplyData<'get_users'>;
+    return this.link.call({ type: 'users', query: parsed.value });
+  }
+
+  directory(input: UsersInput): Store<UsersState> {
+    return this.usersDirectory.store(input);
   }
 
   // ---------------------------------------------------------------- messages
@@ -169,7 +174,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     const session = this.sessionStore.getSnapshot();
     const resuming = !session && this.sessionStatusStore.getSnapshot() === 'resuming';
     if (!session && !resuming) throw new ChatError('UNAUTHENTICATED', 'not signed in');
-    if (session && !this.roomsStore.getSnapshot().some((room) => room.id === roomId)) {
+    if (session && !this.roomsPart.has(roomId)) {
       throw new ChatError('NOT_FOUND', `no room ${roomId} among this user's rooms`);
     }
     const now = Date.now();
@@ -294,63 +299,54 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     return store;
   }
 
+  /** One handler per host event (a new event nobody handles fails to compile). */
+  private readonly hostEvents: HostEventHandlers = {
+    connection: (event) => {
+      this.connectionStore.set(event.state);
+      this.emit('connection', event.state);
+      if (event.state.status === 'open') this.history.syncWaiting(this.roomMessages);
+    },
+    session: (event) => {
+      const previous = this.sessionStore.getSnapshot();
+      if (previous?.token === event.session?.token && previous?.user.id === event.session?.user.id) return;
+      if (previous && previous.user.id !== event.session?.user.id) {
+        // Another user's rooms and messages must never show: drop them (the host sends the new user's).
+        this.roomsPart.clear();
+        this.roomMessages.clear();
+        this.unsent.clear();
+        this.history.reset();
+        this.usersDirectory.reset();
+      }
+      this.sessionStore.set(event.session);
+      // While resuming, "no session yet" is not "signed out": `resumed` settles that.
+      if (event.session) this.sessionStatusStore.set('signed-in');
+      else if (this.sessionStatusStore.getSnapshot() !== 'resuming') this.sessionStatusStore.set('signed-out');
+      this.emit('session', event.session, event.reason);
+    },
+    ...this.roomsPart.hostEvents,
+    messages: (event) => {
+      for (const message of event.messages) {
+        const unsent = this.unsent.get(message.clientId);
+        if (unsent && unsent.senderId === message.senderId) this.unsent.delete(message.clientId);
+      }
+      this.roomMessages.get(event.roomId)?.mergeServer(event.messages);
+      this.emit('messages', event.roomId, event.messages);
+    },
+    outbox: (event) => {
+      this.trackUnsent(event.message);
+      if (event.message.status === 'failed') this.emit('failed', event.message);
+    },
+    outboxRemoved: (event) => {
+      const message = this.unsent.get(event.clientId);
+      this.unsent.delete(event.clientId);
+      if (message) this.roomMessages.get(event.roomId)?.remove(event.clientId, message.senderId);
+    },
+    error: (event) => this.report(toChatError(event.error)),
+    resync: () => this.history.markStale(this.roomMessages.keys()),
+  };
+
   private handleHostEvent(event: HostEvent): void {
-    switch (event.type) {
-      case 'connection':
-        this.connectionStore.set(event.state);
-        this.emit('connection', event.state);
-        if (event.state.status === 'open') this.history.syncWaiting(this.roomMessages);
-        return;
-      case 'session': {
-        const previous = this.sessionStore.getSnapshot();
-        if (previous?.token === event.session?.token && previous?.user.id === event.session?.user.id) return;
-        if (previous && previous.user.id !== event.session?.user.id) {
-          // Another user's messages must never show: drop every room store.
-          this.roomMessages.clear();
-          this.unsent.clear();
-          this.history.reset();
-        }
-        this.sessionStore.set(event.session);
-        // While resuming, "no session yet" is not "signed out": `resumed` settles that.
-        if (event.session) this.sessionStatusStore.set('signed-in');
-        else if (this.sessionStatusStore.getSnapshot() !== 'resuming') this.sessionStatusStore.set('signed-out');
-        this.emit('session', event.session, event.reason);
-        return;
-      }
-      case 'rooms':
-        this.roomsStore.set(event.rooms);
-        return;
-      case 'room':
-        this.emit('room', event.room);
-        return;
-      case 'messages': {
-        for (const message of event.messages) {
-          const unsent = this.unsent.get(message.clientId);
-          if (unsent && unsent.senderId === message.senderId) this.unsent.delete(message.clientId);
-        }
-        this.roomMessages.get(event.roomId)?.mergeServer(event.messages);
-        this.emit('messages', event.roomId, event.messages);
-        return;
-      }
-      case 'outbox':
-        this.trackUnsent(event.message);
-        if (event.message.status === 'failed') this.emit('failed', event.message);
-        return;
-      case 'outbox-removed': {
-        const message = this.unsent.get(event.clientId);
-        this.unsent.delete(event.clientId);
-        if (message) this.roomMessages.get(event.roomId)?.remove(event.clientId, message.senderId);
-        return;
-      }
-      case 'error':
-        this.report(toChatError(event.error));
-        return;
-      case 'resync':
-        this.history.markStale(this.roomMessages.keys());
-        return;
-      default:
-        unhandled(event);
-    }
+    (this.hostEvents[event.type] as ((event: HostEvent) => void) | undefined)?.(event);
   }
 
   private trackUnsent(message: ChatMessage): void {
@@ -368,9 +364,4 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     if (this.closed) return;
     this.emit('error', toChatError(error));
   }
-}
-
-/** The default of an exhaustive switch: a host event added but not handled fails to compile. */
-function unhandled(event: never): void {
-  void event;
 }

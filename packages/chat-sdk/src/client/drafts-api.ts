@@ -1,7 +1,7 @@
 import type { Session } from '../contract/host-api.js';
 import type { ChatStorage } from '../storage/types.js';
 import { type Draft, type DraftState, DraftSync, type DraftSyncOptions } from './drafts.js';
-import { type Store, ValueStore } from './store.js';
+import { type Store, ValueStore } from '../contract/store.js';
 
 /** `client.drafts`: one draft (text and image) per room for the signed-in user. */
 export interface DraftsApi {

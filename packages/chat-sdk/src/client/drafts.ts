@@ -1,6 +1,6 @@
 import { ChatError } from '../protocol/index.js';
 import { draftKey, type ChatStorage } from '../storage/types.js';
-import { ValueStore, type Store } from './store.js';
+import { ValueStore, type Store } from '../contract/store.js';
 import type { BroadcastChannelConstructor, BroadcastChannelLike } from '../contract/platform.js';
 
 export interface Draft {

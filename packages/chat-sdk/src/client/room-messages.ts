@@ -1,7 +1,7 @@
 import type { Message } from '../protocol/index.js';
 import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import { SeqRuns } from '../contract/seq-runs.js';
-import { Subscribable, type Store } from './store.js';
+import { Subscribable, type Store } from '../contract/store.js';
 
 export interface MergeResult {
   /** How many messages were added or changed. */

@@ -1,4 +1,5 @@
-import type { ActionName, ChatErrorData, Message, Room, User } from '../protocol/index.js';
+import type { ChatErrorData, Message, ReplyData, RequestInput, Room, User } from '../protocol/index.js';
+import type { RoomsCommand, RoomsEvent, RoomsResults } from '../features/rooms/contract.js';
 import type { ChatMessage } from './chat-message.js';
 import type { OutboxRow } from '../storage/types.js';
 
@@ -27,7 +28,7 @@ export interface Session {
 
 export type LoginCredentials = { email: string } | { token: string };
 
-/** Requests a client makes of its host; each gets exactly one result. */
+/** Requests a client makes of its host; each gets exactly one result (`CommandResult`). */
 export type HostCommand =
   | { type: 'signUp'; email: string; name?: string }
   | { type: 'login'; credentials: LoginCredentials }
@@ -36,19 +37,48 @@ export type HostCommand =
   | { type: 'logout' }
   /** Connect now with a fresh backoff (and resend the outbox now). */
   | { type: 'reconnect' }
-  | { type: 'request'; action: ActionName; data: Record<string, unknown> }
+  /** The host's state, for a client that (re)attaches. */
+  | { type: 'snapshot' }
+  /** A page of a room's history (`get_messages`); the host keeps delivery gapless and caches it. */
+  | { type: 'history'; roomId: string; before?: number; after?: number; limit?: number }
+  /** The messages of a room kept in storage, for a page reloaded offline. */
+  | { type: 'cachedMessages'; roomId: string }
+  /** The user directory (`get_users`), passed straight through. */
+  | { type: 'users'; query: RequestInput<'get_users'> }
   | { type: 'send'; row: OutboxRow }
   | { type: 'retry'; clientId: string }
   | { type: 'discard'; clientId: string }
-  | { type: 'snapshot' }
-  /** The messages of a room kept in storage, for a page reloaded offline. */
-  | { type: 'cachedMessages'; roomId: string };
+  | RoomsCommand;
+
+/** What each command resolves with. A command missing here fails to compile. */
+interface CommandResults extends RoomsResults {
+  signUp: User;
+  login: User;
+  resume: Session | null;
+  logout: void;
+  reconnect: void;
+  snapshot: HostSnapshot;
+  history: ReplyData<'get_messages'>;
+  cachedMessages: Message[];
+  users: ReplyData<'get_users'>;
+  send: void;
+  retry: void;
+  discard: void;
+}
+
+export type CommandResult<C extends HostCommand> = CommandResults[C['type']];
+
+/** One handler per command: a host lists them all, so a new command nobody runs fails to compile. */
+export type CommandHandlers = {
+  [T in HostCommand['type']]: (command: Extract<HostCommand, { type: T }>) => CommandResults[T] | Promise<CommandResults[T]>;
+};
 
 /** The host's shared state, sent whole to a client that (re)attaches. */
 export interface HostSnapshot {
   connection: ConnectionState;
   session: Session | null;
-  rooms: Room[];
+  /** Null while a host that is starting has not read them yet (a tab must not be blanked). */
+  rooms: Room[] | null;
   /** Every unsent message of the session's user: pending or failed. */
   outbox: ChatMessage[];
 }
@@ -57,13 +87,11 @@ export interface HostSnapshot {
 export type HostEvent =
   | { type: 'connection'; state: ConnectionState }
   | { type: 'session'; session: Session | null; reason?: 'revoked' | 'rejected' | 'logout' }
-  | { type: 'rooms'; rooms: Room[] }
-  | { type: 'room'; room: Room }
   /** Server messages to merge: live events, send acknowledgements, catch-up and gap fills. */
   | { type: 'messages'; roomId: string; messages: Message[] }
   /** A local message was queued or changed state (pending again after retry, or failed). */
   | { type: 'outbox'; message: ChatMessage }
-  | { type: 'outbox-removed'; roomId: string; clientId: string }
+  | { type: 'outboxRemoved'; roomId: string; clientId: string }
   /** A fault worth reporting that failed no request: a malformed frame, a 1008/1009 close. */
   | { type: 'error'; error: ChatErrorData }
   /**
@@ -71,19 +99,22 @@ export type HostEvent =
    * the page was in the back/forward cache): events may have been missed, so rooms it holds
    * must be brought up to date on the next `open`.
    */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  | RoomsEvent;
 
-export type CommandResult<C extends HostCommand> = C extends { type: 'signUp' | 'login' }
-  ? User
-  : C extends { type: 'resume' }
-    ? Session | null
-    : C extends { type: 'snapshot' }
-      ? HostSnapshot
-      : C extends { type: 'cachedMessages' }
-        ? Message[]
-      : C extends { type: 'request' }
-        ? unknown
-        : void;
+/** One handler per host event: a client lists them all, so a new event nobody handles fails to compile. */
+export type HostEventHandlers = { [T in HostEvent['type']]: (event: Extract<HostEvent, { type: T }>) => void };
+
+/** The events that bring a client from nothing to `snapshot`: the one way a client catches up with its host. */
+export function snapshotEvents(snapshot: HostSnapshot): HostEvent[] {
+  const events: HostEvent[] = [
+    { type: 'connection', state: snapshot.connection },
+    { type: 'session', session: snapshot.session },
+  ];
+  if (snapshot.rooms) events.push({ type: 'rooms', rooms: snapshot.rooms });
+  for (const message of snapshot.outbox) events.push({ type: 'outbox', message });
+  return events;
+}
 
 /** A client's view of its host, whatever carries it. */
 export interface HostLink {

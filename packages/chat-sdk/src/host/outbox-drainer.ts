@@ -60,7 +60,7 @@ export class OutboxDrainer {
     await this.options.outbox.put(row);
     this.rows.set(row.clientId, row);
     this.options.onChange(toChatMessage(row));
-    this.kick();
+    this.drainAll();
   }
 
   async retry(clientId: string): Promise<void> {
@@ -71,7 +71,7 @@ export class OutboxDrainer {
     await this.options.outbox.put(next);
     this.rows.set(clientId, next);
     this.options.onChange(toChatMessage(next));
-    this.kick();
+    this.drainAll();
   }
 
   async discard(clientId: string): Promise<void> {
@@ -86,7 +86,7 @@ export class OutboxDrainer {
   }
 
   /** Starts draining every room that has pending rows (after connecting, or after a new row). */
-  kick(): void {
+  drainAll(): void {
     if (this.stopped || !this.options.isOpen()) return;
     const rooms = new Set<string>();
     for (const row of this.rows.values()) if (row.status === 'pending') rooms.add(row.roomId);
@@ -126,7 +126,7 @@ export class OutboxDrainer {
           await this.sendOne(row);
         } catch (error) {
           // Storage failed while recording the attempt (or closed under us): stop this
-          // room; the row is still queued and the next kick tries again.
+          // room; the row is still queued and the next drainAll tries again.
           if (!this.stopped) this.options.onError(error);
           return;
         }
@@ -171,7 +171,7 @@ export class OutboxDrainer {
       return;
     }
     await this.save({ ...row, attempts: row.attempts + 1, lastError });
-    // Lost connection: the room resumes when the host reconnects and kicks again.
+    // Lost connection: the room resumes when the host reconnects and drains again.
     if (!this.options.isOpen()) return;
     const attempt = (this.attempts.get(row.roomId) ?? 0) + 1;
     this.attempts.set(row.roomId, attempt);

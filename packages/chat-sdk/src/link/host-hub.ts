@@ -1,6 +1,6 @@
 import { ChatError, toChatError } from '../protocol/index.js';
 import { type HostConfig, type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, configKey, randomId } from './messages.js';
-import type { HostCommand, HostSnapshot, Session } from '../contract/host-api.js';
+import { type HostCommand, type HostSnapshot, type Session, snapshotEvents } from '../contract/host-api.js';
 import type { ChatStorage } from '../storage/types.js';
 import { openStorage } from '../storage/open-storage.js';
 import { exponentialBackoff } from '../host/backoff.js';
@@ -263,15 +263,12 @@ export class HostHub {
     entry.tabs.add(tab);
     clearTimeout(entry.grace);
     entry.grace = undefined;
-    // A tab joining a running host learns its state at once; later changes come as events.
-    const snapshot = entry.host.snapshot();
-    tab.port.post({ t: 'event', event: { type: 'connection', state: snapshot.connection } });
-    if (snapshot.session) {
-      tab.port.post({ t: 'event', event: { type: 'session', session: snapshot.session } });
-      // A host still starting (a restart, a new leader) has no rooms yet; it sends them once
-      // read, so an empty list here would only blank the tab's rooms for a moment.
-      if (snapshot.rooms.length > 0) tab.port.post({ t: 'event', event: { type: 'rooms', rooms: snapshot.rooms } });
-      for (const message of snapshot.outbox) tab.port.post({ t: 'event', event: { type: 'outbox', message } });
+    // A tab joining a running host learns its state at once; later changes come as events. A
+    // host still starting (a restart, a new leader) has no session or rooms yet: it sends
+    // them once read, so the tab is neither signed out nor blanked meanwhile.
+    for (const event of snapshotEvents(entry.host.snapshot())) {
+      if (event.type === 'session' && !event.session) continue;
+      tab.port.post({ t: 'event', event });
     }
   }
 

@@ -157,7 +157,7 @@ describe('link protocol over MessageChannel', () => {
     await until(() => srv.stats().perUser[alice.id] === 1 && srv.stats().perUser[bob.id] === 1, 'one socket each');
     expect(h.hostCount()).toBe(2);
 
-    const { room } = (await a2.call({ type: 'request', action: 'create_room', data: { memberIds: [bob.id] } })) as { room: { id: string } };
+    const room = await a2.call({ type: 'createRoom', memberIds: [bob.id] });
     const row = { clientId: 'c-1', userId: alice.id, roomId: room.id, text: 'hi', image: null, uploadedImage: null, createdAt: Date.now(), order: 1, attempts: 0, lastError: null, status: 'pending' as const };
     await a1.call({ type: 'send', row });
     const sentTo = (link: { events: HostEvent[] }) =>
@@ -215,10 +215,10 @@ describe('link protocol over MessageChannel', () => {
     const cfg = config(srv);
     const a = tab(portTo(() => h), cfg);
     const alice = await a.call({ type: 'signUp', email: email('alice') });
-    const { room } = (await a.call({ type: 'request', action: 'create_room', data: { memberIds: [] } }).catch(() => ({ room: null }))) as { room: { id: string } | null };
+    const room = await a.call({ type: 'createRoom', memberIds: [] }).catch(() => null);
     expect(room).toBeNull(); // memberIds must hold someone: proves errors cross as ChatErrors
     const bob = await tab(portTo(() => h), cfg).call({ type: 'signUp', email: email('bob') });
-    const created = (await a.call({ type: 'request', action: 'create_room', data: { memberIds: [bob.id] } })) as { room: { id: string } };
+    const created = { room: await a.call({ type: 'createRoom', memberIds: [bob.id] }) };
     const first = h.bootId;
 
     // The worker dies: nothing answers any more. A call made now waits.

@@ -1,0 +1,48 @@
+import { ChatError, type Room, normalizeMemberIds, parseRequestData } from '../../protocol/index.js';
+import type { HostEventHandlers, HostLink } from '../../contract/host-api.js';
+import { type Store, ValueStore } from '../../contract/store.js';
+
+/**
+ * The client part of the room list: `client.rooms` (fed by the host's `rooms` events),
+ * `client.createRoom` (checked here, run by the host part) and the `room` event.
+ */
+export class ClientRooms {
+  private readonly list = new ValueStore<Room[]>([]);
+  /** The user's rooms, most recent activity first. */
+  readonly store: Store<Room[]> = this.list;
+
+  /** The host events of this slice. */
+  readonly hostEvents: Pick<HostEventHandlers, 'rooms' | 'room'>;
+
+  constructor(
+    private readonly call: HostLink['call'],
+    onRoom: (room: Room) => void,
+  ) {
+    this.hostEvents = {
+      rooms: (event) => this.list.set(event.rooms),
+      room: (event) => onRoom(event.room),
+    };
+  }
+
+  has(roomId: string): boolean {
+    return this.list.getSnapshot().some((room) => room.id === roomId);
+  }
+
+  /** Another user signed in here: none of the last one's rooms may show. */
+  clear(): void {
+    this.list.set([]);
+  }
+
+  /** Bad input throws a ChatError at once, as the server would answer it. */
+  async create(input: { memberIds: string[]; name?: string | null }, userId: string): Promise<Room> {
+    const parsed = parseRequestData('create_room', input);
+    if (!parsed.ok) throw parsed.error;
+    normalizeMemberIds(parsed.value.memberIds, userId);
+    if (parsed.value.name != null && typeof parsed.value.name !== 'string') throw new ChatError('BAD_REQUEST', 'name must be a string');
+    return this.call({
+      type: 'createRoom',
+      memberIds: parsed.value.memberIds,
+      ...(parsed.value.name != null ? { name: parsed.value.name } : {}),
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import type { Room } from '../../protocol/index.js';
+
+/**
+ * The room list as a feature slice: what its host part and its client part say to each
+ * other (the shape every slice has: contract.ts, host.ts, client.ts; the React hook is
+ * `useRooms`). The wire actions it uses (`get_user_rooms`, `create_room`, the event
+ * `room_created`) are in protocol/.
+ */
+
+/** Commands a client sends to the rooms part of its host. */
+export type RoomsCommand = { type: 'createRoom'; memberIds: string[]; name?: string };
+
+/** What the rooms part of the host tells every client. */
+export type RoomsEvent =
+  /** The whole list, most recent activity first (after a refresh, a new room, a bump). */
+  | { type: 'rooms'; rooms: Room[] }
+  /** A room the user belongs to was created (by them or someone else). */
+  | { type: 'room'; room: Room };
+
+export interface RoomsResults {
+  createRoom: Room;
+}
+
+/** Most recent activity first: the last message's time, else the room's creation. */
+export function sortRooms(rooms: readonly Room[]): Room[] {
+  const activity = (room: Room) => room.lastMessage?.createdAt ?? room.createdAt;
+  return [...rooms].sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? -1 : 1));
+}
