@@ -148,7 +148,8 @@ export class ChatHost {
     return {
       connection: this.connectionState,
       session,
-      rooms: session ? this.rooms.current() : [],
+      // No session (yet: a host resuming one): no list to show, which is not an empty list.
+      rooms: session ? this.rooms.current() : null,
       outbox: this.outbox.messages(),
     };
   }
