@@ -1,24 +1,21 @@
 import { ChatError } from './protocol/index.js';
-import { type Backoff, type BackoffOptions, exponentialBackoff } from './host/backoff.js';
-import type { ChatHost } from './host/chat-host.js';
-import { globalWebSocket, type WebSocketConstructor } from './contract/platform.js';
-import type { FetchLike } from './contract/platform.js';
-import { InProcessLink } from './link/in-process.js';
-import { LeaderElection } from './link/leader-link.js';
-import type { LockManagerLike } from './contract/platform.js';
-import type { HostConfig, LinkTimings } from './link/messages.js';
-import { PortLink, VERSION_MISMATCH } from './link/port-link.js';
-import { sharedWorkerConnect, sharedWorkerName } from './link/shared-worker-link.js';
 import type { HostLink } from './contract/host-api.js';
-import { openStorage } from './storage/open-storage.js';
-import type { ChatStorage } from './storage/types.js';
+import { type HostSettings, hostConfig } from './contract/host-options.js';
+import type { BroadcastChannelConstructor, FetchLike, LockManagerLike, WebSocketConstructor } from './contract/platform.js';
+import { ValueStore } from './contract/store.js';
 import type { ChatClient, Transport } from './client/chat-client-api.js';
 import { LinkedChatClient } from './client/chat-client.js';
-import { ValueStore } from './contract/store.js';
-import type { BroadcastChannelConstructor } from './contract/platform.js';
 import { createDraftsApi } from './client/drafts-api.js';
+import type { Backoff } from './host/backoff.js';
+import { InProcessLink } from './link/in-process.js';
+import { LeaderElection } from './link/leader-link.js';
+import type { LinkTimings } from './link/messages.js';
+import { PortLink, VERSION_MISMATCH } from './link/port-link.js';
+import { sharedWorkerConnect, sharedWorkerName } from './link/shared-worker-link.js';
+import { openStorage } from './storage/open-storage.js';
+import type { ChatStorage } from './storage/types.js';
 
-export interface ChatClientOptions {
+export interface ChatClientOptions extends HostSettings {
   /** The server's WebSocket url, e.g. `ws://127.0.0.1:8787/ws`. */
   url: string;
   /**
@@ -44,22 +41,12 @@ export interface ChatClientOptions {
   BroadcastChannel?: typeof BroadcastChannel;
   /** Reconnect and resend wait: `(attempt) => ms`. In process only; a shared host uses `backoffOptions`. */
   backoff?: Backoff;
-  /** The numbers of the default backoff (exponential, full jitter). Default 500 ms doubling to at most 30 s. */
-  backoffOptions?: BackoffOptions;
-  /** Default 10 000 ms. */
-  requestTimeoutMs?: number;
-  /** Idle time before a liveness ping to the server. Default 25 000 ms. */
-  pingIntervalMs?: number;
   /** How often a tab and its shared host ping each other. Default 5 000 ms. */
   linkPingIntervalMs?: number;
   /** Link pings missed in a row before the other side counts as gone (the host drops the tab; the tab starts a new host). Default 3. */
   linkMaxMissedPings?: number;
-  /** How long a shared host keeps its socket after its last tab of that user went. Default 5 000 ms. */
-  hostGraceMs?: number;
   /** Debounce of draft writes. Default 300 ms. */
   draftDebounceMs?: number;
-  /** Where images are uploaded. Default the server's `/uploads` beside `url`. */
-  uploadUrl?: string;
 }
 
 function checkUrl(url: unknown): string {
@@ -144,7 +131,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }));
 
   const inProcess = (): { link: HostLink; ready: Promise<unknown> } => {
-    const host = inProcessHost(url, options, tabStorage());
+    // Loaded only where the host runs in this tab: a tab served by a shared worker never downloads it.
+    const host = Promise.all([tabStorage(), import('./host/create-host.js')]).then(([opened, { createHost }]) =>
+      createHost(hostConfig(url, storageKind, options), opened, {
+        WebSocket: options.WebSocket as WebSocketConstructor | undefined,
+        fetch: options.fetch as FetchLike | undefined,
+        backoff: options.backoff,
+      }),
+    );
     return { link: new InProcessLink(host), ready: host };
   };
 
@@ -154,15 +148,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   if (transport === 'in-tab') {
     ({ link, ready } = inProcess());
   } else {
-    const config: HostConfig = {
-      url,
-      storage: storageKind,
-      graceMs: options.hostGraceMs ?? 5_000,
-      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-      ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
-      ...(options.uploadUrl ? { uploadUrl: options.uploadUrl } : {}),
-      ...(options.backoffOptions ? { backoff: { ...options.backoffOptions } } : {}),
-    };
+    const config = hostConfig(url, storageKind, options);
     const timings: LinkTimings = {
       pingIntervalMs: options.linkPingIntervalMs ?? 5_000,
       maxMissedPings: options.linkMaxMissedPings ?? 3,
@@ -233,26 +219,4 @@ function failingLink(error: ChatError): HostLink {
     subscribe: () => () => undefined,
     close: () => undefined,
   };
-}
-
-function inProcessHost(url: string, options: ChatClientOptions, storage: Promise<ChatStorage>): Promise<ChatHost> {
-  const WebSocket = (options.WebSocket as WebSocketConstructor | undefined) ?? globalWebSocket();
-  if (!WebSocket) throw new ChatError('BAD_REQUEST', 'no WebSocket in this environment: pass options.WebSocket (in Node, the `ws` package)');
-  const fetchImpl = (options.fetch as FetchLike | undefined) ?? (globalThis as { fetch?: FetchLike }).fetch;
-  const fetchOrFail: FetchLike =
-    fetchImpl ?? (() => Promise.reject(new ChatError('BAD_REQUEST', 'no fetch in this environment: pass options.fetch to send images')));
-  // Loaded only where the host runs in this tab: a tab served by a shared worker never downloads it.
-  return Promise.all([storage, import('./host/chat-host.js')]).then(
-    ([opened, { ChatHost }]) =>
-      new ChatHost({
-        url,
-        WebSocket,
-        fetch: fetchOrFail,
-        storage: opened,
-        backoff: options.backoff ?? exponentialBackoff(options.backoffOptions ?? {}),
-        ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-        ...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {}),
-        ...(options.uploadUrl ? { uploadUrl: options.uploadUrl } : {}),
-      }),
-  );
 }

@@ -1,12 +1,9 @@
+import type { BackoffOptions } from '../contract/host-options.js';
+
 /** How long to wait before reconnect or resend number `attempt` (1, 2, 3, ...), in ms. */
 export type Backoff = (attempt: number) => number;
 
-export interface BackoffOptions {
-  /** First ceiling, in ms. Default 500. */
-  baseMs?: number;
-  /** Largest ceiling, in ms. Default 30 000. */
-  maxMs?: number;
-}
+export type { BackoffOptions } from '../contract/host-options.js';
 
 /**
  * Exponential backoff with full jitter: a random wait between 0 and min(max, base * 2^(n-1)).

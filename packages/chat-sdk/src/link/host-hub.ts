@@ -1,12 +1,11 @@
 import { ChatError, toChatError } from '../protocol/index.js';
-import { type HostConfig, type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, configKey, randomId } from './messages.js';
 import { type HostCommand, type HostSnapshot, type Session, snapshotEvents } from '../contract/host-api.js';
-import type { ChatStorage } from '../storage/types.js';
+import { HOST_OPTIONS, type HostConfig, configKey } from '../contract/host-options.js';
+import type { ChatHost } from '../host/chat-host.js';
+import { createHost } from '../host/create-host.js';
 import { openStorage } from '../storage/open-storage.js';
-import { exponentialBackoff } from '../host/backoff.js';
-import { ChatHost } from '../host/chat-host.js';
-import { globalWebSocket } from '../contract/platform.js';
-import type { FetchLike } from '../contract/platform.js';
+import type { ChatStorage } from '../storage/types.js';
+import { type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, randomId } from './messages.js';
 
 /** How the hub reaches one tab: a MessagePort, or the BroadcastChannel addressed to that tab. */
 export interface TabPort {
@@ -283,7 +282,7 @@ export class HostHub {
       return;
     }
     // The socket outlives its last tab a little: a reload or a quick new tab reuses it.
-    entry.grace = setTimeout(() => this.closeEntry(entry), entry.group.config.graceMs);
+    entry.grace = setTimeout(() => this.closeEntry(entry), entry.group.config.hostGraceMs ?? HOST_OPTIONS.hostGraceMs.default);
   }
 
   /** The tab is gone (bye, missed pings, channel closed): it keeps no host alive. */
@@ -340,7 +339,7 @@ export class HostHub {
       unsubscribe: () => undefined,
       closed: false,
     };
-    const host = (this.options.createHost ?? defaultHost)(group.config, sharedStorage(storage));
+    const host = (this.options.createHost ?? createHost)(group.config, sharedStorage(storage));
     (entry as { host: ChatHost }).host = host;
     entry.unsubscribe = host.subscribe((event) => {
       for (const tab of entry.tabs) tab.port.post({ t: 'event', event });
@@ -377,22 +376,6 @@ export class HostHub {
 
 function defaultStorage(config: HostConfig): Promise<ChatStorage> {
   return openStorage({ kind: config.storage });
-}
-
-function defaultHost(config: HostConfig, storage: ChatStorage): ChatHost {
-  const WebSocket = globalWebSocket();
-  if (!WebSocket) throw new ChatError('BAD_REQUEST', 'no WebSocket where the shared host runs');
-  const fetchImpl = (globalThis as { fetch?: FetchLike }).fetch;
-  return new ChatHost({
-    url: config.url,
-    WebSocket,
-    fetch: fetchImpl ?? (() => Promise.reject(new ChatError('BAD_REQUEST', 'no fetch where the shared host runs'))),
-    storage,
-    backoff: exponentialBackoff(config.backoff ?? {}),
-    ...(config.requestTimeoutMs ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
-    ...(config.pingIntervalMs ? { pingIntervalMs: config.pingIntervalMs } : {}),
-    ...(config.uploadUrl ? { uploadUrl: config.uploadUrl } : {}),
-  });
 }
 
 /** The storage of one group as one host sees it: closing it is the hub's job, once its last host closed. */

@@ -7,7 +7,8 @@ import { exponentialBackoff } from '../host/backoff.js';
 import { HostHub } from './host-hub.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { ChatStorage } from '../storage/types.js';
-import { type HostConfig, type HostMessage, LINK_PROTOCOL, SDK_VERSION, type TabMessage, isHostMessage, isTabMessage } from './messages.js';
+import type { HostConfig } from '../contract/host-options.js';
+import { type HostMessage, LINK_PROTOCOL, SDK_VERSION, type TabMessage, isHostMessage, isTabMessage } from './messages.js';
 import { type Connect, PortLink } from './port-link.js';
 import type { HostEvent, HostLink } from '../contract/host-api.js';
 import { createChatClient } from '../create-chat-client.js';
@@ -40,7 +41,7 @@ function hub(): HostHub {
         WebSocket: WebSocket as never,
         fetch: () => Promise.reject(new Error('no uploads here')),
         storage,
-        backoff: exponentialBackoff(config.backoff ?? { baseMs: 20, maxMs: 100 }),
+        backoff: exponentialBackoff(config.backoffOptions ?? { baseMs: 20, maxMs: 100 }),
       }),
   });
   closers.push(() => h.close());
@@ -69,7 +70,7 @@ function portTo(h: () => HostHub): Connect {
 }
 
 function config(srv: RunningServer, extra: Partial<HostConfig> = {}): HostConfig {
-  return { url: srv.wsUrl, storage: 'memory', graceMs: 100, backoff: { baseMs: 20, maxMs: 100 }, ...extra };
+  return { url: srv.wsUrl, storage: 'memory', hostGraceMs: 100, backoffOptions: { baseMs: 20, maxMs: 100 }, ...extra };
 }
 
 function tab(connect: Connect, cfg: HostConfig, extra: Partial<ConstructorParameters<typeof PortLink>[0]> = {}): PortLink & { events: HostEvent[] } {
@@ -188,7 +189,7 @@ describe('link protocol over MessageChannel', () => {
   it('a tab that says bye keeps no host alive: the socket closes after the grace period; a crashed (silent) tab is dropped too', async () => {
     const srv = await server();
     const h = hub();
-    const cfg = config(srv, { graceMs: 150 });
+    const cfg = config(srv, { hostGraceMs: 150 });
     const a1 = tab(portTo(() => h), cfg);
     const alice = await a1.call({ type: 'signUp', email: email('alice') });
     await until(() => srv.stats().perUser[alice.id] === 1, 'a socket');

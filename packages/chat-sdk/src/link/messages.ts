@@ -1,4 +1,5 @@
 import type { ChatErrorData } from '../protocol/index.js';
+import type { HostConfig } from '../contract/host-options.js';
 import type { HostCommand, HostEvent, Session } from '../contract/host-api.js';
 
 /**
@@ -16,19 +17,6 @@ import type { HostCommand, HostEvent, Session } from '../contract/host-api.js';
 export const LINK_PROTOCOL = 1;
 /** The SDK's version; a host of another version is not shared (the tab runs in process). */
 export const SDK_VERSION = '0.1.0';
-
-/** Host settings that can cross to a shared host: plain data only. */
-export interface HostConfig {
-  url: string;
-  storage: 'indexeddb' | 'memory';
-  requestTimeoutMs?: number;
-  pingIntervalMs?: number;
-  uploadUrl?: string;
-  /** Reconnect and resend backoff numbers (exponential, full jitter). */
-  backoff?: { baseMs?: number; maxMs?: number };
-  /** How long a host outlives its last tab before closing its socket. */
-  graceMs: number;
-}
 
 /** Link liveness timings a tab asks for; the host pings that tab with them. */
 export interface LinkTimings {
@@ -75,20 +63,6 @@ export function isTabMessage(data: unknown): data is TabMessage {
 export function isHostMessage(data: unknown): data is HostMessage {
   const t = (data as { t?: unknown } | null)?.t;
   return typeof t === 'string' && ['welcome', 'reply', 'event', 'ping', 'pong', 'reset'].includes(t);
-}
-
-/** A stable key of a config: tabs share a host only when every setting matches. */
-export function configKey(config: HostConfig): string {
-  return JSON.stringify([
-    config.url,
-    config.storage,
-    config.requestTimeoutMs ?? null,
-    config.pingIntervalMs ?? null,
-    config.uploadUrl ?? null,
-    config.backoff?.baseMs ?? null,
-    config.backoff?.maxMs ?? null,
-    config.graceMs,
-  ]);
 }
 
 export function randomId(): string {

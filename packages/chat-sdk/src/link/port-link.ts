@@ -1,6 +1,7 @@
 import { ChatError, toChatError } from '../protocol/index.js';
 import type { EventTargetLike } from '../contract/platform.js';
-import { type HostConfig, type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, randomId } from './messages.js';
+import type { HostConfig } from '../contract/host-options.js';
+import { type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, randomId } from './messages.js';
 import type { CommandResult, HostCommand, HostEvent, HostLink, Session } from '../contract/host-api.js';
 
 /** How a fallback reason for another version starts (a forced mode still falls back to in process then). */
