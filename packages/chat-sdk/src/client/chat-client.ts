@@ -1,12 +1,10 @@
 import EventEmitter from 'eventemitter3';
-import { nanoid } from 'nanoid';
 import { ChatError, type RequestInput, type Room, type User, parseRequestData, toChatError } from '../protocol/index.js';
 import { type ConnectionState, type HostEvent, type HostEventHandlers, type HostLink, type LoginCredentials, type Session, snapshotEvents } from '../contract/host-api.js';
 import { ClientRooms } from '../features/rooms/client.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
-import type { OutboxRow } from '../storage/types.js';
+import { Outgoing } from './outgoing.js';
 import type { DraftsApi } from './drafts-api.js';
-import { toChatMessage } from '../contract/chat-message.js';
 import { RoomHistory } from './room-history.js';
 import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import { RoomMessages } from './room-messages.js';
@@ -41,16 +39,21 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
   private readonly sessionStore = new ValueStore<Session | null>(null);
   private readonly sessionStatusStore = new ValueStore<SessionStatus>('resuming');
   private readonly transportStore: Store<Transport>;
-  /** Sent while resuming: stored once the session is back (or failed if there is none). */
-  private readonly beforeResume: OutboxRow[] = [];
   /** The room list's client part (a feature slice: features/rooms/). */
   private readonly roomsPart = new ClientRooms(
     (command) => this.link.call(command),
     (room) => this.emit('room', room),
   );
   private readonly roomMessages = new Map<string, RoomMessages>();
-  /** Unsent messages of the signed-in user, for rooms whose store opens later. */
-  private readonly unsent = new Map<string, ChatMessage>();
+  /** This tab's unsent messages (the one place the client keeps them). */
+  private readonly outgoing = new Outgoing({
+    call: (command) => this.link.call(command),
+    show: (message) => this.roomMessages.get(message.roomId)?.addPending(message),
+    hide: (roomId, clientId, senderId) => void this.roomMessages.get(roomId)?.remove(clientId, senderId),
+    failed: (message) => this.emit('failed', message),
+    report: (error) => this.report(error),
+    draftSent: (roomId) => void this.draftSync.clear(roomId),
+  });
   private readonly history: RoomHistory;
   /** `directory` stores; each asks through `users`, as the signed-in user. */
   private readonly usersDirectory = new UsersDirectory(
@@ -59,11 +62,6 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
   );
   private readonly draftSync: ReturnType<ChatClientParts['drafts']>;
   private readonly unsubscribe: () => void;
-  /** Sends on their way to the outbox; `close` waits for them. */
-  private readonly saving = new Set<Promise<void>>();
-  /** Messages the outbox could not store (a storage error): `retry` stores them again. */
-  private readonly unsaved = new Map<string, OutboxRow>();
-  private lastOrder = 0;
   private closed = false;
   private readonly onPageHide = () => void this.draftSync.flush();
 
@@ -177,51 +175,16 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     if (session && !this.roomsPart.has(roomId)) {
       throw new ChatError('NOT_FOUND', `no room ${roomId} among this user's rooms`);
     }
-    const now = Date.now();
-    this.lastOrder = Math.max(now * 1000, this.lastOrder + 1);
-    const row: OutboxRow = {
-      clientId: nanoid(),
-      userId: session?.user.id ?? '',
-      roomId,
-      text,
-      image,
-      uploadedImage: null,
-      createdAt: now,
-      order: this.lastOrder,
-      attempts: 0,
-      lastError: null,
-      status: 'pending',
-    };
-    const message = toChatMessage(row);
-    this.trackUnsent(message);
-    if (resuming) {
-      this.beforeResume.push(row);
-    } else {
-      this.store(row);
-      void this.draftSync.clear(roomId);
-    }
-    return message;
+    return this.outgoing.add(roomId, text, image, session?.user.id ?? null);
   }
 
   async retry(clientId: string): Promise<void> {
-    const unsaved = this.unsaved.get(clientId);
-    if (unsaved) {
-      // Sent while resuming with no session to resume: it belongs to whoever is signed in now.
-      const row = unsaved.userId ? unsaved : { ...unsaved, userId: this.requireSession().user.id };
-      if (row !== unsaved) this.forgetUnsent(unsaved);
-      this.trackUnsent(toChatMessage(row));
-      return this.store(row);
-    }
-    return this.link.call({ type: 'retry', clientId });
+    const held = this.outgoing.retryHeld(clientId, this.requireSession().user.id);
+    return held === false ? this.link.call({ type: 'retry', clientId }) : held;
   }
 
   async discard(clientId: string): Promise<void> {
-    const unsaved = this.unsaved.get(clientId);
-    if (unsaved) {
-      this.unsaved.delete(clientId);
-      this.forgetUnsent(unsaved);
-      return;
-    }
+    if (this.outgoing.discardHeld(clientId)) return;
     return this.link.call({ type: 'discard', clientId });
   }
 
@@ -235,7 +198,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     this.removeAllListeners();
     // Messages sent while resuming go to the outbox once the session is back (`resumed` runs first).
     await this.ready.catch(() => undefined);
-    await Promise.allSettled([...this.saving]);
+    await this.outgoing.settled();
     await this.draftSync.close().catch(() => undefined);
     await this.link.close();
   }
@@ -245,42 +208,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     // The session event may not have reached a client closed meanwhile; the reply did.
     const session = this.sessionStore.getSnapshot() ?? resumedSession;
     this.sessionStatusStore.set(session ? 'signed-in' : 'signed-out');
-    for (const row of this.beforeResume.splice(0)) {
-      this.forgetUnsent(row);
-      if (!session) {
-        // Kept on screen as failed, never dropped: `retry` after a login sends it as that user.
-        const failure = new ChatError('UNAUTHENTICATED', 'not signed in: there was no session to resume');
-        this.unsaved.set(row.clientId, row);
-        this.trackUnsent({ ...toChatMessage(row), status: 'failed', error: failure.toJSON() });
-        this.emit('failed', { ...toChatMessage(row), status: 'failed', error: failure.toJSON() });
-        continue;
-      }
-      const owned = { ...row, userId: session.user.id };
-      this.trackUnsent(toChatMessage(owned));
-      this.store(owned);
-      void this.draftSync.clear(owned.roomId);
-    }
-  }
-
-  /** Takes a local message off screen (a discard, or one re-keyed to its sender). */
-  private forgetUnsent(row: OutboxRow): void {
-    this.unsent.delete(row.clientId);
-    this.roomMessages.get(row.roomId)?.remove(row.clientId, row.userId);
-  }
-
-  /** Hands a new message to the host, which writes it to the outbox before sending. */
-  private store(row: OutboxRow): Promise<void> {
-    this.unsaved.delete(row.clientId);
-    const saving = this.link.call({ type: 'send', row }).catch((error: unknown) => {
-      // Not even stored: keep it on screen as failed, and keep the row so `retry` can store it again.
-      const failure = toChatError(error);
-      this.unsaved.set(row.clientId, row);
-      this.trackUnsent({ ...toChatMessage(row), status: 'failed', error: failure.toJSON() });
-      this.report(failure);
-    });
-    this.saving.add(saving);
-    void saving.finally(() => this.saving.delete(saving));
-    return saving;
+    this.outgoing.resumed(session);
   }
 
   // ---------------------------------------------------------------- internals
@@ -291,10 +219,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     store = new RoomMessages(roomId);
     this.roomMessages.set(roomId, store);
     // Messages sent while resuming have no sender yet ('').
-    const userId = this.sessionStore.getSnapshot()?.user.id ?? '';
-    for (const message of this.unsent.values()) {
-      if (message.roomId === roomId && message.senderId === userId) store.addPending(message);
-    }
+    for (const message of this.outgoing.inRoom(roomId, this.sessionStore.getSnapshot()?.user.id ?? '')) store.addPending(message);
     void this.history.open(store, this.ready);
     return store;
   }
@@ -313,7 +238,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
         // Another user's rooms and messages must never show: drop them (the host sends the new user's).
         this.roomsPart.clear();
         this.roomMessages.clear();
-        this.unsent.clear();
+        this.outgoing.clear();
         this.history.reset();
         this.usersDirectory.reset();
       }
@@ -325,33 +250,21 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     },
     ...this.roomsPart.hostEvents,
     messages: (event) => {
-      for (const message of event.messages) {
-        const unsent = this.unsent.get(message.clientId);
-        if (unsent && unsent.senderId === message.senderId) this.unsent.delete(message.clientId);
-      }
+      this.outgoing.delivered(event.messages);
       this.roomMessages.get(event.roomId)?.mergeServer(event.messages);
       this.emit('messages', event.roomId, event.messages);
     },
     outbox: (event) => {
-      this.trackUnsent(event.message);
+      this.outgoing.track(event.message);
       if (event.message.status === 'failed') this.emit('failed', event.message);
     },
-    outboxRemoved: (event) => {
-      const message = this.unsent.get(event.clientId);
-      this.unsent.delete(event.clientId);
-      if (message) this.roomMessages.get(event.roomId)?.remove(event.clientId, message.senderId);
-    },
+    outboxRemoved: (event) => this.outgoing.removed(event.roomId, event.clientId),
     error: (event) => this.report(toChatError(event.error)),
     resync: () => this.history.markStale(this.roomMessages.keys()),
   };
 
   private handleHostEvent(event: HostEvent): void {
     (this.hostEvents[event.type] as ((event: HostEvent) => void) | undefined)?.(event);
-  }
-
-  private trackUnsent(message: ChatMessage): void {
-    this.unsent.set(message.clientId, message);
-    this.roomMessages.get(message.roomId)?.addPending(message);
   }
 
   private requireSession(): Session {
