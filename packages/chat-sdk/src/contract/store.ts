@@ -1,3 +1,5 @@
+import EventEmitter from 'eventemitter3';
+
 /**
  * The one reactive primitive of the SDK: `getSnapshot` + `subscribe`, the shape React's
  * `useSyncExternalStore` (and any other binding) consumes. Snapshots are immutable and
@@ -10,22 +12,26 @@ export interface Store<T> {
   subscribe(listener: () => void): () => void;
 }
 
-/** Listener bookkeeping shared by every store (after TanStack Query's `Subscribable`). */
+/**
+ * Listener bookkeeping shared by every store (after TanStack Query's `Subscribable`), on
+ * eventemitter3 like every other listener set of the SDK.
+ */
 export class Subscribable {
-  protected readonly listeners = new Set<() => void>();
+  private readonly changes = new EventEmitter<{ change: [] }>();
 
   // An arrow property, so `store.subscribe` can be handed around unbound (as React does).
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
+    // One registration per listener, as a Set would keep: a second subscribe adds nothing.
+    if (!this.changes.listeners('change').includes(listener)) this.changes.on('change', listener);
     this.onSubscribe();
     return () => {
-      this.listeners.delete(listener);
+      this.changes.off('change', listener);
       this.onUnsubscribe();
     };
   };
 
   hasListeners(): boolean {
-    return this.listeners.size > 0;
+    return this.changes.listenerCount('change') > 0;
   }
 
   /** Hooks for subclasses that start or stop work with their first or last listener. */
@@ -37,8 +43,8 @@ export class Subscribable {
    * not vanish: it is rethrown in a microtask, where it reaches the usual error reporting.
    */
   protected notify(): void {
-    // Copy first: a listener may unsubscribe itself (or others) while we iterate.
-    for (const listener of [...this.listeners]) {
+    // `listeners` is a copy: a listener may unsubscribe itself (or others) while we iterate.
+    for (const listener of this.changes.listeners('change')) {
       try {
         listener();
       } catch (error) {
