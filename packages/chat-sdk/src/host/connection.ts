@@ -1,3 +1,6 @@
+// Longer than most files here on purpose: one socket's life (open, authenticate, requests by
+// id, liveness pings, close codes, reconnect) is one state machine; split up, its
+// transitions would be spread over several files that all touch the same fields.
 import { type ActionName, ChatError, type ChatErrorData, CloseCode, PROTOCOL_VERSION, type ReplyData, type ServerEvent, parseReplyData, parseServerFrame } from '../protocol/index.js';
 import type { ConnectionState } from '../contract/host-api.js';
 import type { Backoff } from './backoff.js';
