@@ -4,7 +4,7 @@
  * worker yourself (`workerUrl`). One worker serves one server url (its name says which) and
  * keeps one host, with one socket, per signed-in user.
  */
-import { HostHub } from './link/host-hub.js';
+import { HostHub } from './link/hub/host-hub.js';
 import { isTabMessage } from './link/messages.js';
 
 interface SharedWorkerScope {

@@ -1,3 +1,4 @@
+import EventEmitter from 'eventemitter3';
 import type { ChatHost } from '../host/chat-host.js';
 import type { CommandResult, HostCommand, HostEvent, HostLink } from '../contract/host-api.js';
 
@@ -6,7 +7,7 @@ import type { CommandResult, HostCommand, HostEvent, HostLink } from '../contrac
  * direct calls and events direct callbacks. The host arrives once storage is open.
  */
 export class InProcessLink implements HostLink {
-  private readonly listeners = new Set<(event: HostEvent) => void>();
+  private readonly emitter = new EventEmitter<{ event: [HostEvent] }>();
   private unsubscribe: (() => void) | undefined;
   private closed = false;
 
@@ -14,9 +15,7 @@ export class InProcessLink implements HostLink {
     host.then(
       (ready) => {
         if (this.closed) return;
-        this.unsubscribe = ready.subscribe((event) => {
-          for (const listener of [...this.listeners]) listener(event);
-        });
+        this.unsubscribe = ready.subscribe((event) => this.emitter.emit('event', event));
       },
       () => {
         // Reported by `call`, which rejects with the same error.
@@ -30,14 +29,15 @@ export class InProcessLink implements HostLink {
   }
 
   subscribe(listener: (event: HostEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    // One registration per listener, as a Set would keep: a second subscribe adds nothing.
+    if (!this.emitter.listeners('event').includes(listener)) this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.unsubscribe?.();
-    this.listeners.clear();
+    this.emitter.removeAllListeners();
     await this.host.then((host) => host.close(), () => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import type { BroadcastChannelConstructor, BroadcastChannelLike, EventTargetLike, LockManagerLike } from '../contract/platform.js';
-import type { HostHub, HostHubOptions } from './host-hub.js';
+import type { HostHub, HostHubOptions } from './hub/host-hub.js';
 import { type HostMessage, type TabMessage, isHostMessage, isTabMessage, randomId } from './messages.js';
 import type { Connect } from './port-link.js';
 
@@ -15,16 +15,17 @@ export interface LeaderElectionOptions {
 
 /** What goes over the BroadcastChannel: a link message and who it is for. */
 interface Envelope {
-  k: 'chat-sdk:link';
+  kind: 'chat-sdk:link';
   /** 'host' (whoever leads), '*' (every tab) or a tab id. */
   to: string;
+  /** The sending tab's id. */
   from: string;
-  m: TabMessage | HostMessage;
+  message: TabMessage | HostMessage;
 }
 
 function isEnvelope(data: unknown): data is Envelope {
   const d = data as Partial<Envelope> | null;
-  return typeof d === 'object' && d !== null && d.k === 'chat-sdk:link' && typeof d.to === 'string' && typeof d.from === 'string';
+  return typeof d === 'object' && d !== null && d.kind === 'chat-sdk:link' && typeof d.to === 'string' && typeof d.from === 'string';
 }
 
 /**
@@ -37,50 +38,51 @@ function isEnvelope(data: unknown): data is Envelope {
 export class LeaderElection {
   readonly tabId = randomId();
   private readonly channel: BroadcastChannelLike;
+  /** The hosts, while this tab leads. */
   private hub: HostHub | null = null;
-  private local: ReturnType<HostHub['connect']> | null = null;
-  private readonly remote = new Map<string, ReturnType<HostHub['connect']>>();
-  private receiveOwn: ((message: HostMessage) => void) | null = null;
-  private resign: (() => void) | null = null;
-  private abort: AbortController | null = null;
+  /** This tab's own channel into its hub, while it leads. */
+  private ownTab: ReturnType<HostHub['connect']> | null = null;
+  /** The other tabs' channels into this tab's hub, by tab id, while it leads. */
+  private readonly otherTabs = new Map<string, ReturnType<HostHub['connect']>>();
+  /** Hands a host message to this tab's own link. */
+  private deliverToOwnLink: ((message: HostMessage) => void) | null = null;
+  /** Gives up the lock (ends the lock callback's promise), while this tab holds it. */
+  private releaseLock: (() => void) | null = null;
+  /** Aborts the lock request, while this tab waits in the queue. */
+  private lockRequest: AbortController | null = null;
   private hidden = false;
   private closed = false;
 
   private readonly onPageHide = () => {
     this.hidden = true;
-    this.stand();
+    this.stepDown();
   };
   private readonly onPageShow = () => {
     if (!this.hidden || this.closed) return;
     this.hidden = false;
-    this.campaign();
+    this.queueForLeadership();
   };
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.channel = new options.BroadcastChannel(`chat-sdk:leader:${options.scope}`);
-    this.channel.addEventListener('message', (event) => this.onChannel(event.data));
+    this.channel.addEventListener('message', (event) => this.onBroadcast(event.data));
     const target = options.target ?? (globalThis as Partial<EventTargetLike>);
     target.addEventListener?.('pagehide', this.onPageHide);
     target.addEventListener?.('pageshow', this.onPageShow);
-    this.campaign();
-  }
-
-  /** Whether this tab runs the hosts now. */
-  get leading(): boolean {
-    return this.hub !== null;
+    this.queueForLeadership();
   }
 
   /** The channel of this tab's own link: to the local hub while leading, else over BroadcastChannel. */
   readonly connect: Connect = (receive) => {
-    this.receiveOwn = receive;
+    this.deliverToOwnLink = receive;
     return {
       post: (message) => {
         if (this.closed) return;
         if (this.hub) {
-          this.local ??= this.hub.connect({ post: (m) => queueMicrotask(() => this.receiveOwn?.(m)) });
-          this.local.receive(message);
+          this.ownTab ??= this.hub.connect({ post: (reply) => queueMicrotask(() => this.deliverToOwnLink?.(reply)) });
+          this.ownTab.receive(message);
         } else {
-          this.post('host', message);
+          this.broadcast('host', message);
         }
       },
       close: () => undefined,
@@ -89,75 +91,78 @@ export class LeaderElection {
 
   close(): void {
     if (this.closed) return;
-    this.stand();
+    this.stepDown();
     this.closed = true;
     const target = this.options.target ?? (globalThis as Partial<EventTargetLike>);
     target.removeEventListener?.('pagehide', this.onPageHide);
     target.removeEventListener?.('pageshow', this.onPageShow);
     this.channel.close();
-    this.receiveOwn = null;
+    this.deliverToOwnLink = null;
   }
 
-  private campaign(): void {
-    if (this.closed || this.abort || this.hub) return;
-    const abort = new AbortController();
-    this.abort = abort;
+  /** Waits in the queue for the leader lock (`chat:leader:<scope>`); holding it, this tab leads until it steps down. */
+  private queueForLeadership(): void {
+    if (this.closed || this.lockRequest || this.hub) return;
+    const lockRequest = new AbortController();
+    this.lockRequest = lockRequest;
     this.options.locks
-      .request(`chat:leader:${this.options.scope}`, { signal: abort.signal }, () => {
-        if (this.abort === abort) this.abort = null;
-        if (this.closed || this.hidden || abort.signal.aborted) return undefined;
-        this.lead();
-        return new Promise<void>((resolve) => (this.resign = resolve));
+      .request(`chat:leader:${this.options.scope}`, { signal: lockRequest.signal }, () => {
+        if (this.lockRequest === lockRequest) this.lockRequest = null;
+        if (this.closed || this.hidden || lockRequest.signal.aborted) return undefined;
+        this.startLeading();
+        return new Promise<void>((resolve) => (this.releaseLock = resolve));
       })
       .catch(() => undefined); // aborted: this tab left the queue
   }
 
   /** Leaves the queue, or stops leading: closes the hosts (their sockets) and gives up the lock. */
-  private stand(): void {
-    this.abort?.abort();
-    this.abort = null;
+  private stepDown(): void {
+    this.lockRequest?.abort();
+    this.lockRequest = null;
     this.hub?.close();
     this.hub = null;
-    this.local = null;
-    this.remote.clear();
+    this.ownTab = null;
+    this.otherTabs.clear();
     // Also while the hub's code is still loading: the lock must never outlive the lead.
-    this.resign?.();
-    this.resign = null;
+    this.releaseLock?.();
+    this.releaseLock = null;
   }
 
-  private lead(): void {
+  /** Holding the lock: starts the hosts (a HostHub) and tells every tab to say hello to them. */
+  private startLeading(): void {
     // The hosts' code loads only in the tab that leads.
-    void import('./host-hub.js').then(({ HostHub }) => {
-      if (this.closed || this.hidden || !this.resign || this.hub) return; // stood down meanwhile
+    void import('./hub/host-hub.js').then(({ HostHub }) => {
+      if (this.closed || this.hidden || !this.releaseLock || this.hub) return; // stepped down meanwhile
       this.hub = new HostHub(this.options.hub);
       // Every tab, this one included, says hello to the new hosts and sends again what is pending.
-      this.post('*', { t: 'reset' });
-      this.receiveOwn?.({ t: 'reset' });
+      this.broadcast('*', { type: 'reset' });
+      this.deliverToOwnLink?.({ type: 'reset' });
     });
   }
 
-  private onChannel(data: unknown): void {
+  private onBroadcast(data: unknown): void {
     if (this.closed || !isEnvelope(data)) return;
     if (data.to === this.tabId || data.to === '*') {
-      if (isHostMessage(data.m)) this.receiveOwn?.(data.m);
+      if (isHostMessage(data.message)) this.deliverToOwnLink?.(data.message);
       return;
     }
-    if (data.to !== 'host' || !this.hub || !isTabMessage(data.m)) return;
-    let tab = this.remote.get(data.from);
+    if (data.to !== 'host' || !this.hub || !isTabMessage(data.message)) return;
+    let tab = this.otherTabs.get(data.from);
     if (!tab) {
       const to = data.from;
-      tab = this.hub.connect({ post: (m) => this.post(to, m) });
-      this.remote.set(to, tab);
+      tab = this.hub.connect({ post: (message) => this.broadcast(to, message) });
+      this.otherTabs.set(to, tab);
     }
-    tab.receive(data.m);
-    if (data.m.t === 'bye') {
+    tab.receive(data.message);
+    if (data.message.type === 'bye') {
       tab.disconnect();
-      this.remote.delete(data.from);
+      this.otherTabs.delete(data.from);
     }
   }
 
-  private post(to: string, m: TabMessage | HostMessage): void {
-    const envelope: Envelope = { k: 'chat-sdk:link', to, from: this.tabId, m };
+  /** Sends a link message over the BroadcastChannel to `to`: 'host', '*' or a tab id. */
+  private broadcast(to: string, message: TabMessage | HostMessage): void {
+    const envelope: Envelope = { kind: 'chat-sdk:link', to, from: this.tabId, message };
     this.channel.postMessage(envelope);
   }
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '@chat/mock-server';
 import { ChatHost } from '../host/chat-host.js';
 import { exponentialBackoff } from '../host/backoff.js';
-import { HostHub } from './host-hub.js';
+import { HostHub } from './hub/host-hub.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { ChatStorage } from '../storage/types.js';
 import type { HostConfig } from '../contract/host-options.js';
@@ -112,9 +112,9 @@ describe('link protocol over MessageChannel', () => {
     const raw = h.connect({ post: (m) => port2.postMessage(m) });
     port2.on('message', (d: TabMessage) => raw.receive(d));
     const answer = new Promise<HostMessage>((resolve) => port1.once('message', resolve));
-    port1.postMessage({ t: 'hello', tab: 'x', protocol: LINK_PROTOCOL, sdk: '0.0.0-old', config: config(srv), timings: { pingIntervalMs: 1000, maxMissedPings: 3 }, session: null });
+    port1.postMessage({ type: 'hello', tab: 'x', protocol: LINK_PROTOCOL, sdk: '0.0.0-old', config: config(srv), timings: { pingIntervalMs: 1000, maxMissedPings: 3 }, session: null });
     const welcome = await answer;
-    expect(welcome).toMatchObject({ t: 'welcome', accepted: false, protocol: LINK_PROTOCOL, sdk: SDK_VERSION, bootId: h.bootId });
+    expect(welcome).toMatchObject({ type: 'welcome', accepted: false, protocol: LINK_PROTOCOL, sdk: SDK_VERSION, bootId: h.bootId });
     port1.close();
     raw.disconnect();
 
@@ -131,7 +131,7 @@ describe('link protocol over MessageChannel', () => {
     const reasons: string[] = [];
     const fake: Connect = (receive) => ({
       post: (m) => {
-        if (m.t === 'hello') queueMicrotask(() => receive({ t: 'welcome', bootId: 'b', protocol: LINK_PROTOCOL + 1, sdk: '9.9.9', accepted: true }));
+        if (m.type === 'hello') queueMicrotask(() => receive({ type: 'welcome', bootId: 'b', protocol: LINK_PROTOCOL + 1, sdk: '9.9.9', accepted: true }));
       },
       close: () => undefined,
     });
@@ -199,7 +199,7 @@ describe('link protocol over MessageChannel', () => {
     const silent = h.connect({ post: (m) => port2.postMessage(m) });
     port2.on('message', (d: TabMessage) => silent.receive(d));
     const { session } = await a1.call({ type: 'snapshot' });
-    port1.postMessage({ t: 'hello', tab: 'crashed', protocol: LINK_PROTOCOL, sdk: SDK_VERSION, config: cfg, timings: { pingIntervalMs: 30, maxMissedPings: 2 }, session });
+    port1.postMessage({ type: 'hello', tab: 'crashed', protocol: LINK_PROTOCOL, sdk: SDK_VERSION, config: cfg, timings: { pingIntervalMs: 30, maxMissedPings: 2 }, session });
     await sleep(20);
 
     a1.close(); // says bye

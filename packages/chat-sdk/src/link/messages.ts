@@ -13,8 +13,12 @@ import type { HostCommand, HostEvent, Session } from '../contract/host-api.js';
  * again. A tab sends again every call the host of the current `bootId` has not seen.
  */
 
-/** Bumped whenever a message below changes shape. Tabs and hosts must agree exactly. */
-export const LINK_PROTOCOL = 1;
+/**
+ * Bumped whenever a message below changes shape. Tabs and hosts must agree exactly. `hello`
+ * and `welcome` keep their `type`, `protocol` and `sdk` fields in every version, so a tab and
+ * a host of different versions can still tell each other so (2: `t` became `type`).
+ */
+export const LINK_PROTOCOL = 2;
 /** The SDK's version; a host of another version is not shared (the tab runs in process). */
 export const SDK_VERSION = '0.1.0';
 
@@ -28,7 +32,7 @@ export interface LinkTimings {
 
 export type TabMessage =
   | {
-      t: 'hello';
+      type: 'hello';
       tab: string;
       protocol: number;
       sdk: string;
@@ -37,32 +41,35 @@ export type TabMessage =
       /** The session this tab shows, so a restarted host binds it to the same user. */
       session: Session | null;
     }
-  | { t: 'call'; id: number; command: HostCommand }
-  | { t: 'ping' }
-  | { t: 'pong' }
-  | { t: 'bye' };
+  | { type: 'call'; id: number; command: HostCommand }
+  | { type: 'ping' }
+  | { type: 'pong' }
+  | { type: 'bye' };
+
+/** The first thing a tab says, and again whenever the host asks (`reset`). */
+export type HelloMessage = Extract<TabMessage, { type: 'hello' }>;
 
 export type HostMessage =
-  | { t: 'welcome'; bootId: string; protocol: number; sdk: string; accepted: boolean }
-  | { t: 'reply'; id: number; ok: true; value: unknown }
-  | { t: 'reply'; id: number; ok: false; error: ChatErrorData }
-  | { t: 'event'; event: HostEvent }
-  | { t: 'ping' }
-  | { t: 'pong' }
+  | { type: 'welcome'; bootId: string; protocol: number; sdk: string; accepted: boolean }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: ChatErrorData }
+  | { type: 'event'; event: HostEvent }
+  | { type: 'ping' }
+  | { type: 'pong' }
   /**
    * Say hello again: the host does not know this tab (it was dropped, or never said
    * hello), so the calls `ids` were not run; or, without ids, a new leader was elected.
    */
-  | { t: 'reset'; ids?: number[] };
+  | { type: 'reset'; ids?: number[] };
 
 export function isTabMessage(data: unknown): data is TabMessage {
-  const t = (data as { t?: unknown } | null)?.t;
-  return typeof t === 'string' && ['hello', 'call', 'ping', 'pong', 'bye'].includes(t);
+  const type = (data as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && ['hello', 'call', 'ping', 'pong', 'bye'].includes(type);
 }
 
 export function isHostMessage(data: unknown): data is HostMessage {
-  const t = (data as { t?: unknown } | null)?.t;
-  return typeof t === 'string' && ['welcome', 'reply', 'event', 'ping', 'pong', 'reset'].includes(t);
+  const type = (data as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && ['welcome', 'reply', 'event', 'ping', 'pong', 'reset'].includes(type);
 }
 
 export function randomId(): string {

@@ -1,3 +1,4 @@
+import EventEmitter from 'eventemitter3';
 import { ChatError, toChatError } from '../protocol/index.js';
 import type { EventTargetLike } from '../contract/platform.js';
 import type { HostConfig } from '../contract/host-options.js';
@@ -8,12 +9,12 @@ import type { CommandResult, HostCommand, HostEvent, HostLink, Session } from '.
 export const VERSION_MISMATCH = 'version mismatch';
 
 /** One channel to a shared host; `connect` may be called again to make a new one. */
-export interface LinkEndpoint {
+export interface LinkChannel {
   post(message: TabMessage): void;
   close(): void;
 }
 
-export type Connect = (receive: (message: HostMessage) => void) => LinkEndpoint;
+export type Connect = (receive: (message: HostMessage) => void) => LinkChannel;
 
 export interface PortLinkOptions {
   /** Opens a channel to the host (again, when the host fell silent). */
@@ -56,33 +57,34 @@ export class PortLink implements HostLink {
   /** Resolves once the host welcomed this tab, or the link fell back to in process. */
   readonly ready: Promise<void>;
 
-  private readonly listeners = new Set<(event: HostEvent) => void>();
+  private readonly emitter = new EventEmitter<{ event: [HostEvent] }>();
   private readonly pending = new Map<number, Pending>();
   private readonly now: () => number;
-  private endpoint: LinkEndpoint | null = null;
+  private channel: LinkChannel | null = null;
   private bootId: string | null = null;
   private welcomed = false;
   private session: Session | null = null;
   private nextId = 1;
   private lastHeard: number;
-  private pinger: ReturnType<typeof setInterval> | undefined;
-  private fallback: HostLink | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  /** The link this tab runs on after falling back; null while it talks to the shared host. */
+  private fallbackLink: HostLink | null = null;
   private hidden = false;
   private closed = false;
   private markReady!: () => void;
 
   private readonly onPageHide = () => {
-    if (this.closed || this.fallback) return;
+    if (this.closed || this.fallbackLink) return;
     this.hidden = true;
     this.welcomed = false;
-    clearInterval(this.pinger);
-    this.endpoint?.post({ t: 'bye' });
+    clearInterval(this.pingTimer);
+    this.channel?.post({ type: 'bye' });
   };
 
   private readonly onPageShow = () => {
-    if (this.closed || this.fallback || !this.hidden) return;
+    if (this.closed || this.fallbackLink || !this.hidden) return;
     this.hidden = false;
-    this.hello();
+    this.sayHello();
     this.startPinging();
   };
 
@@ -95,23 +97,24 @@ export class PortLink implements HostLink {
     const target = options.target ?? (globalThis as Partial<EventTargetLike>);
     target.addEventListener?.('pagehide', this.onPageHide);
     target.addEventListener?.('pageshow', this.onPageShow);
-    this.open();
+    this.openChannel();
   }
 
   async call<C extends HostCommand>(command: C): Promise<CommandResult<C>> {
     if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
-    if (this.fallback) return this.fallback.call(command);
+    if (this.fallbackLink) return this.fallbackLink.call(command);
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const pending: Pending = { command, resolve: resolve as (value: unknown) => void, reject, sentTo: null };
       this.pending.set(id, pending);
-      if (this.welcomed) this.send(id, pending);
+      if (this.welcomed) this.sendCall(id, pending);
     });
   }
 
   subscribe(listener: (event: HostEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    // One registration per listener, as a Set would keep: a second subscribe adds nothing.
+    if (!this.emitter.listeners('event').includes(listener)) this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
   }
 
   close(): void {
@@ -120,59 +123,53 @@ export class PortLink implements HostLink {
     const target = this.options.target ?? (globalThis as Partial<EventTargetLike>);
     target.removeEventListener?.('pagehide', this.onPageHide);
     target.removeEventListener?.('pageshow', this.onPageShow);
-    clearInterval(this.pinger);
-    if (!this.hidden) this.endpoint?.post({ t: 'bye' });
-    this.endpoint?.close();
-    this.endpoint = null;
-    this.fallback?.close();
+    clearInterval(this.pingTimer);
+    if (!this.hidden) this.channel?.post({ type: 'bye' });
+    this.channel?.close();
+    this.channel = null;
+    this.fallbackLink?.close();
     const error = new ChatError('CLOSED', 'the client was closed');
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
-    this.listeners.clear();
+    this.emitter.removeAllListeners();
   }
 
   /** Runs on the fallback link from now on (a host of another version, or none could start). */
   fallBack(reason: string): void {
-    if (this.closed || this.fallback) return;
-    clearInterval(this.pinger);
-    if (this.welcomed) this.endpoint?.post({ t: 'bye' });
-    this.endpoint?.close();
-    this.endpoint = null;
+    if (this.closed || this.fallbackLink) return;
+    clearInterval(this.pingTimer);
+    if (this.welcomed) this.channel?.post({ type: 'bye' });
+    this.channel?.close();
+    this.channel = null;
     this.welcomed = false;
     this.options.onFallback?.(reason);
     const { link: fallback, transport } = this.options.fallback(reason);
-    this.fallback = fallback;
+    this.fallbackLink = fallback;
     this.transport = transport;
-    fallback.subscribe((event) => this.dispatch(event));
+    fallback.subscribe((event) => this.deliver(event));
     for (const pending of this.pending.values()) fallback.call(pending.command).then(pending.resolve, pending.reject);
     this.pending.clear();
     this.markReady();
   }
 
-  /** Says hello again (a new leader was elected, or the host asked). */
-  rehello(): void {
-    if (this.closed || this.fallback || this.hidden) return;
-    this.hello();
-  }
-
   // ---------------------------------------------------------------- internals
 
-  private open(): void {
-    if (this.endpoint) {
+  private openChannel(): void {
+    if (this.channel) {
       // Replies to calls sent on the old channel can no longer arrive: send them again.
       for (const pending of this.pending.values()) pending.sentTo = null;
-      this.endpoint.close();
+      this.channel.close();
     }
     this.welcomed = false;
-    this.endpoint = this.options.connect((message) => this.receive(message));
+    this.channel = this.options.connect((message) => this.receive(message));
     this.lastHeard = this.now();
-    this.hello();
+    this.sayHello();
     this.startPinging();
   }
 
-  private hello(): void {
-    this.endpoint?.post({
-      t: 'hello',
+  private sayHello(): void {
+    this.channel?.post({
+      type: 'hello',
       tab: this.tabId,
       protocol: LINK_PROTOCOL,
       sdk: SDK_VERSION,
@@ -182,29 +179,29 @@ export class PortLink implements HostLink {
     });
   }
 
-  private send(id: number, pending: Pending): void {
+  private sendCall(id: number, pending: Pending): void {
     pending.sentTo = this.bootId;
-    this.endpoint?.post({ t: 'call', id, command: pending.command });
+    this.channel?.post({ type: 'call', id, command: pending.command });
   }
 
   private startPinging(): void {
-    clearInterval(this.pinger);
+    clearInterval(this.pingTimer);
     const { pingIntervalMs, maxMissedPings } = this.options.timings;
-    this.pinger = setInterval(() => {
+    this.pingTimer = setInterval(() => {
       if (this.now() - this.lastHeard > pingIntervalMs * maxMissedPings) {
         // The host fell silent (a worker that died, a leader that crashed): start a new one.
-        this.open();
+        this.openChannel();
         return;
       }
-      if (this.welcomed) this.endpoint?.post({ t: 'ping' });
-      else this.hello(); // no host yet (no leader elected): keep asking
+      if (this.welcomed) this.channel?.post({ type: 'ping' });
+      else this.sayHello(); // no host yet (no leader elected): keep asking
     }, pingIntervalMs);
   }
 
   private receive(message: HostMessage): void {
-    if (this.closed || this.fallback) return;
+    if (this.closed || this.fallbackLink) return;
     this.lastHeard = this.now();
-    switch (message.t) {
+    switch (message.type) {
       case 'welcome':
         if (!message.accepted || message.protocol !== LINK_PROTOCOL || message.sdk !== SDK_VERSION) {
           this.fallBack(`${VERSION_MISMATCH}: the shared host speaks link protocol ${message.protocol} of SDK ${message.sdk}; this tab has ${LINK_PROTOCOL} of ${SDK_VERSION}`);
@@ -213,7 +210,7 @@ export class PortLink implements HostLink {
         this.bootId = message.bootId;
         this.welcomed = true;
         // Whatever a new host (or the same host, after a reset) did not get is sent again.
-        for (const [id, pending] of this.pending) if (pending.sentTo !== this.bootId) this.send(id, pending);
+        for (const [id, pending] of this.pending) if (pending.sentTo !== this.bootId) this.sendCall(id, pending);
         this.markReady();
         return;
       case 'reply': {
@@ -225,10 +222,10 @@ export class PortLink implements HostLink {
         return;
       }
       case 'event':
-        this.dispatch(message.event);
+        this.deliver(message.event);
         return;
       case 'ping':
-        if (!this.hidden) this.endpoint?.post({ t: 'pong' });
+        if (!this.hidden) this.channel?.post({ type: 'pong' });
         return;
       case 'pong':
         return;
@@ -238,13 +235,14 @@ export class PortLink implements HostLink {
           if (pending) pending.sentTo = null;
         }
         this.welcomed = false;
-        if (!this.hidden) this.hello(); // a hidden page says hello on pageshow
+        if (!this.hidden) this.sayHello(); // a hidden page says hello on pageshow
         return;
     }
   }
 
-  private dispatch(event: HostEvent): void {
+  /** Hands a host event to this tab's listeners, remembering the session for the next hello. */
+  private deliver(event: HostEvent): void {
     if (event.type === 'session') this.session = event.session;
-    for (const listener of [...this.listeners]) listener(event);
+    this.emitter.emit('event', event);
   }
 }
