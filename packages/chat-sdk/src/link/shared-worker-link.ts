@@ -1,5 +1,5 @@
 import { spawnSharedWorker, workerScriptName } from '../shared-worker.js';
-import { isHostMessage } from './messages.js';
+import { LINK_PROTOCOL, isHostMessage } from './messages.js';
 import type { Connect } from './port-link.js';
 
 /**
@@ -44,6 +44,10 @@ export function sharedWorkerConnect(options: { name: string; workerUrl?: string 
   };
 }
 
+/**
+ * One worker per server url and link protocol: a tab never attaches to a worker that speaks
+ * another version of the link (it would not understand its hello), even at the same script url.
+ */
 export function sharedWorkerName(url: string): string {
-  return `chat-sdk:${url}`;
+  return `chat-sdk:${LINK_PROTOCOL}:${url}`;
 }

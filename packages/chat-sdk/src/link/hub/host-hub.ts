@@ -19,7 +19,7 @@ interface Tab extends HostedTab {
   group: HostGroup | null;
 }
 
-const EMPTY_SNAPSHOT: HostSnapshot = { connection: { status: 'idle', attempt: 0 }, session: null, rooms: [], outbox: [] };
+const EMPTY_SNAPSHOT: HostSnapshot = { connection: { status: 'idle', attempt: 0 }, session: null, rooms: null, outbox: [] };
 
 /**
  * The connection hosts of one SharedWorker or one leader tab, and the tabs attached to

@@ -1,3 +1,4 @@
+import { ChatError } from '../../protocol/index.js';
 import { type HostCommand, type Session, snapshotEvents } from '../../contract/host-api.js';
 import { HOST_OPTIONS, type HostConfig, configKey } from '../../contract/host-options.js';
 import type { ChatHost } from '../../host/chat-host.js';
@@ -54,6 +55,8 @@ export interface HostEntry {
  */
 export class HostRegistry {
   private readonly groups = new Map<string, HostGroup>();
+  /** Closed (a leader stepping down, a worker shutting): no host may start after that. */
+  private closed = false;
 
   constructor(
     private readonly options: HostRegistryOptions,
@@ -82,6 +85,7 @@ export class HostRegistry {
 
   /** Closes every host (their sockets). */
   closeAll(): void {
+    this.closed = true;
     for (const group of [...this.groups.values()]) for (const entry of [...group.entries]) this.closeHost(entry);
   }
 
@@ -170,6 +174,8 @@ export class HostRegistry {
   }
 
   private startHost(group: HostGroup, storage: ChatStorage, userId: string | null): HostEntry {
+    // A start that waited for storage while the hub closed must not open a second socket.
+    if (this.closed) throw new ChatError('CLOSED', 'this host hub was closed');
     const host = (this.options.createHost ?? createHost)(group.config, borrowedStorage(storage));
     const entry: HostEntry = {
       group,

@@ -1,10 +1,10 @@
 import type { BroadcastChannelConstructor, BroadcastChannelLike, EventTargetLike, LockManagerLike } from '../contract/platform.js';
 import type { HostHub, HostHubOptions } from './hub/host-hub.js';
-import { type HostMessage, type TabMessage, isHostMessage, isTabMessage, randomId } from './messages.js';
+import { type HostMessage, type TabMessage, isHostMessage, isTabMessage, randomId, LINK_PROTOCOL } from './messages.js';
 import type { Connect } from './port-link.js';
 
 export interface LeaderElectionOptions {
-  /** Tabs of one scope (one server url) elect one leader: lock `chat:leader:<scope>`. */
+  /** Tabs of one scope (one server url) elect one leader: lock `chat:leader:<link protocol>:<scope>` (tabs of another link protocol elect their own). */
   scope: string;
   BroadcastChannel: BroadcastChannelConstructor;
   locks: LockManagerLike;
@@ -64,7 +64,7 @@ export class LeaderElection {
   };
 
   constructor(private readonly options: LeaderElectionOptions) {
-    this.channel = new options.BroadcastChannel(`chat-sdk:leader:${options.scope}`);
+    this.channel = new options.BroadcastChannel(`chat-sdk:leader:${LINK_PROTOCOL}:${options.scope}`);
     this.channel.addEventListener('message', (event) => this.onBroadcast(event.data));
     const target = options.target ?? (globalThis as Partial<EventTargetLike>);
     target.addEventListener?.('pagehide', this.onPageHide);
@@ -106,7 +106,7 @@ export class LeaderElection {
     const lockRequest = new AbortController();
     this.lockRequest = lockRequest;
     this.options.locks
-      .request(`chat:leader:${this.options.scope}`, { signal: lockRequest.signal }, () => {
+      .request(`chat:leader:${LINK_PROTOCOL}:${this.options.scope}`, { signal: lockRequest.signal }, () => {
         if (this.lockRequest === lockRequest) this.lockRequest = null;
         if (this.closed || this.hidden || lockRequest.signal.aborted) return undefined;
         this.startLeading();
