@@ -8,9 +8,8 @@ import { LinkedChatClient } from './client/chat-client.js';
 import { createDraftsApi } from './client/drafts-api.js';
 import type { Backoff } from './host/backoff.js';
 import { InProcessLink } from './link/in-process-link.js';
-import { LeaderElection } from './link/leader-election.js';
-import type { LinkTimings } from './link/messages.js';
-import { PortLink, VERSION_MISMATCH } from './link/port-link.js';
+import { type LinkTimings, randomId } from './link/messages.js';
+import { PortLink, VERSION_MISMATCH, connectWhenLoaded } from './link/port-link.js';
 import { sharedWorkerConnect, sharedWorkerName } from './link/shared-worker-link.js';
 import { openStorage } from './storage/open-storage.js';
 import type { ChatStorage } from './storage/types.js';
@@ -183,16 +182,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       link = portLink;
       ready = portLink.ready;
     } else {
-      const election = new LeaderElection({
-        scope: url,
-        BroadcastChannel: env.BroadcastChannel!,
-        locks: env.locks!,
-      });
-      const portLink = new PortLink({ connect: election.connect, config, timings, transport: 'leader', tabId: election.tabId, fallback, onFallback });
+      // Loaded only in leader mode (no SharedWorker): other tabs never download the election.
+      const tabId = randomId();
+      const election = import('./link/leader-election.js').then(
+        ({ LeaderElection }) => new LeaderElection({ scope: url, BroadcastChannel: env.BroadcastChannel!, locks: env.locks!, tabId }),
+      );
+      const portLink = new PortLink({ connect: connectWhenLoaded(election), config, timings, transport: 'leader', tabId, fallback, onFallback });
       const close = portLink.close.bind(portLink);
       portLink.close = () => {
         close();
-        election.close();
+        void election.then((leader) => leader.close());
       };
       link = portLink;
       ready = portLink.ready;

@@ -1,15 +1,16 @@
 /**
  * The settings of a connection host, declared once: the option types of
  * `createChatClient`, the config a tab sends to a shared host, the key that decides which
- * tabs share one, and the table in docs/getting-started.md all derive from this list (a
- * test checks the table). Every value is plain data, so it can cross to a shared host.
+ * tabs share one, and the table in docs/getting-started.md (its rows and defaults, checked
+ * by a test) all derive from this list; what each does is said once, on `HostSettings`.
+ * Every value is plain data, so it can cross to a shared host.
  */
 export const HOST_OPTIONS = {
-  requestTimeoutMs: { default: 10_000, doc: 'a request without a reply fails with `TIMEOUT` (retryable)' },
-  pingIntervalMs: { default: 25_000, doc: 'idle time before a liveness `ping` to the server' },
-  uploadUrl: { default: "the server's `/uploads`", doc: 'where images are uploaded' },
-  backoffOptions: { default: '`{ baseMs: 500, maxMs: 30000 }`', doc: "the default backoff's numbers (exponential, full jitter); these reach a shared host too" },
-  hostGraceMs: { default: 5_000, doc: "how long a shared host keeps its socket after the user's last tab went" },
+  requestTimeoutMs: { default: 10_000 },
+  pingIntervalMs: { default: 25_000 },
+  uploadUrl: { default: "the server's `/uploads`" },
+  backoffOptions: { default: '`{ baseMs: 500, maxMs: 30000 }`' },
+  hostGraceMs: { default: 5_000 },
 } as const;
 
 export type HostOptionName = keyof typeof HOST_OPTIONS;

@@ -11,6 +11,8 @@ export interface LeaderElectionOptions {
   hub?: HostHubOptions;
   /** Where pagehide/pageshow are heard; default globalThis. */
   target?: EventTargetLike | undefined;
+  /** This tab's id on the channel; default a random one. */
+  tabId?: string;
 }
 
 /** What goes over the BroadcastChannel: a link message and who it is for. */
@@ -36,7 +38,7 @@ function isEnvelope(data: unknown): data is Envelope {
  * sends again what the old leader never answered.
  */
 export class LeaderElection {
-  readonly tabId = randomId();
+  readonly tabId: string;
   private readonly channel: BroadcastChannelLike;
   /** The hosts, while this tab leads. */
   private hub: HostHub | null = null;
@@ -64,6 +66,7 @@ export class LeaderElection {
   };
 
   constructor(private readonly options: LeaderElectionOptions) {
+    this.tabId = options.tabId ?? randomId();
     this.channel = new options.BroadcastChannel(`chat-sdk:leader:${LINK_PROTOCOL}:${options.scope}`);
     this.channel.addEventListener('message', (event) => this.onBroadcast(event.data));
     const target = options.target ?? (globalThis as Partial<EventTargetLike>);

@@ -246,3 +246,27 @@ export class PortLink implements HostLink {
     this.emitter.emit('event', event);
   }
 }
+
+/**
+ * A `Connect` whose real one is still loading (a module fetched with `import()`): messages
+ * posted meanwhile wait, in order, and go out once it is there.
+ */
+export function connectWhenLoaded(loading: Promise<{ connect: Connect }>): Connect {
+  return (receive) => {
+    const waiting: TabMessage[] = [];
+    let channel: LinkChannel | null = null;
+    let closed = false;
+    void loading.then((source) => {
+      if (closed) return;
+      channel = source.connect(receive);
+      for (const message of waiting.splice(0)) channel.post(message);
+    });
+    return {
+      post: (message) => (channel ? channel.post(message) : void waiting.push(message)),
+      close: () => {
+        closed = true;
+        channel?.close();
+      },
+    };
+  };
+}

@@ -1,6 +1,5 @@
 import { DEFAULT_DB_NAME } from './schema.js';
 import { IdbStorage } from './idb-storage.js';
-import { MemoryStorage } from './memory-storage.js';
 import type { ChatStorage } from './types.js';
 
 export interface OpenStorageOptions {
@@ -27,12 +26,12 @@ const describeError = (error: unknown): string =>
  * forgets on reload, and `onFallback` says so once.
  */
 export async function openStorage(options: OpenStorageOptions = {}): Promise<ChatStorage> {
-  if (options.kind === 'memory') return new MemoryStorage();
+  if (options.kind === 'memory') return memoryStorage();
   // Globals are read here, never at import time, so importing the SDK during SSR is safe.
   const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-  const fallback = (reason: string): ChatStorage => {
+  const fallback = (reason: string): Promise<ChatStorage> => {
     options.onFallback?.(reason);
-    return new MemoryStorage();
+    return memoryStorage();
   };
   if (!factory) return fallback('IndexedDB is not available');
   // idb recognises requests and transactions with `instanceof` on the global classes, so a
@@ -49,4 +48,10 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Cha
   } catch (error) {
     return fallback(`IndexedDB could not be opened (${describeError(error)})`);
   }
+}
+
+/** Loaded only where it is used (Node, a fallback): a browser with IndexedDB never downloads it. */
+async function memoryStorage(): Promise<ChatStorage> {
+  const { MemoryStorage } = await import('./memory-storage.js');
+  return new MemoryStorage();
 }
