@@ -1,5 +1,5 @@
 import type { ChatErrorData, Message, ReplyData, RequestInput, Room, User } from '../protocol/index.js';
-import type { RoomsCommand, RoomsEvent, RoomsResults } from '../features/rooms/contract.js';
+import type { RoomsCommand, RoomsEvent, RoomsResults } from './rooms.js';
 import type { ChatMessage } from './chat-message.js';
 import type { OutboxRow } from '../storage/types.js';
 

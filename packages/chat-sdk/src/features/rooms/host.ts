@@ -1,7 +1,7 @@
 import type { Message, Room } from '../../protocol/index.js';
 import type { HostContext } from '../../contract/host-context.js';
 import type { Session } from '../../contract/host-api.js';
-import { type RoomsCommand, sortRooms } from './contract.js';
+import { type RoomsCommand, sortRooms } from '../../contract/rooms.js';
 
 /**
  * The host part of the room list: the list itself (cached per user, shown again on a

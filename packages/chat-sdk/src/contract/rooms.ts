@@ -1,10 +1,10 @@
-import type { Room } from '../../protocol/index.js';
+import type { Room } from '../protocol/index.js';
 
 /**
- * The room list as a feature slice: what its host part and its client part say to each
- * other (the shape every slice has: contract.ts, host.ts, client.ts; the React hook is
- * `useRooms`). The wire actions it uses (`get_user_rooms`, `create_room`, the event
- * `room_created`) are in protocol/.
+ * The room list's contract: what the host part (features/rooms/host.ts) and the client
+ * part (features/rooms/client.ts) of the slice say to each other. Every slice has this
+ * shape: its wire schemas in protocol/, its contract here in contract/ (the unions of
+ * host-api.ts include it), its two halves in features/<name>/, its hook in @chat/react.
  */
 
 /** Commands a client sends to the rooms part of its host. */
