@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@chat/mock-server';
 import { type ChatClient, isChatError } from '../src/index.js';
-import { IDBFactory, client, email, server } from './helpers.js';
+import { IDBFactory, client, email, server, someone } from './helpers.js';
 
 /**
  * `close()` may come at any moment (a component unmounts, a test ends, a page goes): what
@@ -13,9 +13,7 @@ let srv: RunningServer;
 let friendId: string;
 beforeAll(async () => {
   srv = await server();
-  const friend = client(srv, { storage: 'memory' });
-  friendId = (await friend.signUp({ email: email('friend') })).id;
-  await friend.close();
+  friendId = await someone(srv);
 });
 afterAll(() => srv.close());
 

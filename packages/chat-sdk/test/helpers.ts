@@ -54,3 +54,13 @@ export { eventually } from '../../../test/support/browser.js';
 let counter = 0;
 /** A fresh email per call so tests never collide. */
 export const email = (name = 'user') => `${name}-${Date.now().toString(36)}-${counter++}@example.com`;
+
+/** Signs someone up from a throwaway client and returns their id (a room needs a member besides its creator). */
+export async function someone(srv: { wsUrl: string }, name = 'friend'): Promise<string> {
+  const c = client(srv, { storage: 'memory' });
+  try {
+    return (await c.signUp({ email: email(name) })).id;
+  } finally {
+    await c.close();
+  }
+}

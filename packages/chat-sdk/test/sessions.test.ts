@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@chat/mock-server';
 import { type ChatClient, type SessionStatus, isChatError } from '../src/index.js';
-import { IDBFactory, client, email, eventually, server, until } from './helpers.js';
+import { IDBFactory, client, email, eventually, server, someone, until } from './helpers.js';
 
 /**
  * Sessions as a person meets them: a reload resumes (and says so), several people can use
@@ -14,9 +14,7 @@ let friendId: string;
 const clients: ChatClient[] = [];
 beforeAll(async () => {
   srv = await server();
-  const friend = client(srv, { storage: 'memory' });
-  friendId = (await friend.signUp({ email: email('friend') })).id;
-  await friend.close();
+  friendId = await someone(srv);
 });
 afterAll(() => srv.close());
 afterEach(async () => {
