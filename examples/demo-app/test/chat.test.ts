@@ -1,54 +1,23 @@
 // The demo in real headless Chromium against the reference server: three people, one room.
-import { type RunningServer, startServer } from '@chat/mock-server';
 import { createChatClient } from '@chat/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  type Browser,
-  type BrowserContext,
-  type Page,
-  PNG,
-  buildDemo,
-  createRoom,
-  draftStored,
-  demoUrl,
-  launch,
-  messageItems,
-  openUser,
-  sendText,
-  serveDir,
-  signUp,
-} from './harness.js';
+import { type Page, PNG, createRoom, demoSuite, draftStored, messageItems, sendText, signUp } from './harness.js';
 
-let server: RunningServer;
-let browser: Browser;
-let app: { url: string; close(): Promise<void> };
-let built: { dir: string; cleanup(): void };
-const contexts: BrowserContext[] = [];
+const suite = demoSuite({ rateLimit: { perSecond: 500, burst: 500 } });
 let ada: Page;
 let bob: Page;
 let carol: Page;
 
 beforeAll(async () => {
-  [server, built, browser] = await Promise.all([startServer({ logLevel: 'silent', rateLimit: { perSecond: 500, burst: 500 } }), buildDemo(), launch()]);
-  app = await serveDir(built.dir);
-  const url = demoUrl(app.url, server.wsUrl);
-  const users = await Promise.all([openUser(browser, url), openUser(browser, url), openUser(browser, url)]);
-  contexts.push(...users.map((u) => u.context));
+  const url = suite.url();
+  const users = await Promise.all([suite.openUser(url), suite.openUser(url), suite.openUser(url)]);
   [ada, bob, carol] = users.map((u) => u.page) as [Page, Page, Page];
   await Promise.all([
     signUp(ada, 'ada@example.com', 'Ada Lovelace'),
     signUp(bob, 'bob@example.com', 'Bob Stone'),
     signUp(carol, 'carol@example.com', 'Carol Reyes'),
   ]);
-});
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await app?.close();
-  await server?.close();
-  built?.cleanup();
 });
 
 const room = (page: Page, name: RegExp | string) => page.getByRole('navigation', { name: 'Your rooms' }).getByRole('button', { name });
@@ -110,7 +79,7 @@ describe('demo app', () => {
     // Bob sees it from the server's url.
     const theirs = item(bob, 'A picture').locator('img');
     await theirs.waitFor();
-    expect(await theirs.getAttribute('src')).toMatch(new RegExp(`^${server.httpUrl}/uploads/`));
+    expect(await theirs.getAttribute('src')).toMatch(new RegExp(`^${suite.server.httpUrl}/uploads/`));
     await expect.poll(() => theirs.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(160);
 
     // Paste and drop go to the same place.
@@ -190,7 +159,7 @@ describe('demo app', () => {
   it('loads older pages without jumping and follows new messages', async () => {
     // A script signed in as Ada opens a room with Carol and posts 130 messages into it.
     // More than the 100 messages a client caches per room, so Carol has history to page through.
-    const bot = createChatClient({ url: server.wsUrl, WebSocket, storage: 'memory', transport: 'websocket' });
+    const bot = createChatClient({ url: suite.server.wsUrl, WebSocket, storage: 'memory', transport: 'websocket' });
     await bot.login({ email: 'ada@example.com' });
     const carolId = (await bot.users({ query: 'carol' })).users[0]!.id;
     const history = await bot.createRoom({ memberIds: [carolId], name: 'History' });

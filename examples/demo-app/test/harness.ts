@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
+import { type RunningServer, type ServerOptions, startServer } from '@chat/mock-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { expect } from 'vitest';
-import { launchChromium, serveDir as serveStatic } from '../../../test/support/browser.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { type StaticSite, launchChromium, serveDir as serveStatic } from '../../../test/support/browser.js';
 
 export type { Browser, BrowserContext, Page };
 
@@ -55,6 +56,72 @@ export async function openUser(browser: Browser, url: string): Promise<{ context
   page.on('pageerror', (error) => console.error('[page error]', error.message));
   await page.goto(url);
   return { context, page };
+}
+
+/**
+ * One reference server, one build of the demo (served from 127.0.0.1) and one Chromium per
+ * test file. The contexts its users open are closed after the file, not after each test: a
+ * file's users may live across its tests. `serverOptions` go to startServer (logs silent);
+ * with `sqlite`, the server keeps its data in a SQLite file in a temp folder, so a server the
+ * test closed comes back with it (`restartServer`).
+ */
+export function demoSuite(serverOptions: ServerOptions = {}, { sqlite = false }: { sqlite?: boolean } = {}) {
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  let app: StaticSite | undefined;
+  let built: Awaited<ReturnType<typeof buildDemo>> | undefined;
+  let dataDir: string | undefined;
+  let options: ServerOptions = {};
+  const contexts: BrowserContext[] = [];
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the demo suite is not started yet');
+    return value;
+  };
+
+  beforeAll(async () => {
+    if (sqlite) dataDir = mkdtempSync(join(tmpdir(), 'chat-demo-db-'));
+    options = { logLevel: 'silent', ...serverOptions, ...(dataDir ? { db: join(dataDir, 'chat.sqlite') } : {}) };
+    [server, built, browser] = await Promise.all([startServer(options), buildDemo(), launchChromium()]);
+    app = await serveDir(built.dir);
+  });
+  afterAll(async () => {
+    await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
+    await browser?.close();
+    await app?.close();
+    await server?.close();
+    built?.cleanup();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  return {
+    get server() {
+      return started(server);
+    },
+    get browser() {
+      return started(browser);
+    },
+    /** Where the built demo is served. */
+    get appUrl() {
+      return started(app).url;
+    },
+    /** The folder of the built demo. */
+    get builtDir() {
+      return started(built).dir;
+    },
+    /** The demo's page url for this suite's chat server, or for another one. */
+    url: (wsUrl = started(server).wsUrl) => demoUrl(started(app).url, wsUrl),
+    /** `openUser` in this suite's browser; the context is closed after the file. */
+    async openUser(url: string): Promise<{ context: BrowserContext; page: Page }> {
+      const user = await openUser(started(browser), url);
+      contexts.push(user.context);
+      return user;
+    },
+    /** Starts the chat server again, after the test closed it: same options, same port (and SQLite file). */
+    async restartServer(): Promise<RunningServer> {
+      server = await startServer({ ...options, port: started(server).port });
+      return server;
+    },
+  };
 }
 
 /** Signs up through the form. */

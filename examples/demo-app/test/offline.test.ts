@@ -1,37 +1,13 @@
 // The server goes away and comes back: the banner says so, and what was sent meanwhile goes out.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type RunningServer, startServer } from '@chat/mock-server';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Browser, type BrowserContext, type Page, buildDemo, createRoom, demoUrl, launch, messageItems, openUser, sendText, serveDir, signUp } from './harness.js';
+import { expect, it } from 'vitest';
+import { type Page, createRoom, demoSuite, messageItems, sendText, signUp } from './harness.js';
 
-let server: RunningServer;
-let browser: Browser;
-let app: { url: string; close(): Promise<void> };
-let built: { dir: string; cleanup(): void };
-let dataDir: string;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'chat-demo-db-'));
-  [server, built, browser] = await Promise.all([startServer({ logLevel: 'silent', db: join(dataDir, 'chat.sqlite') }), buildDemo(), launch()]);
-  app = await serveDir(built.dir);
-});
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await app?.close();
-  await server?.close();
-  built?.cleanup();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+// The server's data in a SQLite file, so the server that comes back still knows Ada and Bob.
+const suite = demoSuite({}, { sqlite: true });
 
 it('shows reconnecting while the server is down, and sends what was written offline when it is back', async () => {
-  const url = demoUrl(app.url, server.wsUrl);
-  const [a, b] = await Promise.all([openUser(browser, url), openUser(browser, url)]);
-  contexts.push(a.context, b.context);
+  const url = suite.url();
+  const [a, b] = await Promise.all([suite.openUser(url), suite.openUser(url)]);
   const [ada, bob] = [a.page, b.page] as [Page, Page];
   await Promise.all([signUp(ada, 'ada@example.com', 'Ada Lovelace'), signUp(bob, 'bob@example.com', 'Bob Stone')]);
   await createRoom(ada, ['Bob']);
@@ -40,7 +16,7 @@ it('shows reconnecting while the server is down, and sends what was written offl
   await messageItems(bob).filter({ hasText: 'Before the outage' }).waitFor();
   expect(await ada.getByRole('status').count()).toBe(0); // connected: no banner
 
-  await server.close();
+  await suite.server.close();
   const banner = ada.getByRole('status').filter({ hasText: 'Reconnecting' });
   await banner.waitFor();
   expect(await banner.getAttribute('data-status')).toBe('reconnecting');
@@ -62,7 +38,7 @@ it('shows reconnecting while the server is down, and sends what was written offl
   // instead of after the wait, and what was written offline goes out.
   const msLeft = async () => Number((await banner.getAttribute('data-next-retry-at')) ?? 0) - Date.now();
   await expect.poll(msLeft, { timeout: 80_000, interval: 100 }).toBeGreaterThanOrEqual(5_000);
-  server = await startServer({ logLevel: 'silent', db: join(dataDir, 'chat.sqlite'), port: server.port });
+  await suite.restartServer();
   expect(await msLeft()).toBeGreaterThanOrEqual(3_000);
   await banner.getByRole('button', { name: 'Try now' }).click();
   await offline.locator('[aria-label="Sent"]').waitFor({ timeout: 2_500 });

@@ -3,30 +3,13 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningServer, startServer } from '@chat/mock-server';
+import { startServer } from '@chat/mock-server';
 import { createChatClient } from '@chat/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Browser, type BrowserContext, type Page, buildDemo, createRoom, demoUrl, launch, messageItems, openUser, sendText, serveDir, signUp } from './harness.js';
+import { type Page, createRoom, demoSuite, demoUrl, messageItems, sendText, serveDir, signUp } from './harness.js';
 
-let server: RunningServer;
-let browser: Browser;
-let app: { url: string; close(): Promise<void> };
-let built: { dir: string; cleanup(): void };
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [server, built, browser] = await Promise.all([startServer({ logLevel: 'silent' }), buildDemo(), launch()]);
-  app = await serveDir(built.dir);
-});
-
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
-  await browser?.close();
-  await app?.close();
-  await server?.close();
-  built?.cleanup();
-});
+const suite = demoSuite();
 
 const me = (page: Page) => page.locator('.sidebar-head .me-name');
 const rooms = (page: Page) => page.getByRole('navigation', { name: 'Your rooms' }).getByRole('button');
@@ -51,13 +34,12 @@ const signInFormShown = (page: Page) => page.evaluate(() => (window as { __signI
 describe('two people in one browser', () => {
   it('a second tab resumes Ada, switches to Bob; each tab keeps its person; Bob logging out leaves Ada', async () => {
     // Carol, by script: Ada has a room with her that Bob must never see.
-    const carolClient = createChatClient({ url: server.wsUrl, WebSocket, storage: 'memory', transport: 'websocket' });
+    const carolClient = createChatClient({ url: suite.server.wsUrl, WebSocket, storage: 'memory', transport: 'websocket' });
     await carolClient.signUp({ email: 'carol@example.com', name: 'Carol Reyes' });
     carolClient.close();
 
-    const url = demoUrl(app.url, server.wsUrl);
-    const { context, page: tab1 } = await openUser(browser, url);
-    contexts.push(context);
+    const url = suite.url();
+    const { context, page: tab1 } = await suite.openUser(url);
     await signUp(tab1, 'ada@example.com', 'Ada Lovelace');
     await createRoom(tab1, ['Carol'], 'Ada and Carol');
 
@@ -119,8 +101,7 @@ describe('two people in one browser', () => {
 describe('sign-in form', () => {
   it('offers the sample people, and says so plainly when this server has none', async () => {
     // startServer in tests makes no sample people.
-    const { context, page } = await openUser(browser, demoUrl(app.url, server.wsUrl));
-    contexts.push(context);
+    const { page } = await suite.openUser(suite.url());
     await page.getByRole('button', { name: 'Sign in as Grace (sample)' }).click();
     await page.getByRole('alert').filter({ hasText: 'grace@example.com has no account on this server: it has no sample people' }).waitFor();
     expect(await page.getByRole('heading', { name: 'Log in' }).count()).toBe(1);
@@ -129,8 +110,7 @@ describe('sign-in form', () => {
   it('signs in as a sample person in one click when the server has them', async () => {
     const sampled = await startServer({ logLevel: 'silent', sample: true });
     try {
-      const { context, page } = await openUser(browser, demoUrl(app.url, sampled.wsUrl));
-      contexts.push(context);
+      const { page } = await suite.openUser(suite.url(sampled.wsUrl));
       await page.getByRole('button', { name: 'Sign in as Ada (sample)' }).click();
       await expect.poll(() => me(page).textContent()).toBe('Ada Lovelace');
       await rooms(page).filter({ hasText: 'Team' }).waitFor();
@@ -142,21 +122,19 @@ describe('sign-in form', () => {
 
 describe('status line', () => {
   it('shows the shared worker, and this tab when the worker cannot load', async () => {
-    const { context, page } = await openUser(browser, demoUrl(app.url, server.wsUrl));
-    contexts.push(context);
+    const { page } = await suite.openUser(suite.url());
     await signUp(page, 'dora@example.com', 'Dora');
     await expect.poll(() => page.locator('[data-transport]').getAttribute('data-transport')).toBe('shared-worker');
 
     // The same build without its worker script (a 404): the SDK falls back to this tab.
     const dir = mkdtempSync(join(tmpdir(), 'chat-demo-noworker-'));
-    cpSync(built.dir, dir, { recursive: true });
+    cpSync(suite.builtDir, dir, { recursive: true });
     const workers = readdirSync(join(dir, 'assets')).filter((name) => /worker/i.test(name));
     expect(workers.length).toBeGreaterThan(0);
     for (const name of workers) rmSync(join(dir, 'assets', name));
     const broken = await serveDir(dir);
     try {
-      const other = await openUser(browser, demoUrl(broken.url, server.wsUrl));
-      contexts.push(other.context);
+      const other = await suite.openUser(demoUrl(broken.url, suite.server.wsUrl));
       await signUp(other.page, 'eli@example.com', 'Eli');
       const line = other.page.locator('footer.status-line');
       await expect.poll(() => line.locator('[data-transport]').getAttribute('data-transport')).toBe('in-tab');

@@ -22,6 +22,20 @@ function StatusOnly({ log }: { log: string[] }) {
   return null;
 }
 
+/** Renders the Gate and StatusOnly over `chat`: what each rendered, in order. */
+function renderGate(chat: Parameters<typeof providing>[0]) {
+  const renders: string[] = [];
+  const statuses: string[] = [];
+  render(
+    <>
+      <Gate log={renders} />
+      <StatusOnly log={statuses} />
+    </>,
+    { wrapper: providing(chat) },
+  );
+  return { renders, statuses };
+}
+
 describe('useSessionStatus', () => {
   it('a stored session: resuming, then signed in, never a sign-in form in between', async () => {
     const storage = new IDBFactory();
@@ -32,15 +46,7 @@ describe('useSessionStatus', () => {
 
     // A reload: a new client over the same storage.
     const reloaded = client(srv(), { indexedDB: storage });
-    const renders: string[] = [];
-    const statuses: string[] = [];
-    render(
-      <>
-        <Gate log={renders} />
-        <StatusOnly log={statuses} />
-      </>,
-      { wrapper: providing(reloaded) },
-    );
+    const { renders, statuses } = renderGate(reloaded);
     expect(screen.getByText('spinner')).toBeTruthy();
     await screen.findByText('chat of Ada');
     expect(statuses).toEqual(['resuming', 'signed-in']);
@@ -52,15 +58,7 @@ describe('useSessionStatus', () => {
 
   it('no stored session: resuming, then signed out, and nothing connects', async () => {
     const fresh = client(srv());
-    const renders: string[] = [];
-    const statuses: string[] = [];
-    render(
-      <>
-        <Gate log={renders} />
-        <StatusOnly log={statuses} />
-      </>,
-      { wrapper: providing(fresh) },
-    );
+    const { renders, statuses } = renderGate(fresh);
     expect(screen.getByText('spinner')).toBeTruthy();
     await screen.findByText('sign-in form');
     expect(statuses).toEqual(['resuming', 'signed-out']);
