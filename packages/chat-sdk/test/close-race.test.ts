@@ -71,6 +71,24 @@ describe('close() racing everything else', () => {
     expect(leaked).toEqual([]);
   });
 
+  it('calls an app fired and forgot (void login() in a click handler) leak nothing when close() comes', async () => {
+    const known = email('known');
+    const setup = client(srv, { storage: 'memory' });
+    await setup.signUp({ email: known });
+    await setup.close();
+    const leaked = await withoutLeaks(async () => {
+      for (const delay of DELAYS) {
+        const c = client(srv);
+        void c.login({ email: known });
+        void c.createRoom({ memberIds: [friendId] }).catch(() => undefined); // not signed in yet: its own error, handled
+        void c.reconnect();
+        void c.logout();
+        await closeAfter(c, delay);
+      }
+    });
+    expect(leaked).toEqual([]);
+  });
+
   it('against a resume from storage, sends, retries and a logout', async () => {
     const idb = new IDBFactory();
     const first = client(srv, { indexedDB: idb });

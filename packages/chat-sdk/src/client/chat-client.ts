@@ -52,7 +52,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     hide: (roomId, clientId, senderId) => void this.roomMessages.get(roomId)?.remove(clientId, senderId),
     failed: (message) => this.emit('failed', message),
     report: (error) => this.report(error),
-    draftSent: (roomId) => void this.draftSync.clear(roomId),
+    draftSent: (roomId) => void this.draftSync.clear(roomId).catch((error: unknown) => this.report(error)),
   });
   private readonly history: RoomHistory;
   /** `directory` stores; each asks through `users`, as the signed-in user. */
@@ -108,46 +108,58 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   // ---------------------------------------------------------------- session
 
-  async signUp(input: { email: string; name?: string }): Promise<User> {
-    const parsed = parseRequestData('create_user', input);
-    if (!parsed.ok) throw parsed.error;
-    await this.ready;
-    const command: { type: 'signUp'; email: string; name?: string } = { type: 'signUp', email: parsed.value.email };
-    if (parsed.value.name !== undefined) command.name = parsed.value.name;
-    return this.link.call(command);
+  signUp(input: { email: string; name?: string }): Promise<User> {
+    return this.settle(async () => {
+      const parsed = parseRequestData('create_user', input);
+      if (!parsed.ok) throw parsed.error;
+      await this.ready;
+      const command: { type: 'signUp'; email: string; name?: string } = { type: 'signUp', email: parsed.value.email };
+      if (parsed.value.name !== undefined) command.name = parsed.value.name;
+      return this.link.call(command);
+    });
   }
 
-  async login(credentials: LoginCredentials): Promise<User> {
-    const parsed = parseRequestData('create_connection', { protocolVersion: 1, ...(credentials as object) });
-    if (!parsed.ok) throw parsed.error;
-    await this.ready;
-    const clean: LoginCredentials = parsed.value.token !== undefined ? { token: parsed.value.token } : { email: parsed.value.email ?? '' };
-    return this.link.call({ type: 'login', credentials: clean });
+  login(credentials: LoginCredentials): Promise<User> {
+    return this.settle(async () => {
+      const parsed = parseRequestData('create_connection', { protocolVersion: 1, ...(credentials as object) });
+      if (!parsed.ok) throw parsed.error;
+      await this.ready;
+      const clean: LoginCredentials = parsed.value.token !== undefined ? { token: parsed.value.token } : { email: parsed.value.email ?? '' };
+      return this.link.call({ type: 'login', credentials: clean });
+    });
   }
 
-  async logout(): Promise<void> {
-    await this.ready;
-    await this.draftSync.flush();
-    await this.link.call({ type: 'logout' });
+  logout(): Promise<void> {
+    return this.settle(async () => {
+      await this.ready;
+      await this.draftSync.flush();
+      await this.link.call({ type: 'logout' });
+    });
   }
 
-  async reconnect(): Promise<void> {
-    if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
-    await this.ready;
-    await this.link.call({ type: 'reconnect' });
+  reconnect(): Promise<void> {
+    return this.settle(async () => {
+      if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
+      await this.ready;
+      await this.link.call({ type: 'reconnect' });
+    });
   }
 
   // ---------------------------------------------------------------- rooms and users
 
-  async createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room> {
-    return this.roomsPart.create(input, this.requireSession().user.id);
+  createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room> {
+    return this.settle(async () => {
+      return this.roomsPart.create(input, this.requireSession().user.id);
+    });
   }
 
-  async users(input: UsersQuery | { ids: string[] } = {}): Promise<{ users: User[]; nextCursor: string | null }> {
-    const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);
-    if (!parsed.ok) throw parsed.error;
-    this.requireSession();
-    return this.link.call({ type: 'users', query: parsed.value });
+  users(input: UsersQuery | { ids: string[] } = {}): Promise<{ users: User[]; nextCursor: string | null }> {
+    return this.settle(async () => {
+      const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);
+      if (!parsed.ok) throw parsed.error;
+      this.requireSession();
+      return this.link.call({ type: 'users', query: parsed.value });
+    });
   }
 
   directory(input: UsersInput): Store<UsersState> {
@@ -161,7 +173,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
   }
 
   loadOlder(roomId: string): Promise<void> {
-    return this.history.loadOlder(this.roomStore(roomId));
+    return this.settle(() => this.history.loadOlder(this.roomStore(roomId)));
   }
 
 
@@ -178,14 +190,18 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     return this.outgoing.add(roomId, text, image, session?.user.id ?? null);
   }
 
-  async retry(clientId: string): Promise<void> {
-    const held = this.outgoing.retryHeld(clientId, this.requireSession().user.id);
-    return held === false ? this.link.call({ type: 'retry', clientId }) : held;
+  retry(clientId: string): Promise<void> {
+    return this.settle(async () => {
+      const held = this.outgoing.retryHeld(clientId, this.requireSession().user.id);
+      return held === false ? this.link.call({ type: 'retry', clientId }) : held;
+    });
   }
 
-  async discard(clientId: string): Promise<void> {
-    if (this.outgoing.discardHeld(clientId)) return;
-    return this.link.call({ type: 'discard', clientId });
+  discard(clientId: string): Promise<void> {
+    return this.settle(async () => {
+      if (this.outgoing.discardHeld(clientId)) return;
+      return this.link.call({ type: 'discard', clientId });
+    });
   }
 
   async close(): Promise<void> {
@@ -201,6 +217,21 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     await this.outgoing.settled();
     await this.draftSync.close().catch(() => undefined);
     await this.link.close();
+  }
+
+  /**
+   * Runs a public call. One still in flight when `close()` comes rejects with CLOSED for
+   * whoever awaits it, but an app that did not await it (a click handler's `void login()`)
+   * gets no unhandled rejection for a client it closed itself.
+   */
+  private settle<T>(run: () => Promise<T>): Promise<T> {
+    const result = new Promise<T>((resolve, reject) => {
+      run().then(resolve, (error: unknown) => {
+        if (this.closed) result.catch(() => undefined);
+        reject(error);
+      });
+    });
+    return result;
   }
 
   /** The stored session is back, or none was: the status settles and sends made meanwhile go on. */

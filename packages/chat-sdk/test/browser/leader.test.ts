@@ -57,8 +57,9 @@ describe('leader-tab mode in Chromium', () => {
     await pb!.close();
     await sleep(FAST.hostGraceMs! + 300);
     expect(suite.sockets(bob)).toBe(1); // pb2 still open
-    await pb2!.close();
+    // Taken before closing: the page says bye (and the grace period starts) while close() runs.
     const goneAt = Date.now();
+    await pb2!.close();
     await sleep(100);
     expect(suite.sockets(bob)).toBe(1); // the grace period
     await eventually(() => expect(suite.sockets(bob)).toBe(0), 3000);
