@@ -1,6 +1,14 @@
 import EventEmitter from 'eventemitter3';
 import { ChatError, type RequestInput, type Room, type User, parseRequestData, toChatError } from '../protocol/index.js';
-import { type ConnectionState, type HostEvent, type HostEventHandlers, type HostLink, type LoginCredentials, type Session, snapshotEvents } from '../contract/host-api.js';
+import {
+  type ConnectionState,
+  type HostEvent,
+  type HostEventHandlers,
+  type HostLink,
+  type LoginCredentials,
+  type Session,
+  snapshotEvents,
+} from '../contract/host-api.js';
 import { ClientRooms } from '../features/rooms/client.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import { Outgoing } from './outgoing.js';

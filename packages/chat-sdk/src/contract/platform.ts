@@ -1,6 +1,6 @@
 /**
  * The parts of the platform the SDK uses (WebSocket, fetch, Blob, Web Locks,
- * BroadcastChannel, page events), as small interfaces: browsers, workers, Node's \`ws\`,
+ * BroadcastChannel, page events), as small interfaces: browsers, workers, Node's `ws`,
  * mock-socket and test DOMs all fit, and importing the SDK touches no global.
  */
 
@@ -49,12 +49,12 @@ export interface BroadcastChannelLike {
 }
 export type BroadcastChannelConstructor = new (name: string) => BroadcastChannelLike;
 
-/** The part of the Web Locks API the SDK uses (\`navigator.locks\`). */
+/** The part of the Web Locks API the SDK uses (`navigator.locks`). */
 export interface LockManagerLike {
   request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void> | void): Promise<unknown>;
 }
 
-/** Where page lifecycle events (pagehide, pageshow, online) are heard: \`globalThis\` in a page. */
+/** Where page lifecycle events (pagehide, pageshow, online) are heard: `globalThis` in a page. */
 export interface EventTargetLike {
   addEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void;
   removeEventListener(type: string, listener: (event: { persisted?: boolean }) => void): void;

@@ -1,7 +1,17 @@
 // Longer than most files here on purpose: one socket's life (open, authenticate, requests by
 // id, liveness pings, close codes, reconnect) is one state machine; split up, its
 // transitions would be spread over several files that all touch the same fields.
-import { type ActionName, ChatError, type ChatErrorData, CloseCode, PROTOCOL_VERSION, type ReplyData, type ServerEvent, parseReplyData, parseServerFrame } from '../protocol/index.js';
+import {
+  type ActionName,
+  ChatError,
+  type ChatErrorData,
+  CloseCode,
+  PROTOCOL_VERSION,
+  type ReplyData,
+  type ServerEvent,
+  parseReplyData,
+  parseServerFrame,
+} from '../protocol/index.js';
 import type { ConnectionState } from '../contract/host-api.js';
 import type { Backoff } from './backoff.js';
 import { SOCKET_OPEN, type WebSocketConstructor, type WebSocketLike } from '../contract/platform.js';
@@ -54,7 +64,7 @@ export class Connection {
   private lastFrameAt = 0;
   /** The current socket has opened (a close before that is a failure to connect). */
   private opened = false;
-  /** What the socket's error event said, if anything (Node's \`ws\` names the cause). */
+  /** What the socket's error event said, if anything (Node's `ws` names the cause). */
   private socketError = '';
   private disposed = false;
   private loggingOut = false;

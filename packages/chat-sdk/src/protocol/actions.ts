@@ -1,6 +1,20 @@
 import * as z from 'zod/mini';
 import type { ProtocolErrorCode } from './errors.js';
-import { MAX_CLIENT_ID_CHARS, MAX_CURSOR_CHARS, MAX_EMAIL_CHARS, MAX_PAGE_LIMIT, MAX_QUERY_CHARS, MAX_ROOM_NAME_CHARS, MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_URL_CHARS, MAX_USER_IDS, MAX_USER_NAME_CHARS, PROTOCOL_VERSION, codePointLength } from './limits.js';
+import {
+  MAX_CLIENT_ID_CHARS,
+  MAX_CURSOR_CHARS,
+  MAX_EMAIL_CHARS,
+  MAX_PAGE_LIMIT,
+  MAX_QUERY_CHARS,
+  MAX_ROOM_NAME_CHARS,
+  MAX_TEXT_CHARS,
+  MAX_TOKEN_CHARS,
+  MAX_URL_CHARS,
+  MAX_USER_IDS,
+  MAX_USER_NAME_CHARS,
+  PROTOCOL_VERSION,
+  codePointLength,
+} from './limits.js';
 import { Id, ImageSchema, MessageSchema, RoomSchema, Seq, Timestamp, UserSchema } from './objects.js';
 
 /**

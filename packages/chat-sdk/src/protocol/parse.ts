@@ -1,7 +1,17 @@
 import type * as z from 'zod/mini';
 import { type ActionName, type ReplyData, type RequestData, ReplySchemas, RequestSchemas, isActionName } from './actions.js';
 import { ChatError, type ErrorBody, type ProtocolErrorCode, isProtocolErrorCode } from './errors.js';
-import { type EventName, type ServerEvent, ErrorFrameSchema, EventEnvelopeSchema, EventSchemas, ReplyErrorSchema, ReplyOkSchema, RequestIdSchema, isEventName } from './frames.js';
+import {
+  type EventName,
+  type ServerEvent,
+  ErrorFrameSchema,
+  EventEnvelopeSchema,
+  EventSchemas,
+  ReplyErrorSchema,
+  ReplyOkSchema,
+  RequestIdSchema,
+  isEventName,
+} from './frames.js';
 
 /** The result of every parse helper: a typed value or a typed error, never a throw. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ChatError };

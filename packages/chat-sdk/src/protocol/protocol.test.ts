@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ChatError, MAX_CLIENT_ID_CHARS, MAX_ROOM_MEMBERS, MAX_ROOM_NAME_CHARS, MAX_TEXT_CHARS, isChatError, normalizeMemberIds, toChatError, parseReplyData, parseRequestData, parseServerFrame, readClientFrame } from './index.js';
+import {
+  ChatError,
+  MAX_CLIENT_ID_CHARS,
+  MAX_ROOM_MEMBERS,
+  MAX_ROOM_NAME_CHARS,
+  MAX_TEXT_CHARS,
+  isChatError,
+  normalizeMemberIds,
+  toChatError,
+  parseReplyData,
+  parseRequestData,
+  parseServerFrame,
+  readClientFrame,
+} from './index.js';
 
 const codeOf = (result: { ok: boolean; error?: ChatError }) => (result.ok ? 'ok' : result.error?.code);
 const msg = (extra: Record<string, unknown>) => parseRequestData('create_message', { roomId: 'r1', clientId: 'c1', ...extra });

@@ -1,7 +1,17 @@
 import { wrap } from 'idb';
 import { ChatError } from '../protocol/index.js';
 import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase } from './schema.js';
-import { draftKey, mergeCachedMessages, type CacheTable, type ChatStorage, type DraftTable, type OutboxRow, type OutboxTable, type SessionTable, newest } from './types.js';
+import {
+  draftKey,
+  mergeCachedMessages,
+  type CacheTable,
+  type ChatStorage,
+  type DraftTable,
+  type OutboxRow,
+  type OutboxTable,
+  type SessionTable,
+  newest,
+} from './types.js';
 
 export interface IdbStorageOptions {
   indexedDB: IDBFactory;

@@ -1,5 +1,17 @@
 import { ChatError } from '../protocol/index.js';
-import { draftKey, mergeCachedMessages, type CacheTable, type ChatStorage, type DraftRow, type DraftTable, type OutboxRow, type OutboxTable, type SessionRow, type SessionTable, newest } from './types.js';
+import {
+  draftKey,
+  mergeCachedMessages,
+  type CacheTable,
+  type ChatStorage,
+  type DraftRow,
+  type DraftTable,
+  type OutboxRow,
+  type OutboxTable,
+  type SessionRow,
+  type SessionTable,
+  newest,
+} from './types.js';
 import type { Message, Room } from '../protocol/index.js';
 
 const isBlobLike = (value: object): boolean =>
