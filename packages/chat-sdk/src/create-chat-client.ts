@@ -129,10 +129,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       onFallback: (reason) => warnOnce('storage', `IndexedDB is not available (${reason}); the outbox and drafts are kept in memory only.`),
     }));
 
+  const config = hostConfig(url, storageKind, options);
   const inProcess = (): { link: HostLink; ready: Promise<unknown> } => {
     // Loaded only where the host runs in this tab: a tab served by a shared worker never downloads it.
     const host = Promise.all([tabStorage(), import('./host/create-host.js')]).then(([opened, { createHost }]) =>
-      createHost(hostConfig(url, storageKind, options), opened, {
+      createHost(config, opened, {
         WebSocket: options.WebSocket as WebSocketConstructor | undefined,
         fetch: options.fetch as FetchLike | undefined,
         backoff: options.backoff,
@@ -147,7 +148,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   if (transport === 'in-tab') {
     ({ link, ready } = inProcess());
   } else {
-    const config = hostConfig(url, storageKind, options);
     const timings: LinkTimings = {
       pingIntervalMs: options.linkPingIntervalMs ?? 5_000,
       maxMissedPings: options.linkMaxMissedPings ?? 3,

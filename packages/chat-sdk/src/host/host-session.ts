@@ -146,8 +146,9 @@ export class HostSession {
     this.session = session;
     const { storage } = this.host;
     await storage.sessions.put({ scope: this.options.url, userId: session.user.id, user: session.user, token: session.token, savedAt: this.options.now() });
-    this.host.emit({ type: 'session', session });
+    // Set aside or ended while storage wrote (revoked, closed): it is no longer this host's to announce.
     if (this.session !== session) return;
+    this.host.emit({ type: 'session', session });
     await this.options.started(session);
   }
 

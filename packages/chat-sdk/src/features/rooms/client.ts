@@ -1,4 +1,4 @@
-import { ChatError, type Room, normalizeMemberIds, parseRequestData } from '../../protocol/index.js';
+import { type Room, normalizeMemberIds, parseRequestData } from '../../protocol/index.js';
 import type { HostEventHandlers, HostLink } from '../../contract/host-api.js';
 import { type Store, ValueStore } from '../../contract/store.js';
 
@@ -38,7 +38,6 @@ export class ClientRooms {
     const parsed = parseRequestData('create_room', input);
     if (!parsed.ok) throw parsed.error;
     normalizeMemberIds(parsed.value.memberIds, userId);
-    if (parsed.value.name != null && typeof parsed.value.name !== 'string') throw new ChatError('BAD_REQUEST', 'name must be a string');
     return this.call({
       type: 'createRoom',
       memberIds: parsed.value.memberIds,

@@ -103,14 +103,15 @@ export class HostHub {
   private async run(tab: Tab, command: HostCommand): Promise<unknown> {
     const group = tab.group;
     if (!group) throw new ChatError('CLOSED', 'this tab said bye');
+    // A sign-in runs on a fresh host; signed in already, it switches this tab only (the
+    // user's other tabs keep their host).
+    if (command.type === 'login' || command.type === 'signUp') return this.registry.login(tab, group, command);
     const entry = tab.entry;
     if (entry) {
       if (command.type === 'resume') {
         await entry.ready;
         return entry.host.snapshot().session;
       }
-      // Signing in as someone else switches this tab only: the user's other tabs keep their host.
-      if (command.type === 'login' || command.type === 'signUp') return this.registry.login(tab, group, command);
       return entry.host.handle(command);
     }
     switch (command.type) {
@@ -127,9 +128,6 @@ export class HostHub {
         const bound = await this.registry.bindToUser(tab, group, { user: stored.user, token: stored.token });
         return bound.host.snapshot().session;
       }
-      case 'login':
-      case 'signUp':
-        return this.registry.login(tab, group, command);
       default:
         throw new ChatError('UNAUTHENTICATED', 'not signed in');
     }
