@@ -11,6 +11,7 @@ import {
   readClientFrame,
   replyErrorFrame,
   replyFrame,
+  type ProtocolVersion,
 } from '@chat/sdk/protocol';
 import type { ServerContext } from './context.js';
 import { runAction } from './handlers/index.js';
@@ -23,7 +24,7 @@ import type { Authenticated } from './sessions.js';
  * Frames are handled one at a time, synchronously, in arrival order (a stall queues them).
  */
 export class Connection {
-  auth: Omit<Authenticated, 'token'> | undefined;
+  auth: (Omit<Authenticated, 'token'> & { protocolVersion: ProtocolVersion }) | undefined;
   private readonly bucket: TokenBucket;
   private unreadable = 0;
   private missedPongs = 0;
@@ -100,7 +101,7 @@ export class Connection {
   }
 
   /** Marks the connection signed in: clears the deadline and indexes it by user and session. */
-  authenticate(auth: Omit<Authenticated, 'token'>): void {
+  authenticate(auth: Omit<Authenticated, 'token'> & { protocolVersion: ProtocolVersion }): void {
     this.auth = auth;
     clearTimeout(this.authTimer);
     this.authTimer = undefined;

@@ -1,3 +1,4 @@
+import type { ProtocolVersion } from '@chat/sdk/protocol';
 import type { Connection } from './connection.js';
 
 export interface ServerStats {
@@ -37,11 +38,17 @@ export class Hub {
     }
   }
 
-  /** Sends one event to every open connection of every listed user; serialised once. */
-  broadcast(userIds: Iterable<string>, frame: object): void {
+  /**
+   * Sends one event to every open connection of every listed user; serialised once.
+   * `since` keeps an event of a later protocol version from connections that signed in
+   * with an earlier one (they would ignore it anyway; this saves the bytes).
+   */
+  broadcast(userIds: Iterable<string>, frame: object, since: ProtocolVersion = 1): void {
     const text = JSON.stringify(frame);
     for (const userId of new Set(userIds)) {
-      for (const connection of this.byUser.get(userId) ?? []) connection.sendText(text);
+      for (const connection of this.byUser.get(userId) ?? []) {
+        if ((connection.auth?.protocolVersion ?? 1) >= since) connection.sendText(text);
+      }
     }
   }
 

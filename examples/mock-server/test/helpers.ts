@@ -1,5 +1,5 @@
 import { WebSocket, type ClientOptions } from 'ws';
-import type { ErrorBody, Message, Room, User } from '@chat/sdk/protocol';
+import { type ErrorBody, type Message, PROTOCOL_VERSION, type Room, type User } from '@chat/sdk/protocol';
 import { type RunningServer, type ServerOptions, startServer } from '../src/index.js';
 
 export interface Reply {
@@ -132,14 +132,14 @@ export interface SignedIn {
 export async function signUp(server: RunningServer, name?: string): Promise<SignedIn> {
   const client = await TestClient.open(server.wsUrl);
   const { user } = await client.call<{ user: User }>('create_user', { email: uniqueEmail(name), ...(name ? { name } : {}) });
-  const { token } = await client.call<{ token: string }>('create_connection', { protocolVersion: 1, email: user.email });
+  const { token } = await client.call<{ token: string }>('create_connection', { protocolVersion: PROTOCOL_VERSION, email: user.email });
   return { client, user, token };
 }
 
 /** Another connection of an existing session (a second tab). */
 export async function joinSession(server: RunningServer, token: string): Promise<TestClient> {
   const client = await TestClient.open(server.wsUrl);
-  await client.call('create_connection', { protocolVersion: 1, token });
+  await client.call('create_connection', { protocolVersion: PROTOCOL_VERSION, token });
   return client;
 }
 

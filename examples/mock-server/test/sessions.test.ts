@@ -38,13 +38,22 @@ describe('create_connection', () => {
     expect((await c.call('create_connection', { protocolVersion: 1, token: a.token })).user.id).toBe(a.user.id);
   });
 
-  test('protocolVersion: missing is BAD_REQUEST, another integer UNSUPPORTED_PROTOCOL', async () => {
+  test('protocolVersion: missing is BAD_REQUEST, another number UNSUPPORTED_PROTOCOL', async () => {
     const a = await user();
     const c = await open();
     expect(await c.fail('create_connection', { email: a.user.email })).toBe('BAD_REQUEST');
     expect(await c.fail('create_connection', { protocolVersion: 2, email: a.user.email })).toBe('UNSUPPORTED_PROTOCOL');
+    expect(await c.fail('create_connection', { protocolVersion: 1.2, email: a.user.email })).toBe('UNSUPPORTED_PROTOCOL');
     expect(await c.fail('create_connection', { protocolVersion: 1 })).toBe('BAD_REQUEST');
     expect(await c.fail('create_connection', { protocolVersion: 1, email: a.user.email, token: a.token })).toBe('BAD_REQUEST');
+  });
+
+  test('the reply echoes the version the client signed in with (1 and 1.1 are both accepted)', async () => {
+    const a = await user();
+    for (const protocolVersion of [1, 1.1]) {
+      const c = await open();
+      expect((await c.call('create_connection', { protocolVersion, token: a.token })).protocolVersion).toBe(protocolVersion);
+    }
   });
 
   test('a second create_connection on a connection is BAD_REQUEST', async () => {

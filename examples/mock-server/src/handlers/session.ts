@@ -1,4 +1,4 @@
-import { ChatError, CloseCode, PROTOCOL_VERSION } from '@chat/sdk/protocol';
+import { ChatError, CloseCode } from '@chat/sdk/protocol';
 import type { Handler } from './types.js';
 import { authOf } from './types.js';
 
@@ -14,9 +14,9 @@ export const createConnection: Handler<'create_connection'> = (ctx, connection, 
   } else {
     auth = ctx.sessions.login(data.token!);
   }
-  connection.authenticate({ session: auth.session, user: auth.user });
+  connection.authenticate({ session: auth.session, user: auth.user, protocolVersion: data.protocolVersion });
   ctx.log.debug('signed in', { userId: auth.user.id, sessionId: auth.session.id });
-  return { data: { user: auth.user, token: auth.token, protocolVersion: PROTOCOL_VERSION, serverTime: ctx.now() } };
+  return { data: { user: auth.user, token: auth.token, protocolVersion: data.protocolVersion, serverTime: ctx.now() } };
 };
 
 /** Log out: revoke the token, reply, close this connection 1000 and the session's others 4001. */

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { ChatError, type Image, type Message, type Room, type User } from '@chat/sdk/protocol';
 import type { MessagePage, NewMessage, NewRoom, Session, Storage, Upload, WriteHooks } from './types.js';
 
-const SCHEMA = `
+/** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). */
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   email TEXT NOT NULL UNIQUE,
@@ -60,6 +61,26 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 `;
 
+/**
+ * MIGRATIONS[i] takes the file from `PRAGMA user_version` i to i + 1, each in its own
+ * transaction with the version bump, so a crash leaves the file at a version it can resume
+ * from. Never edit a shipped step: add one.
+ */
+const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1];
+
+function migrate(db: Database.Database): void {
+  const at = db.pragma('user_version', { simple: true }) as number;
+  if (at > MIGRATIONS.length) {
+    throw new Error(`this database was written by a newer server (schema ${at}, this server knows ${MIGRATIONS.length})`);
+  }
+  for (let version = at; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}
+
 interface UserRow { id: string; email: string; name: string; created_at: number }
 interface SessionRow { id: string; token_hash: string; user_id: string; created_at: number; expires_at: number }
 interface RoomRow { id: string; name: string | null; created_by: string; created_at: number; last_seq: number }
@@ -90,7 +111,7 @@ export class SqliteStorage implements Storage {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    migrate(this.db);
     const db = this.db;
     this.stmt = {
       insertUser: db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)'),

@@ -1,5 +1,5 @@
 import EventEmitter from 'eventemitter3';
-import { ChatError, type RequestInput, type Room, type User, parseRequestData, toChatError } from '../protocol/index.js';
+import { ChatError, PROTOCOL_VERSION, type RequestInput, type Room, type User, parseRequestData, toChatError } from '../protocol/index.js';
 import {
   type ConnectionState,
   type HostEvent,
@@ -129,7 +129,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   login(credentials: LoginCredentials): Promise<User> {
     return this.settle(async () => {
-      const parsed = parseRequestData('create_connection', { protocolVersion: 1, ...(credentials as object) });
+      const parsed = parseRequestData('create_connection', { protocolVersion: PROTOCOL_VERSION, ...(credentials as object) });
       if (!parsed.ok) throw parsed.error;
       await this.ready;
       const clean: LoginCredentials = parsed.value.token !== undefined ? { token: parsed.value.token } : { email: parsed.value.email ?? '' };

@@ -12,8 +12,10 @@ import {
   MAX_URL_CHARS,
   MAX_USER_IDS,
   MAX_USER_NAME_CHARS,
-  PROTOCOL_VERSION,
+  PROTOCOL_VERSIONS,
+  type ProtocolVersion,
   codePointLength,
+  isProtocolVersion,
 } from './limits.js';
 import { Id, ImageSchema, MessageSchema, RoomSchema, Seq, Timestamp, UserSchema } from './objects.js';
 
@@ -70,8 +72,11 @@ export const RequestSchemas = {
     name: z.optional(UserNameSchema),
   }),
   create_connection: z.object({
-    protocolVersion: z.int().check(
-      coded<number>('UNSUPPORTED_PROTOCOL', `this server speaks protocol version ${PROTOCOL_VERSION}`, (v) => v === PROTOCOL_VERSION),
+    protocolVersion: z.pipe(
+      z.number().check(
+        coded<number>('UNSUPPORTED_PROTOCOL', `this server speaks protocol versions ${PROTOCOL_VERSIONS.join(' and ')}`, isProtocolVersion),
+      ),
+      z.transform((v: number) => v as ProtocolVersion),
     ),
     email: z.optional(EmailSchema),
     token: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_TOKEN_CHARS))),
@@ -117,7 +122,7 @@ export const ReplySchemas = {
   create_connection: z.object({
     user: UserSchema,
     token: z.string(),
-    protocolVersion: z.literal(PROTOCOL_VERSION),
+    protocolVersion: z.literal(PROTOCOL_VERSIONS),
     serverTime: Timestamp,
   }),
   delete_connection: z.object({}),

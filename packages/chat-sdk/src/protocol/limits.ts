@@ -1,6 +1,14 @@
 /** Every limit of protocol section 7 and 11, named once. "Characters" are Unicode code points. */
 
-export const PROTOCOL_VERSION = 1 as const;
+/** The version this SDK speaks: 1 plus the additions of docs/protocol.md section 10. */
+export const PROTOCOL_VERSION = 1.1 as const;
+/** Versions the reference server accepts in `create_connection`; the reply echoes the caller's. */
+export const PROTOCOL_VERSIONS = [1, 1.1] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+
+export function isProtocolVersion(value: unknown): value is ProtocolVersion {
+  return (PROTOCOL_VERSIONS as readonly unknown[]).includes(value);
+}
 
 /** A client-to-server frame of exactly this many bytes is accepted; one more closes with 1009. */
 export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
