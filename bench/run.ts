@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: bundle size, server fan-out against a bare `ws` baseline, the client
  * store, and a reconnect storm; writes the results into docs/benchmarks.md (the size table
- * between its own markers, the rest between `bench:start` / `bench:end`). Not a test:
+ * between its own markers, the rest between `bench:start` / `bench:end`, the storm between
+ * `storm:start` / `storm:end`; `npm run bench:storm` runs the storm alone). Not a test:
  * nothing here asserts a time. `--quick` runs smaller sizes (a smoke run of the script).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { kb, measureAll, writeSizeTable } from '../scripts/size.mjs';
 import { type FanoutResult, type IdleMemory, LOAD_RATE_LIMIT, idleMemory, runFanout } from './fanout.js';
 import { fmt, machine, mib, ms, replaceSection, table } from './lib/stats.js';
 import { type IngestResult, ingest, sendToStore } from './store.js';
-import { type StormResult, noJitter, storm } from './storm.js';
+import { writeStormSection } from './storm.js';
 
 const quick = process.argv.includes('--quick');
 const docPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
@@ -48,16 +49,6 @@ const idle: IdleMemory[] = [await idleMemory('chat', idleConnections), await idl
 log('client store');
 const ingests: IngestResult[] = [ingest(10_000), ingest(100_000)];
 const send = await sendToStore(quick ? 200 : 1000);
-
-// ------------------------------------------------------------------ 4. reconnect storm
-const stormClients = quick ? 200 : 1000;
-const storms: StormResult[] = [];
-for (const downtimeMs of [0, 2000]) {
-  log(`reconnect storm: ${stormClients} clients, ${downtimeMs} ms down, full jitter`);
-  storms.push(await storm('full jitter (SDK default)', undefined, { clients: stormClients, downtimeMs }));
-  log(`reconnect storm: ${stormClients} clients, ${downtimeMs} ms down, no jitter`);
-  storms.push(await storm('no jitter', noJitter, { clients: stormClients, downtimeMs }));
-}
 
 // ------------------------------------------------------------------ write
 const x = (value: number) => `${fmt(value, 2)}x`;
@@ -149,40 +140,13 @@ it in \`messages(room).getSnapshot()\` p50 ${ms(send.sendToSnapshot.p50, 3)}, p9
 ${ms(send.sendToSnapshot.p99, 3)}. In the store synchronously, right after \`send()\` returned:
 ${send.synchronous ? 'every time' : '**not every time**'}. All ${fmt(send.sends)} were acknowledged after ${ms(send.allSentMs, 0)}.
 
-### Reconnect storm
-
-${fmt(stormClients)} SDK clients (memory storage, \`ws\`), each in a room of 10 with its room's
-messages open, connected to the reference server in a child process (SQLite file). The server
-closes (1001 to every socket), stays down for the time shown, and starts again on the same
-file and port; a writer then posts one message into every room. *Recovered*: from the close
-until every client is open again and holds that message (the ones back before it got it live,
-the rest caught it up). *Attempts*: new sockets the clients opened after the close; *peak*: the
-most in one 100 ms. Both backoffs have the same ceilings (500 ms doubling to 30 s); the
-SDK's default draws each wait at random below the ceiling (full jitter).
-
-${table(
-  ['server down', 'backoff', 'recovered', 'attempts', 'peak attempts / 100 ms'],
-  storms.map((s) => [
-    ms(s.downMs, 0),
-    s.label,
-    s.complete ? ms(s.recoveredMs, 0) : `not within the limit (${ms(s.recoveredMs, 0)})`,
-    fmt(s.attempts),
-    fmt(s.peakPer100ms),
-  ]),
-)}
-
-${[0, 2000]
-  .map((downtimeMs) => {
-    const [jitter, lockstep] = storms.filter((s) => s.downtimeMs === downtimeMs) as [StormResult, StormResult];
-    return `With the server down ${ms(jitter.downMs, 0)}: full jitter's peak is ${x(jitter.peakPer100ms / lockstep.peakPer100ms)} of the no-jitter peak, and all were back after ${ms(jitter.recoveredMs, 0)} against ${ms(lockstep.recoveredMs, 0)}.`;
-  })
-  .join('\n')}
-Full jitter trades the peak for a longer tail: after a few failed attempts a client may draw
-a wait near its ceiling.
 `;
 
 writeSizeTable(sizeRows, docPath);
 writeFileSync(docPath, replaceSection(readFileSync(docPath, 'utf8'), 'bench', body));
 log('wrote docs/benchmarks.md');
+
+// ------------------------------------------------------------------ 4. reconnect storm (its own section)
+await writeStormSection(docPath, { quick, log });
 // Lingering sockets of closed clients must not keep the run alive.
 process.exit(0);

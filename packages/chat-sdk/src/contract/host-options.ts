@@ -15,9 +15,9 @@ export const HOST_OPTIONS = {
 
 export type HostOptionName = keyof typeof HOST_OPTIONS;
 
-/** The backoff's numbers: ceilings of a random wait that doubles per attempt. */
+/** The default backoff's numbers (see `exponentialBackoff`). */
 export interface BackoffOptions {
-  /** First ceiling, in ms. Default 500. */
+  /** First ceiling, in ms; the first retry comes within twice this. Default 500. */
   baseMs?: number;
   /** Largest ceiling, in ms. Default 30 000. */
   maxMs?: number;
@@ -31,7 +31,7 @@ export interface HostSettings {
   pingIntervalMs?: number;
   /** Where images are uploaded. Default the server's `/uploads` beside `url`. */
   uploadUrl?: string;
-  /** The numbers of the default backoff (exponential, full jitter). Default 500 ms doubling to at most 30 s. */
+  /** The numbers of the default backoff (`exponentialBackoff`). Default 500 ms growing to at most 30 s. */
   backoffOptions?: BackoffOptions;
   /** How long a shared host keeps its socket after its last tab of that user went. Default 5 000 ms. */
   hostGraceMs?: number;
