@@ -96,3 +96,26 @@ it('a list of more rooms than one page arrives whole, a bounded page at a time',
   expect(frames.length).toBeGreaterThanOrEqual(3); // 25 + 25 + 10
   expect(a.id).toBeTruthy();
 });
+
+it('a createRoom command resent to another host (as after a crash) makes one room', async () => {
+  const { ChatHost } = await import('../src/host/chat-host.js');
+  const { MemoryStorage } = await import('../src/storage/memory-storage.js');
+  srv = await server();
+  const bob = open();
+  const b = await bob.signUp({ email: email('bob') });
+  const annEmail = email('ann');
+  const ann = open();
+  await ann.signUp({ email: annEmail });
+  const hosts = [0, 1].map(() => new ChatHost({ url: srv!.wsUrl, WebSocket: WebSocket as never, fetch: fetch as never, storage: new MemoryStorage() }));
+  try {
+    for (const host of hosts) await host.handle({ type: 'login', credentials: { email: annEmail } });
+    const command = { type: 'createRoom' as const, memberIds: [b.id], name: 'once', clientId: 'create-once' };
+    const first = await hosts[0]!.handle(command);
+    const again = await hosts[1]!.handle(command); // the same command, resent to another host
+    expect(again.id).toBe(first.id);
+    await until(bob.rooms, (rooms) => rooms.some((r) => r.id === first.id));
+    expect(bob.rooms.getSnapshot().filter((r) => r.name === 'once')).toHaveLength(1);
+  } finally {
+    await Promise.all(hosts.map((h) => h.close()));
+  }
+});

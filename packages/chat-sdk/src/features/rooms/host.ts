@@ -64,6 +64,7 @@ export class RoomList {
     this.loaded = false;
     this.touched.clear();
     this.gone.clear();
+    this.sought.clear();
   }
 
   /**
@@ -143,11 +144,39 @@ export class RoomList {
     if (room) this.upsert({ ...room, memberIds: room.memberIds.filter((id) => id !== userId) });
   }
 
-  /** Messages were delivered: the room moves up with its newest one. */
+  /**
+   * Messages were delivered: the room moves up with its newest one. A room the list does
+   * not hold (it moved above the cursor while a refresh paged, or its event was lost) is
+   * now among the most recent: the first page brings it.
+   */
   bump(roomId: string, messages: readonly Message[]): void {
     const room = this.get(roomId);
     const newest = messages.reduce<Message | undefined>((a, m) => (!a || m.seq > a.seq ? m : a), undefined);
     if (room && newest && newest.seq > room.lastSeq) this.upsert({ ...room, lastSeq: newest.seq, lastMessage: newest });
+    else if (!room && this.loaded && !this.gone.has(roomId) && !this.sought.has(roomId)) {
+      this.sought.add(roomId); // once per room: a server sending messages of a room it never lists gets one look
+      void this.fetchTop();
+    }
+  }
+
+  private topRequest: Promise<void> | null = null;
+  private readonly sought = new Set<string>();
+
+  /** The first page again, merged like a refresh's; one at a time. */
+  private fetchTop(): Promise<void> {
+    this.topRequest ??= (async () => {
+      const since = this.epoch;
+      const session = this.host.session();
+      try {
+        const page = await this.host.request('get_user_rooms', { limit: ROOMS_PAGE_LIMIT });
+        if (this.host.session() === session) this.merge(page.rooms, since);
+      } catch (error) {
+        this.host.report(error);
+      } finally {
+        this.topRequest = null;
+      }
+    })();
+    return this.topRequest;
   }
 
   /** A room as an event or reply has it; its messages never go back (a lower lastSeq keeps ours). */
