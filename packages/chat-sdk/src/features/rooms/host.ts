@@ -68,7 +68,7 @@ export class RoomList {
   }
 
   /**
-   * On every connect: the server's list, a page at a time (each page shows as it comes),
+   * On every connect: the server's list, a page at a time (the first shows at once),
    * merged with what live events changed meanwhile. A page that does not move the cursor
    * on stops the refresh with an error rather than asking for ever.
    */
@@ -77,17 +77,24 @@ export class RoomList {
     const fetched = new Map<string, Room>();
     const cursors = new Set<string>();
     let cursor: string | null | undefined;
-    do {
-      const page = await this.host.request('get_user_rooms', { limit: ROOMS_PAGE_LIMIT, ...(cursor ? { cursor } : {}) });
-      for (const room of page.rooms) fetched.set(room.id, room);
-      this.loaded = true;
-      this.merge(page.rooms, since);
-      cursor = page.nextCursor;
-      if (cursor && (cursors.has(cursor) || page.rooms.length === 0)) {
-        throw new ChatError('INTERNAL', 'the server paged the room list without progress');
-      }
-      if (cursor) cursors.add(cursor);
-    } while (cursor);
+    try {
+      do {
+        const page = await this.host.request('get_user_rooms', { limit: ROOMS_PAGE_LIMIT, ...(cursor ? { cursor } : {}) });
+        for (const room of page.rooms) fetched.set(room.id, room);
+        this.loaded = true;
+        // The first page shows at once; the rest is told (and cached) once, when all is in:
+        // re-sending and re-writing a growing list per page would cost the square of its size.
+        this.merge(page.rooms, since, cursors.size === 0 ? 'tell' : 'hold');
+        cursor = page.nextCursor;
+        if (cursor && (cursors.has(cursor) || page.rooms.length === 0)) {
+          throw new ChatError('INTERNAL', 'the server paged the room list without progress');
+        }
+        if (cursor) cursors.add(cursor);
+      } while (cursor);
+    } catch (error) {
+      this.changed(false); // what came in shows; the next connect completes it
+      throw error;
+    }
     // The whole list is in: rooms no page named (left elsewhere, while offline) go, unless
     // a live event brought them in since the refresh began.
     for (const id of [...this.byId.keys()]) {
@@ -169,7 +176,7 @@ export class RoomList {
       const session = this.host.session();
       try {
         const page = await this.host.request('get_user_rooms', { limit: ROOMS_PAGE_LIMIT });
-        if (this.host.session() === session) this.merge(page.rooms, since);
+        if (this.host.session() === session) this.merge(page.rooms, since, 'save');
       } catch (error) {
         this.host.report(error);
       } finally {
@@ -196,8 +203,12 @@ export class RoomList {
     this.onLeft(roomId);
   }
 
-  /** One page of a refresh: rooms changed by an event since the request left keep the event's version. */
-  private merge(rooms: readonly Room[], since: number): void {
+  /**
+   * One page of a refresh: rooms changed by an event since the request left keep the
+   * event's version. `tell`: shown soon, not cached; `hold`: shown with the next change;
+   * `save`: shown and cached.
+   */
+  private merge(rooms: readonly Room[], since: number, how: 'tell' | 'hold' | 'save'): void {
     for (const room of rooms) {
       if ((this.touched.get(room.id) ?? 0) > since) {
         const live = this.byId.get(room.id);
@@ -205,7 +216,8 @@ export class RoomList {
       }
       this.byId.set(room.id, room);
     }
-    this.changed();
+    if (how === 'hold') this.dirty = true;
+    else this.changed(how === 'save');
   }
 
   /** Marks the list changed; it is sorted, told and cached once, after the current burst. */
