@@ -170,3 +170,39 @@ describe.each([['memory' as const], ['sqlite' as const]])('membership on %s stor
     await eventually(() => true);
   });
 });
+
+describe('the SQLite membership step on a file written before it', () => {
+  test('a room made by version 1 can be left, added to and blocked from after the upgrade', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const Database = (await import('better-sqlite3')).default;
+    const { SqliteStorage } = await import('../src/storage/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'chat-membership-'));
+    try {
+      const file = join(dir, 'chat.sqlite');
+      const before = new SqliteStorage(file);
+      const [a, b, c] = ['a', 'b', 'c'].map((n, i) => before.createUser({ id: `u_${n}`, email: `${n}@x.io`, name: n, createdAt: i }));
+      before.createRoom({ id: 'r_old', name: 'old', memberIds: [a!.id, b!.id], createdBy: a!.id, createdAt: 10 });
+      before.close();
+      // Back to schema 1: the tables of the membership step are not there yet.
+      const db = new Database(file);
+      db.exec('DROP TABLE member_adders; DROP TABLE applied_changes; DROP TABLE member_blocks; DROP INDEX room_members_user_room;');
+      db.pragma('user_version = 1');
+      db.close();
+
+      const after = new SqliteStorage(file);
+      try {
+        expect(after.getUserRoomsPage(b!.id, { limit: 10 }).rooms.map((r) => r.id)).toEqual(['r_old']);
+        after.addMembers({ roomId: 'r_old', userIds: [c!.id], addedBy: b!.id, clientId: 'k1' });
+        after.leaveRoom({ roomId: 'r_old', userId: b!.id, clientId: 'k2', block: true }); // added by the creator, a
+        expect(after.blockedBy([b!.id], a!.id)).toEqual([b!.id]);
+        expect(after.getRoom('r_old')!.memberIds).toEqual([a!.id, c!.id]);
+      } finally {
+        after.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
