@@ -69,6 +69,8 @@ describe.each([['memory' as const], ['sqlite' as const]])('membership on %s stor
     const again = await b.client.call('add_members', { roomId: room.id, clientId: 'add-1', userIds: [d.user.id] });
     expect(again).toMatchObject({ addedIds: [], duplicate: true });
     expect(again.room.memberIds).not.toContain(d.user.id);
+    // The key reused on an unknown room still answers about the first room, not INTERNAL.
+    expect(await b.client.call('add_members', { roomId: 'r_elsewhere', clientId: 'add-1', userIds: [d.user.id] })).toMatchObject({ room: { id: room.id }, duplicate: true });
     // Not a member, unknown user, unknown room.
     expect(await d.client.fail('add_members', { roomId: room.id, clientId: 'x', userIds: [d.user.id] })).toBe('FORBIDDEN');
     expect(await a.client.fail('add_members', { roomId: room.id, clientId: 'y', userIds: ['u_nobody'] })).toBe('NOT_FOUND');

@@ -49,9 +49,8 @@ export const createRoom: Handler<'create_room'> = (ctx, connection, data) => {
  */
 export const leaveRoom: Handler<'leave_room'> = (ctx, connection, data) => {
   const { user } = authOf(connection);
-  if (ctx.storage.findApplied(user.id, 'leave_room', data.clientId) !== undefined) {
-    return { data: { roomId: data.roomId, duplicate: true } };
-  }
+  const applied = ctx.storage.findApplied(user.id, 'leave_room', data.clientId);
+  if (applied !== undefined) return { data: { roomId: applied, duplicate: true } };
   requireMember(ctx, data.roomId, user.id);
   const room = ctx.storage.leaveRoom(
     { roomId: data.roomId, userId: user.id, clientId: data.clientId, block: data.block ?? false },
@@ -69,9 +68,9 @@ export const leaveRoom: Handler<'leave_room'> = (ctx, connection, data) => {
  */
 export const addMembers: Handler<'add_members'> = (ctx, connection, data) => {
   const { user } = authOf(connection);
-  if (ctx.storage.findApplied(user.id, 'add_members', data.clientId) !== undefined) {
-    return { data: { room: ctx.storage.getRoom(data.roomId)!, addedIds: [], duplicate: true } };
-  }
+  // A repeat answers about the room the key was first used on, whatever this one names.
+  const applied = ctx.storage.findApplied(user.id, 'add_members', data.clientId);
+  if (applied !== undefined) return { data: { room: ctx.storage.getRoom(applied)!, addedIds: [], duplicate: true } };
   const before = requireMember(ctx, data.roomId, user.id);
   const present = new Set(before.memberIds);
   const added = [...new Set(data.userIds)].filter((id) => !present.has(id));
