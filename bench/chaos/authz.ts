@@ -50,6 +50,8 @@ export async function authorizationMatrix(): Promise<AuthzRow[]> {
     await check(who, anonymous, 'create_room', { memberIds: [alice.user.id] }, 'UNAUTHENTICATED');
     await check(who, anonymous, 'create_message', { roomId: room.id, clientId: 'x1', text: 'hello' }, 'UNAUTHENTICATED');
     await check(who, anonymous, 'get_messages', { roomId: room.id }, 'UNAUTHENTICATED');
+    await check(who, anonymous, 'leave_room', { roomId: room.id, clientId: 'l0' }, 'UNAUTHENTICATED');
+    await check(who, anonymous, 'add_members', { roomId: room.id, clientId: 'a0', userIds: [alice.user.id] }, 'UNAUTHENTICATED');
     await check(who, anonymous, 'delete_connection', {}, 'UNAUTHENTICATED');
     await check(who, anonymous, 'create_connection', { protocolVersion: 1, token: 'made-up-token' }, 'UNAUTHENTICATED', 'create_connection { made-up token }');
     await check(who, anonymous, 'create_connection', { protocolVersion: 1, email: 'nobody@authz.test' }, 'NOT_FOUND', 'create_connection { unknown email }');
@@ -60,6 +62,8 @@ export async function authorizationMatrix(): Promise<AuthzRow[]> {
     await check(outsider, carol.wire, 'get_messages', { roomId: room.id }, 'FORBIDDEN');
     await check(outsider, carol.wire, 'get_messages', { roomId: room.id, after: 0 }, 'FORBIDDEN', 'get_messages { after }');
     await check(outsider, carol.wire, 'get_messages', { roomId: room.id, before: 2 }, 'FORBIDDEN', 'get_messages { before }');
+    await check(outsider, carol.wire, 'leave_room', { roomId: room.id, clientId: 'l1' }, 'FORBIDDEN');
+    await check(outsider, carol.wire, 'add_members', { roomId: room.id, clientId: 'a1', userIds: [carol.user.id] }, 'FORBIDDEN', 'add_members { herself }');
     const rooms = await carol.wire.call('get_user_rooms', {});
     rows.push({
       who: outsider,
@@ -74,6 +78,7 @@ export async function authorizationMatrix(): Promise<AuthzRow[]> {
     await check(others, carol.wire, 'create_message', { roomId: 'no-such-room', clientId: 'c2', text: 'x' }, 'NOT_FOUND', 'create_message { unknown roomId }');
     await check(others, carol.wire, 'get_messages', { roomId: 'no-such-room' }, 'NOT_FOUND', 'get_messages { unknown roomId }');
     await check(others, carol.wire, 'create_room', { memberIds: ['no-such-user'] }, 'NOT_FOUND', 'create_room { unknown member }');
+    await check(others, carol.wire, 'leave_room', { roomId: 'no-such-room', clientId: 'l2' }, 'NOT_FOUND', 'leave_room { unknown roomId }');
     // alice's clientId from carol is carol's own key: a new message, refused because carol is not a member.
     await check(others, carol.wire, 'create_message', { roomId: room.id, clientId: 'a1', text: 'as alice?' }, 'FORBIDDEN', "create_message { alice's clientId, alice's room }");
     const spoof = await check(

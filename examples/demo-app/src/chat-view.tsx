@@ -4,6 +4,7 @@ import { type DragEvent, useEffect, useState } from 'react';
 import { Composer } from './composer.js';
 import { formatBytes, MAX_UPLOAD_LABEL, roomTitle } from './format.js';
 import { MessageList } from './message-list.js';
+import { AddPeople, LeaveRoom } from './room-members.js';
 import { markSeen } from './seen.js';
 import { useUserLookup } from './users.js';
 
@@ -26,6 +27,7 @@ export function ChatView({ roomId }: { roomId: string }) {
   const [dropping, setDropping] = useState(false);
   const [, setDraft] = useDraft(roomId);
   const [problem, setProblem] = useState<string | null>(null);
+  const [panel, setPanel] = useState<'add' | 'leave' | null>(null);
 
   /** Attaches a picked, pasted or dropped file to the draft, or says why it cannot go. */
   const attach = (file: Blob & { name?: string }) => {
@@ -80,7 +82,17 @@ export function ChatView({ roomId }: { roomId: string }) {
             {room.memberIds.length} members: {members}
           </p>
         </div>
+        <div className="head-actions">
+          <button type="button" className="ghost" aria-expanded={panel === 'add'} onClick={() => setPanel(panel === 'add' ? null : 'add')}>
+            Add people
+          </button>
+          <button type="button" className="ghost" aria-expanded={panel === 'leave'} onClick={() => setPanel(panel === 'leave' ? null : 'leave')}>
+            Leave room
+          </button>
+        </div>
       </header>
+      {panel === 'add' && <AddPeople room={room} onDone={() => setPanel(null)} />}
+      {panel === 'leave' && <LeaveRoom room={room} title={title} onDone={() => setPanel(null)} />}
       <MessageList roomId={roomId} lookup={lookup} />
       <Composer roomId={roomId} attach={attach} problem={problem} setProblem={setProblem} />
       {dropping && (

@@ -77,6 +77,46 @@ describe.each(implementations)('%s storage', (_name, make) => {
     expect(s.getRoom('r2')!.memberIds).toEqual([b.id, c.id, a.id]);
   });
 
+  test('1.1 membership: paged room lists, add, leave with block, idempotency keys recorded with the change', () => {
+    const [a, b, c] = [user('a@x.io'), user('b@x.io'), user('c@x.io')];
+    s.createRoom({ id: 'r1', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t, clientId: 'k-r1' });
+    s.createRoom({ id: 'r2', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    s.createRoom({ id: 'r3', name: null, memberIds: [b.id, a.id], createdBy: b.id, createdAt: ++t });
+    expect(s.findApplied(a.id, 'create_room', 'k-r1')).toBe('r1');
+    expect(s.findApplied(b.id, 'create_room', 'k-r1')).toBeUndefined();
+    const first = s.getUserRoomsPage(a.id, { limit: 2 });
+    expect(first.rooms.map((r) => r.id)).toEqual(['r3', 'r2']);
+    const rest = s.getUserRoomsPage(a.id, { limit: 2, before: first.next! });
+    expect(rest).toEqual({ rooms: [expect.objectContaining({ id: 'r1' })], next: null });
+
+    expect(s.addMembers({ roomId: 'r1', userIds: [c.id], addedBy: b.id, clientId: 'k-add' }).memberIds).toEqual([a.id, b.id, c.id]);
+    expect(s.findApplied(b.id, 'add_members', 'k-add')).toBe('r1');
+    expect(s.isMember('r1', c.id)).toBe(true);
+    expect(s.leaveRoom({ roomId: 'r1', userId: c.id, clientId: 'k-leave', block: true }).memberIds).toEqual([a.id, b.id]);
+    expect(s.isMember('r1', c.id)).toBe(false);
+    expect(s.getUserRoomsPage(c.id, { limit: 10 }).rooms).toEqual([]);
+    expect(s.findApplied(c.id, 'leave_room', 'k-leave')).toBe('r1');
+    // c blocked b (who added them), not a.
+    expect(s.blockedBy([c.id, a.id], b.id)).toEqual([c.id]);
+    expect(s.blockedBy([c.id], a.id)).toEqual([]);
+    // Leaving a room one created blocks nobody; the others keep the room.
+    s.leaveRoom({ roomId: 'r2', userId: a.id, clientId: 'k-own', block: true });
+    expect(s.blockedBy([a.id], a.id)).toEqual([]);
+    expect(s.getRoom('r2')!.memberIds).toEqual([b.id]);
+  });
+
+  test('1.1 membership writes are atomic: a failed commit leaves no member, no block, no key', () => {
+    const [a, b, c] = [user('a@x.io'), user('b@x.io'), user('c@x.io')];
+    s.createRoom({ id: 'r1', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    expect(() => s.addMembers({ roomId: 'r1', userIds: [c.id], addedBy: a.id, clientId: 'k' }, { beforeCommit: fail })).toThrow();
+    expect(s.isMember('r1', c.id)).toBe(false);
+    expect(s.findApplied(a.id, 'add_members', 'k')).toBeUndefined();
+    expect(() => s.leaveRoom({ roomId: 'r1', userId: b.id, clientId: 'l', block: true }, { beforeCommit: fail })).toThrow();
+    expect(s.isMember('r1', b.id)).toBe(true);
+    expect(s.blockedBy([b.id], a.id)).toEqual([]);
+    expect(s.findApplied(b.id, 'leave_room', 'l')).toBeUndefined();
+  });
+
   test('messages: seq per room from 1, idempotent on (sender, clientId) across rooms', () => {
     const [a, b] = [user('a@x.io'), user('b@x.io')];
     s.createRoom({ id: 'r1', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });

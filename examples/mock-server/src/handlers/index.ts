@@ -2,7 +2,7 @@ import type { ActionName, RequestData } from '@chat/sdk/protocol';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { createMessage, getMessages } from './messages.js';
-import { createRoom, getUserRooms } from './rooms.js';
+import { addMembers, createRoom, getUserRooms, leaveRoom } from './rooms.js';
 import { createConnection, deleteConnection, ping } from './session.js';
 import type { ActionResult, Handler } from './types.js';
 import { createUser, getUsers } from './users.js';
@@ -14,6 +14,8 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
   get_users: getUsers,
   get_user_rooms: getUserRooms,
   create_room: createRoom,
+  leave_room: leaveRoom,
+  add_members: addMembers,
   create_message: createMessage,
   get_messages: getMessages,
   ping,

@@ -1,8 +1,12 @@
 import { ChatError, type Message, type Room, type User } from '@chat/sdk/protocol';
-import type { MessagePage, NewMessage, NewRoom, Session, Storage, Upload, WriteHooks } from './types.js';
+import type {
+  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, RoomPage, Session, Storage, Upload, WriteHooks,
+} from './types.js';
 
 interface RoomRecord {
   room: Omit<Room, 'lastSeq' | 'lastMessage'>;
+  /** Who added each member (the creator added themselves and the first members). */
+  addedBy: Map<string, string>;
   messages: Message[]; // index i holds seq i + 1
   /** Global activity counter: rises on the room's creation and on each of its messages. */
   activity: number;
@@ -22,6 +26,10 @@ export class MemoryStorage implements Storage {
   private readonly roomsByUser = new Map<string, Set<string>>();
   private readonly messagesByClientId = new Map<string, Message>();
   private readonly uploads = new Map<string, Upload>();
+  /** Idempotency keys of 1.1 changes: `user \0 action \0 clientId` -> room id. */
+  private readonly applied = new Map<string, string>();
+  /** Per user, the users they blocked from adding them to rooms. */
+  private readonly blocks = new Map<string, Set<string>>();
   private activity = 0;
 
   createUser(user: User, hooks?: WriteHooks): User {
@@ -80,16 +88,59 @@ export class MemoryStorage implements Storage {
     hooks?.beforeCommit?.();
     const record: RoomRecord = {
       room: { id: input.id, name: input.name, memberIds: [...input.memberIds], createdBy: input.createdBy, createdAt: input.createdAt },
+      addedBy: new Map(input.memberIds.map((id) => [id, input.createdBy])),
       messages: [],
       activity: ++this.activity,
     };
     this.rooms.set(input.id, record);
-    for (const userId of input.memberIds) {
-      let set = this.roomsByUser.get(userId);
-      if (!set) this.roomsByUser.set(userId, (set = new Set()));
-      set.add(input.id);
-    }
+    for (const userId of input.memberIds) this.join(userId, input.id);
+    if (input.clientId !== undefined) this.applied.set(appliedKey(input.createdBy, 'create_room', input.clientId), input.id);
     return toRoom(record);
+  }
+
+  findApplied(userId: string, action: AppliedAction, clientId: string): string | undefined {
+    return this.applied.get(appliedKey(userId, action, clientId));
+  }
+
+  addMembers(change: MembersChange, hooks?: WriteHooks): Room {
+    const record = this.rooms.get(change.roomId);
+    if (!record) throw new ChatError('NOT_FOUND', 'no such room');
+    hooks?.beforeCommit?.();
+    for (const userId of change.userIds) {
+      if (record.addedBy.has(userId)) continue;
+      record.room.memberIds.push(userId);
+      record.addedBy.set(userId, change.addedBy);
+      this.join(userId, change.roomId);
+    }
+    this.applied.set(appliedKey(change.addedBy, 'add_members', change.clientId), change.roomId);
+    return toRoom(record);
+  }
+
+  leaveRoom(change: LeaveChange, hooks?: WriteHooks): Room {
+    const record = this.rooms.get(change.roomId);
+    if (!record) throw new ChatError('NOT_FOUND', 'no such room');
+    hooks?.beforeCommit?.();
+    const adder = record.addedBy.get(change.userId);
+    record.room.memberIds = record.room.memberIds.filter((id) => id !== change.userId);
+    record.addedBy.delete(change.userId);
+    this.roomsByUser.get(change.userId)?.delete(change.roomId);
+    if (change.block && adder !== undefined && adder !== change.userId) {
+      let set = this.blocks.get(change.userId);
+      if (!set) this.blocks.set(change.userId, (set = new Set()));
+      set.add(adder);
+    }
+    this.applied.set(appliedKey(change.userId, 'leave_room', change.clientId), change.roomId);
+    return toRoom(record);
+  }
+
+  blockedBy(userIds: readonly string[], adderId: string): string[] {
+    return [...new Set(userIds)].filter((id) => this.blocks.get(id)?.has(adderId) ?? false);
+  }
+
+  private join(userId: string, roomId: string): void {
+    let set = this.roomsByUser.get(userId);
+    if (!set) this.roomsByUser.set(userId, (set = new Set()));
+    set.add(roomId);
   }
 
   getRoom(id: string): Room | undefined {
@@ -107,6 +158,17 @@ export class MemoryStorage implements Storage {
       .map((id) => this.rooms.get(id)!)
       .sort((a, b) => b.activity - a.activity)
       .map(toRoom);
+  }
+
+  getUserRoomsPage(userId: string, page: RoomPage): { rooms: Room[]; next: number | null } {
+    const ids = this.roomsByUser.get(userId) ?? new Set<string>();
+    const records = [...ids]
+      .map((id) => this.rooms.get(id)!)
+      .filter((r) => page.before === undefined || r.activity < page.before)
+      .sort((a, b) => b.activity - a.activity);
+    const taken = records.slice(0, page.limit);
+    const next = records.length > page.limit ? taken.at(-1)!.activity : null;
+    return { rooms: taken.map(toRoom), next };
   }
 
   createMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
@@ -157,6 +219,7 @@ export class MemoryStorage implements Storage {
 }
 
 const clientKey = (senderId: string, clientId: string) => `${senderId}\u0000${clientId}`;
+const appliedKey = (userId: string, action: AppliedAction, clientId: string) => `${userId}\u0000${action}\u0000${clientId}`;
 
 function copyMessage(message: Message): Message {
   return { ...message, image: message.image && { ...message.image } };

@@ -2,7 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError, type Image, type Message, type Room, type User } from '@chat/sdk/protocol';
-import type { MessagePage, NewMessage, NewRoom, Session, Storage, Upload, WriteHooks } from './types.js';
+import type {
+  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, RoomPage, Session, Storage, Upload, WriteHooks,
+} from './types.js';
 
 /** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). */
 const SCHEMA_V1 = `
@@ -62,11 +64,38 @@ CREATE TABLE IF NOT EXISTS uploads (
 `;
 
 /**
+ * 1.1 membership: who added a member after the room was made (no row: its creator), the
+ * idempotency keys of room changes, and who blocked whom from adding them to rooms.
+ * Version 1's tables stay as they were.
+ */
+const MEMBERSHIP = `
+CREATE TABLE member_adders (
+  room_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+CREATE TABLE applied_changes (
+  user_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  room_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, action, client_id)
+) WITHOUT ROWID;
+CREATE TABLE member_blocks (
+  user_id TEXT NOT NULL,
+  blocked_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX room_members_user_room ON room_members(user_id, room_id);
+`;
+
+/**
  * MIGRATIONS[i] takes the file from `PRAGMA user_version` i to i + 1, each in its own
  * transaction with the version bump, so a crash leaves the file at a version it can resume
  * from. Never edit a shipped step: add one.
  */
-const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1];
+const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP];
 
 function migrate(db: Database.Database): void {
   const at = db.pragma('user_version', { simple: true }) as number;
@@ -128,6 +157,21 @@ export class SqliteStorage implements Storage {
       nextActivity: db.prepare<[], { next: number }>('SELECT coalesce(max(activity), 0) + 1 AS next FROM rooms'),
       insertRoom: db.prepare('INSERT INTO rooms (id, name, created_by, created_at, last_seq, activity) VALUES (?, ?, ?, ?, 0, ?)'),
       insertMember: db.prepare('INSERT INTO room_members (room_id, user_id, position) VALUES (?, ?, ?)'),
+      insertAdder: db.prepare('INSERT OR REPLACE INTO member_adders (room_id, user_id, added_by) VALUES (?, ?, ?)'),
+      deleteAdder: db.prepare('DELETE FROM member_adders WHERE room_id = ? AND user_id = ?'),
+      nextPosition: db.prepare<[string], { next: number }>('SELECT coalesce(max(position), -1) + 1 AS next FROM room_members WHERE room_id = ?'),
+      memberAdder: db.prepare<[string, string], { added_by: string }>('SELECT added_by FROM member_adders WHERE room_id = ? AND user_id = ?'),
+      deleteMember: db.prepare('DELETE FROM room_members WHERE room_id = ? AND user_id = ?'),
+      insertApplied: db.prepare('INSERT INTO applied_changes (user_id, action, client_id, room_id) VALUES (?, ?, ?, ?)'),
+      applied: db.prepare<[string, string, string], { room_id: string }>(
+        'SELECT room_id FROM applied_changes WHERE user_id = ? AND action = ? AND client_id = ?',
+      ),
+      insertBlock: db.prepare('INSERT OR IGNORE INTO member_blocks (user_id, blocked_id) VALUES (?, ?)'),
+      isBlocked: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM member_blocks WHERE user_id = ? AND blocked_id = ?'),
+      userRoomsPage: db.prepare<[string, number, number], RoomRow & { activity: number }>(
+        `SELECT r.id, r.name, r.created_by, r.created_at, r.last_seq, r.activity FROM rooms r
+         JOIN room_members m ON m.room_id = r.id WHERE m.user_id = ? AND r.activity < ? ORDER BY r.activity DESC LIMIT ?`,
+      ),
       roomById: db.prepare<[string], RoomRow>('SELECT id, name, created_by, created_at, last_seq FROM rooms WHERE id = ?'),
       roomMembers: db.prepare<[string], { user_id: string }>('SELECT user_id FROM room_members WHERE room_id = ? ORDER BY position'),
       isMember: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?'),
@@ -202,9 +246,55 @@ export class SqliteStorage implements Storage {
       const { next } = this.stmt.nextActivity.get()!;
       this.stmt.insertRoom.run(input.id, input.name, input.createdBy, input.createdAt, next);
       input.memberIds.forEach((userId, position) => this.stmt.insertMember.run(input.id, userId, position));
+      if (input.clientId !== undefined) this.stmt.insertApplied.run(input.createdBy, 'create_room', input.clientId, input.id);
       hooks?.beforeCommit?.();
     })();
     return this.getRoom(input.id)!;
+  }
+
+  findApplied(userId: string, action: AppliedAction, clientId: string): string | undefined {
+    return this.stmt.applied.get(userId, action, clientId)?.room_id;
+  }
+
+  addMembers(change: MembersChange, hooks?: WriteHooks): Room {
+    this.db.transaction(() => {
+      if (!this.stmt.roomById.get(change.roomId)) throw new ChatError('NOT_FOUND', 'no such room');
+      let { next } = this.stmt.nextPosition.get(change.roomId)!;
+      for (const userId of change.userIds) {
+        if (this.stmt.isMember.get(change.roomId, userId)) continue;
+        this.stmt.insertMember.run(change.roomId, userId, next++);
+        this.stmt.insertAdder.run(change.roomId, userId, change.addedBy);
+      }
+      this.stmt.insertApplied.run(change.addedBy, 'add_members', change.clientId, change.roomId);
+      hooks?.beforeCommit?.();
+    }).immediate();
+    return this.getRoom(change.roomId)!;
+  }
+
+  leaveRoom(change: LeaveChange, hooks?: WriteHooks): Room {
+    this.db.transaction(() => {
+      const room = this.stmt.roomById.get(change.roomId);
+      if (!room) throw new ChatError('NOT_FOUND', 'no such room');
+      const member = this.stmt.isMember.get(change.roomId, change.userId) !== undefined;
+      const adder = member ? (this.stmt.memberAdder.get(change.roomId, change.userId)?.added_by ?? room.created_by) : undefined;
+      this.stmt.deleteMember.run(change.roomId, change.userId);
+      this.stmt.deleteAdder.run(change.roomId, change.userId);
+      if (change.block && adder !== undefined && adder !== change.userId) this.stmt.insertBlock.run(change.userId, adder);
+      this.stmt.insertApplied.run(change.userId, 'leave_room', change.clientId, change.roomId);
+      hooks?.beforeCommit?.();
+    }).immediate();
+    return this.getRoom(change.roomId)!;
+  }
+
+  blockedBy(userIds: readonly string[], adderId: string): string[] {
+    return [...new Set(userIds)].filter((id) => this.stmt.isBlocked.get(id, adderId) !== undefined);
+  }
+
+  getUserRoomsPage(userId: string, page: RoomPage): { rooms: Room[]; next: number | null } {
+    const rows = this.stmt.userRoomsPage.all(userId, page.before ?? Number.MAX_SAFE_INTEGER, page.limit + 1);
+    const taken = rows.slice(0, page.limit);
+    const next = rows.length > page.limit ? taken.at(-1)!.activity : null;
+    return { rooms: taken.map((row) => this.toRoom(row)), next };
   }
 
   getRoom(id: string): Room | undefined {

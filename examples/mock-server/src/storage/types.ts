@@ -29,6 +29,26 @@ export interface Storage {
   isMember(roomId: string, userId: string): boolean;
   /** The user's rooms, most recent activity (last message, else creation) first. */
   getUserRooms(userId: string): Room[];
+  /**
+   * One page of the user's rooms, most recent activity first: those whose activity is below
+   * `before` (none: from the top). `next` is the activity to pass as `before` for the next
+   * page, or null on the last one. Activity values are unique and only rise.
+   */
+  getUserRoomsPage(userId: string, page: RoomPage): { rooms: Room[]; next: number | null };
+  /** The room a change with this idempotency key made or touched (1.1), if it was applied. */
+  findApplied(userId: string, action: AppliedAction, clientId: string): string | undefined;
+  /**
+   * Adds members after the existing ones (`addedBy` recorded for each) and records the
+   * change's key, in one transaction. Callers pass only users who are not members yet.
+   */
+  addMembers(change: MembersChange, hooks?: WriteHooks): Room;
+  /**
+   * Removes the member and records the change's key; with `block`, whoever added them may
+   * no longer add them to any room. One transaction. Returns the room as it is after.
+   */
+  leaveRoom(change: LeaveChange, hooks?: WriteHooks): Room;
+  /** Which of `userIds` have blocked `adderId` from adding them (leave_room with block). */
+  blockedBy(userIds: readonly string[], adderId: string): string[];
 
   // messages
   /**
@@ -70,6 +90,31 @@ export interface NewRoom {
   memberIds: string[];
   createdBy: string;
   createdAt: number;
+  /** 1.1: the creator's idempotency key, recorded with the room (`findApplied`). */
+  clientId?: string;
+}
+
+/** The actions whose idempotency keys `findApplied` knows (1.1). */
+export type AppliedAction = 'create_room' | 'add_members' | 'leave_room';
+
+export interface RoomPage {
+  /** Only rooms whose activity is below this; none: from the most recent. */
+  before?: number;
+  limit: number;
+}
+
+export interface MembersChange {
+  roomId: string;
+  userIds: string[];
+  addedBy: string;
+  clientId: string;
+}
+
+export interface LeaveChange {
+  roomId: string;
+  userId: string;
+  clientId: string;
+  block: boolean;
 }
 
 export interface NewMessage {

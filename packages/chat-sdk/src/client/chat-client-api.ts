@@ -95,7 +95,20 @@ export interface ChatClient extends ChatClientEventSource {
   /** Connects now, skipping the backoff wait (a "retry now" button); the outbox is retried at once too. */
   reconnect(): Promise<void>;
 
+  /** Creates a room; resent after a lost connection or a restarted host, it still makes one room. */
   createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room>;
+  /**
+   * Leaves a room: it goes from `rooms` here and in the user's other tabs and devices; the
+   * others keep it and its history. With `block: true`, whoever added the user to it can no
+   * longer add them to any room. Not a member: FORBIDDEN.
+   */
+  leaveRoom(roomId: string, options?: { block?: boolean }): Promise<void>;
+  /**
+   * Adds people to a room the user is in (any member may); members already in are skipped.
+   * Resolves with the room as it is now. Over 100 members: TOO_LARGE; someone who blocked
+   * the user: FORBIDDEN.
+   */
+  addMembers(roomId: string, userIds: string[]): Promise<Room>;
   /** The directory: by name or email prefix, paged, or by ids (to name senders). */
   users(input?: UsersQuery | { ids: string[] }): Promise<{ users: User[]; nextCursor: string | null }>;
   /**

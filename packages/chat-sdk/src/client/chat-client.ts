@@ -161,6 +161,20 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     });
   }
 
+  leaveRoom(roomId: string, options: { block?: boolean } = {}): Promise<void> {
+    return this.settle(async () => {
+      this.requireSession();
+      await this.roomsPart.leave(roomId, options.block === true);
+    });
+  }
+
+  addMembers(roomId: string, userIds: string[]): Promise<Room> {
+    return this.settle(async () => {
+      this.requireSession();
+      return this.roomsPart.addMembers(roomId, userIds);
+    });
+  }
+
   users(input: UsersQuery | { ids: string[] } = {}): Promise<{ users: User[]; nextCursor: string | null }> {
     return this.settle(async () => {
       const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);

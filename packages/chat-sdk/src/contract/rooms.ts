@@ -7,18 +7,26 @@ import type { Room } from '../protocol/index.js';
  * host-api.ts include it), its two halves in features/<name>/, its hook in @chat/react.
  */
 
-/** Commands a client sends to the rooms part of its host. */
-export type RoomsCommand = { type: 'createRoom'; memberIds: string[]; name?: string };
+/**
+ * Commands a client sends to the rooms part of its host. Each change carries the
+ * idempotency key the client made, so a command resent to a restarted host is applied once.
+ */
+export type RoomsCommand =
+  | { type: 'createRoom'; memberIds: string[]; name?: string; clientId?: string }
+  | { type: 'leaveRoom'; roomId: string; clientId: string; block?: boolean }
+  | { type: 'addMembers'; roomId: string; userIds: string[]; clientId: string };
 
 /** What the rooms part of the host tells every client. */
 export type RoomsEvent =
-  /** The whole list, most recent activity first (after a refresh, a new room, a bump). */
+  /** The whole list, most recent activity first (after a refresh, new rooms, bumps: one per burst). */
   | { type: 'rooms'; rooms: Room[] }
-  /** A room the user belongs to was created (by them or someone else). */
+  /** A room the user belongs to was created, or they were added to it (by them or someone else). */
   | { type: 'room'; room: Room };
 
 export interface RoomsResults {
   createRoom: Room;
+  leaveRoom: void;
+  addMembers: Room;
 }
 
 /** Most recent activity first: the last message's time, else the room's creation. */

@@ -43,6 +43,11 @@ export class SeqRuns {
     runs.splice(i, j - i, [start, end]);
   }
 
+  /** Whether `seq` is held. */
+  has(seq: number): boolean {
+    return this.runs.some(([start, end]) => seq >= start && seq <= end);
+  }
+
   /** The lowest held seq, or null when none is. */
   get lowest(): number | null {
     return this.runs[0]?.[0] ?? null;

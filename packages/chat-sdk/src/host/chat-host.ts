@@ -71,6 +71,8 @@ export class ChatHost {
     },
     users: (command) => this.connection.request('get_users', command.query),
     createRoom: (command) => this.rooms.create(command),
+    leaveRoom: (command) => this.rooms.leave(command),
+    addMembers: (command) => this.rooms.addMembers(command),
     send: (command) => this.outbox.require().add(command.row),
     retry: (command) => this.outbox.require().retry(command.clientId),
     discard: (command) => this.outbox.require().discard(command.clientId),
@@ -79,6 +81,8 @@ export class ChatHost {
   private readonly serverEvents: ServerEventHandlers = {
     message_created: ({ message }) => this.delivery.accept(message),
     room_created: ({ room }) => this.rooms.created(room),
+    members_added: ({ room }) => this.rooms.membersAdded(room),
+    member_left: ({ roomId, userId }) => this.rooms.memberLeft(roomId, userId),
   };
 
   constructor(private readonly options: HostOptions) {
@@ -109,7 +113,7 @@ export class ChatHost {
       track: (write) => this.track(write),
       report: (error) => this.report(error),
     };
-    this.rooms = new RoomList(context);
+    this.rooms = new RoomList(context, (roomId) => this.delivery.forget(roomId));
     this.delivery = new Delivery(context, this.rooms);
     this.outbox = new HostOutbox(context, {
       fetch: options.fetch,

@@ -24,6 +24,12 @@ export interface ConnectionOptions {
   requestTimeoutMs: number;
   /** After this long without any frame from the server, a `ping` checks the socket is alive. */
   pingIntervalMs: number;
+  /**
+   * A connection counts as healthy, and the backoff starts over, only once it stayed open
+   * this long (default 10 000 ms). A server that accepts and then closes at once (1013,
+   * 1008, 4xxx, an early close) keeps the backoff growing.
+   */
+  healthyAfterMs?: number;
   now: () => number;
   /** The session token to authenticate each new socket with, or null to stay anonymous. */
   getToken(): string | null;
@@ -60,6 +66,9 @@ export class Connection {
   private readonly waiters = new Set<Waiter>();
   private nextRequestId = 1;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Reconnects since the last healthy connection: what the backoff is asked about. */
+  private failures = 0;
+  private healthyTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = 0;
   /** The current socket has opened (a close before that is a failure to connect). */
@@ -92,6 +101,7 @@ export class Connection {
     if (status === 'connecting' || status === 'open') return;
     if (status !== 'reconnecting' && this.options.getToken() === null) return;
     this.clearReconnect();
+    this.failures = 0;
     this.setState({ status: 'reconnecting', attempt: 0 });
     this.start();
   }
@@ -103,6 +113,8 @@ export class Connection {
    */
   stop(error: ChatError = new ChatError('NETWORK', 'the connection was closed'), status: 'closed' | 'idle' = 'closed', keepError = false): void {
     this.clearReconnect();
+    this.clearHealthy();
+    this.failures = 0;
     this.abandonSocket(error);
     this.failWaiters(error);
     this.setState(keepError ? { status, attempt: 0, error: error.toJSON() } : { status, attempt: 0 });
@@ -169,8 +181,7 @@ export class Connection {
 
   private connect(): void {
     this.loggingOut = false;
-    const attempt = this.state.attempt;
-    this.setState({ status: 'connecting', attempt });
+    this.setState({ status: 'connecting', attempt: this.failures });
     this.opened = false;
     this.socketError = '';
     let socket: WebSocketLike;
@@ -225,6 +236,12 @@ export class Connection {
 
   private becomeOpen(): void {
     this.setState({ status: 'open', attempt: 0 });
+    // Opening is not enough: only a connection that stays up resets the backoff.
+    this.clearHealthy();
+    this.healthyTimer = setTimeout(() => {
+      this.healthyTimer = undefined;
+      this.failures = 0;
+    }, this.options.healthyAfterMs ?? 10_000);
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.resolve();
@@ -285,6 +302,7 @@ export class Connection {
       ? new ChatError('NETWORK', `the connection to ${url} was lost (${code})${cause}`)
       : new ChatError('NETWORK', `could not connect to ${url} (${code})${cause}`);
     this.failInFlight(lost);
+    this.clearHealthy();
     if (code === CloseCode.SESSION_REVOKED) {
       this.failWaiters(new ChatError('UNAUTHENTICATED', 'the session was revoked'));
       this.setState({ status: 'closed', attempt: 0 });
@@ -311,7 +329,8 @@ export class Connection {
   private scheduleReconnect(error?: ChatErrorData): void {
     if (this.disposed) return;
     this.clearReconnect();
-    const attempt = this.state.attempt + 1;
+    this.clearHealthy();
+    const attempt = ++this.failures;
     const delay = Math.max(0, this.options.backoff(attempt));
     const state: ConnectionState = { status: 'reconnecting', attempt, nextRetryAt: this.options.now() + delay };
     if (error) state.error = error;
@@ -387,6 +406,11 @@ export class Connection {
   private clearReconnect(): void {
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+  }
+
+  private clearHealthy(): void {
+    if (this.healthyTimer !== undefined) clearTimeout(this.healthyTimer);
+    this.healthyTimer = undefined;
   }
 
   private setState(state: ConnectionState): void {

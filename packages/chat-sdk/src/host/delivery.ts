@@ -51,8 +51,22 @@ export class Delivery {
     this.sync.reset();
   }
 
+  /** The user left the room: no catch-up, no cache for it any more. */
+  forget(roomId: string): void {
+    this.sync.forget(roomId);
+  }
+
+  /**
+   * Each message once: by id, and by seq where the room is tracked or within one batch, so
+   * a server sending a seq twice (or one already delivered) cannot put it in a store twice.
+   */
   private deliver(roomId: string, incoming: Message[]): void {
-    const messages = incoming.filter((message) => this.delivered.add(message.id));
+    const seqs = new Set<number>();
+    const messages = incoming.filter((message) => {
+      if (message.roomId !== roomId || seqs.has(message.seq) || this.sync.holds(roomId, message.seq)) return false;
+      seqs.add(message.seq);
+      return this.delivered.add(message.id);
+    });
     if (messages.length === 0) return;
     this.host.emit({ type: 'messages', roomId, messages });
     this.rooms.bump(roomId, messages);

@@ -1,4 +1,4 @@
-import type { Message, Room } from '../protocol/index.js';
+import { ChatError, type Message, type Room } from '../protocol/index.js';
 import { SeqRuns } from '../contract/seq-runs.js';
 
 export interface RoomSyncOptions {
@@ -24,6 +24,17 @@ export class RoomSync {
 
   watermark(roomId: string): number | undefined {
     return this.delivered.get(roomId)?.highestContiguous;
+  }
+
+  /** Whether `seq` of a tracked room was delivered already (a server repeating or going back). */
+  holds(roomId: string, seq: number): boolean {
+    return this.delivered.get(roomId)?.has(seq) ?? false;
+  }
+
+  /** The user left the room: nothing of it is fetched any more. */
+  forget(roomId: string): void {
+    this.delivered.delete(roomId);
+    this.again.delete(roomId);
   }
 
   /**
@@ -86,10 +97,15 @@ export class RoomSync {
             if (runs === undefined) return; // reset meanwhile (logout)
             const after = runs.highestContiguous;
             const page = await this.options.fetchAfter(roomId, after);
-            if (page.messages.length) this.options.deliver(roomId, page.messages);
-            const top = page.messages.at(-1)?.seq;
-            if (top !== undefined && top > after) runs.addRange(after, top);
-            if (!page.hasMore || top === undefined) break;
+            // Only what lies above `after` counts; a server repeating itself moves nothing.
+            const fresh = page.messages.filter((m) => m.seq > after);
+            if (fresh.length) this.options.deliver(roomId, fresh);
+            const top = fresh.at(-1)?.seq;
+            if (top !== undefined) runs.addRange(after, top);
+            if (!page.hasMore) break;
+            if (top === undefined) {
+              throw new ChatError('INTERNAL', `the server said more messages follow seq ${after} in room ${roomId} but sent none`);
+            }
           }
         } while (this.again.has(roomId));
       } catch (error) {

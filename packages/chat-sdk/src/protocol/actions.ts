@@ -89,12 +89,30 @@ export const RequestSchemas = {
     limit: z.optional(Limit),
     cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_CHARS))),
   }),
-  get_user_rooms: Empty,
+  // Paged in 1.1: the cursor is the reply's `nextCursor`; no `limit` is the first page of 100.
+  get_user_rooms: z.object({
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_CHARS))),
+    limit: z.optional(Limit),
+  }),
   create_room: z.object({
     name: z.optional(RoomNameSchema),
     // The 1-to-99 rule counts what is left after dropping duplicates and the caller,
     // so the server applies it (see normalizeMemberIds); this only bounds the shape.
     memberIds: z.array(Id),
+    /** 1.1: the idempotency key; a repeat from the same creator returns the room it made. */
+    clientId: z.optional(ClientIdSchema),
+  }),
+  /** 1.1: the caller leaves; `block` also stops whoever added them from adding them again. */
+  leave_room: z.object({
+    roomId: Id,
+    clientId: ClientIdSchema,
+    block: z.optional(z.boolean()),
+  }),
+  /** 1.1: a member adds others (duplicates and members dropped; 100 members at most). */
+  add_members: z.object({
+    roomId: Id,
+    clientId: ClientIdSchema,
+    userIds: z.array(Id).check(z.minLength(1), z.maxLength(MAX_USER_IDS)),
   }),
   create_message: z.object({
     roomId: Id,
@@ -127,8 +145,11 @@ export const ReplySchemas = {
   }),
   delete_connection: z.object({}),
   get_users: z.object({ users: z.array(UserSchema), nextCursor: z.nullable(z.string()) }),
-  get_user_rooms: z.object({ rooms: z.array(RoomSchema) }),
-  create_room: z.object({ room: RoomSchema }),
+  // nextCursor: null on the last page; a version-1 server sends none (one page of everything).
+  get_user_rooms: z.object({ rooms: z.array(RoomSchema), nextCursor: z.optional(z.nullable(z.string())) }),
+  create_room: z.object({ room: RoomSchema, duplicate: z.optional(z.boolean()) }),
+  leave_room: z.object({ roomId: Id, duplicate: z.boolean() }),
+  add_members: z.object({ room: RoomSchema, addedIds: z.array(Id), duplicate: z.boolean() }),
   create_message: z.object({ message: MessageSchema, duplicate: z.boolean() }),
   get_messages: z.object({ messages: z.array(MessageSchema), hasMore: z.boolean() }),
   ping: z.object({ serverTime: Timestamp }),

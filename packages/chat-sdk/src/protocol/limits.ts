@@ -24,6 +24,12 @@ export const MAX_USER_NAME_CHARS = 80;
 export const MAX_PAGE_LIMIT = 100;
 export const DEFAULT_MESSAGES_LIMIT = 50;
 export const DEFAULT_USERS_LIMIT = 50;
+/**
+ * `get_user_rooms` pages (1.1): at most 100 rooms a reply (a room's `lastMessage` can be
+ * 16 KB, so a page stays under 2 MB); a request without `limit` (every version-1 client)
+ * gets the first page of this many.
+ */
+export const DEFAULT_ROOMS_LIMIT = 100;
 export const MAX_USER_IDS = 100;
 /** Not in the contract's table: sane bounds so no field can be made arbitrarily long. */
 export const MAX_QUERY_CHARS = 254;

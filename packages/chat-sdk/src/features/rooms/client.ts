@@ -1,6 +1,7 @@
 import { type Room, normalizeMemberIds, parseRequestData } from '../../protocol/index.js';
 import type { HostEventHandlers, HostLink } from '../../contract/host-api.js';
 import { type Store, ValueStore } from '../../contract/store.js';
+import { nanoid } from 'nanoid';
 
 /**
  * The client part of the room list: `client.rooms` (fed by the host's `rooms` events),
@@ -35,13 +36,32 @@ export class ClientRooms {
 
   /** Bad input throws a ChatError at once, as the server would answer it. */
   async create(input: { memberIds: string[]; name?: string | null }, userId: string): Promise<Room> {
-    const parsed = parseRequestData('create_room', input);
+    const parsed = parseRequestData('create_room', { memberIds: input.memberIds, name: input.name });
     if (!parsed.ok) throw parsed.error;
     normalizeMemberIds(parsed.value.memberIds, userId);
     return this.call({
       type: 'createRoom',
       memberIds: parsed.value.memberIds,
+      clientId: key(),
       ...(parsed.value.name != null ? { name: parsed.value.name } : {}),
     });
   }
+
+  /** Leaves a room (with `block`, whoever added the user may not add them again). */
+  async leave(roomId: string, block = false): Promise<void> {
+    const clientId = key();
+    const parsed = parseRequestData('leave_room', { roomId, clientId });
+    if (!parsed.ok) throw parsed.error;
+    return this.call({ type: 'leaveRoom', roomId, clientId, ...(block ? { block } : {}) });
+  }
+
+  async addMembers(roomId: string, userIds: string[]): Promise<Room> {
+    const clientId = key();
+    const parsed = parseRequestData('add_members', { roomId, userIds, clientId });
+    if (!parsed.ok) throw parsed.error;
+    return this.call({ type: 'addMembers', roomId, userIds: parsed.value.userIds, clientId });
+  }
 }
+
+/** An idempotency key made once per call, so a command resent to a restarted host is applied once. */
+const key = (): string => nanoid();

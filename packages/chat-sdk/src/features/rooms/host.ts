@@ -1,105 +1,255 @@
-import type { Message, Room } from '../../protocol/index.js';
+import { ChatError, type Message, type Room } from '../../protocol/index.js';
 import type { HostContext } from '../../contract/host-context.js';
 import type { Session } from '../../contract/host-api.js';
 import { type RoomsCommand, sortRooms } from '../../contract/rooms.js';
 
+/** Rooms a `get_user_rooms` page holds when the SDK asks: a room is 16 KB at most, a page 400 KB. */
+export const ROOMS_PAGE_LIMIT = 25;
+
 /**
  * The host part of the room list: the list itself (cached per user, shown again on a
- * reload before any network), refreshed on every connect, bumped by live messages and new
- * rooms. A refresh that was slower than live events never undoes what they changed.
+ * reload before any network), refreshed page by page on every connect, changed by live
+ * messages, new rooms and membership events. A refresh that was slower than live events
+ * never undoes what they changed. Changes are applied to a map and the list is sorted,
+ * told and cached once per burst (a microtask later), never once per event.
  */
 export class RoomList {
-  private rooms: Room[] = [];
+  private readonly byId = new Map<string, Room>();
+  private sorted: Room[] = [];
+  private dirty = false;
   private loaded = false;
   /** Counts changes from live events, so a slower room-list reply cannot undo them. */
   private epoch = 0;
+  /** Per room, the epoch of its last live change (a left room stays here as gone). */
   private readonly touched = new Map<string, number>();
+  private readonly gone = new Set<string>();
+  /** `room` events waiting for the list that holds their rooms to be told first. */
+  private readonly newRooms: Room[] = [];
+  private scheduled = false;
+  private saveNext = false;
 
-  constructor(private readonly host: HostContext) {}
+  constructor(
+    private readonly host: HostContext,
+    /** The user left a room: whatever tracks it (delivery) forgets it. */
+    private readonly onLeft: (roomId: string) => void = () => {},
+  ) {}
 
   /** The list for a snapshot: null until this session's list has been read. */
   current(): Room[] | null {
-    return this.loaded ? this.rooms : null;
+    return this.loaded ? this.list() : null;
   }
 
   get(roomId: string): Room | undefined {
-    return this.rooms.find((room) => room.id === roomId);
+    return this.byId.get(roomId);
   }
 
   /** A session starts: its cached list shows at once; live rooms that came meanwhile are newer. */
   async load(session: Session): Promise<void> {
     const cached = await this.host.storage.cache.getRooms(session.user.id);
     if (this.host.session() !== session) return;
-    const live = new Set(this.rooms.map((room) => room.id));
+    const live = this.byId.size > 0;
     this.loaded = true;
-    this.rooms = sortRooms([...this.rooms, ...cached.filter((room) => !live.has(room.id))]);
-    if (live.size > 0) this.save();
-    this.host.emit({ type: 'rooms', rooms: this.rooms });
+    for (const room of cached) if (!this.byId.has(room.id) && !this.gone.has(room.id)) this.byId.set(room.id, room);
+    this.changed(live);
+    this.flush();
   }
 
   /** The session ended or was set aside: nothing of it may show to the next one. */
   reset(): void {
-    this.rooms = [];
+    this.byId.clear();
+    this.sorted = [];
+    this.dirty = false;
+    this.saveNext = false;
+    this.newRooms.length = 0;
     this.loaded = false;
     this.touched.clear();
+    this.gone.clear();
+    this.sought.clear();
   }
 
-  /** On every connect: the server's list, merged with what live events changed meanwhile. */
+  /**
+   * On every connect: the server's list, a page at a time (the first shows at once),
+   * merged with what live events changed meanwhile. A page that does not move the cursor
+   * on stops the refresh with an error rather than asking for ever.
+   */
   async refresh(): Promise<Room[]> {
     const since = this.epoch;
-    const { rooms } = await this.host.request('get_user_rooms', {});
-    this.loaded = true;
-    this.set(this.withLive(rooms, since));
-    return rooms;
+    const fetched = new Map<string, Room>();
+    const cursors = new Set<string>();
+    let cursor: string | null | undefined;
+    try {
+      do {
+        const page = await this.host.request('get_user_rooms', { limit: ROOMS_PAGE_LIMIT, ...(cursor ? { cursor } : {}) });
+        for (const room of page.rooms) fetched.set(room.id, room);
+        this.loaded = true;
+        // The first page shows at once; the rest is told (and cached) once, when all is in:
+        // re-sending and re-writing a growing list per page would cost the square of its size.
+        this.merge(page.rooms, since, cursors.size === 0 ? 'tell' : 'hold');
+        cursor = page.nextCursor;
+        if (cursor && (cursors.has(cursor) || page.rooms.length === 0)) {
+          throw new ChatError('INTERNAL', 'the server paged the room list without progress');
+        }
+        if (cursor) cursors.add(cursor);
+      } while (cursor);
+    } catch (error) {
+      this.changed(false); // what came in shows; the next connect completes it
+      throw error;
+    }
+    // The whole list is in: rooms no page named (left elsewhere, while offline) go, unless
+    // a live event brought them in since the refresh began.
+    for (const id of [...this.byId.keys()]) {
+      if (!fetched.has(id) && (this.touched.get(id) ?? 0) <= since) this.byId.delete(id);
+    }
+    this.changed();
+    this.flush();
+    return [...fetched.values()];
   }
 
-  async create(command: RoomsCommand): Promise<Room> {
+  async create(command: Extract<RoomsCommand, { type: 'createRoom' }>): Promise<Room> {
     const data: Record<string, unknown> = { memberIds: command.memberIds };
     if (command.name !== undefined) data.name = command.name;
+    if (command.clientId !== undefined) data.clientId = command.clientId;
     const { room } = await this.host.request('create_room', data);
     this.upsert(room);
+    this.flush();
     return room;
   }
 
-  /** The server's `room_created`. */
-  created(room: Room): void {
-    this.upsert(room);
-    this.host.emit({ type: 'room', room });
+  async leave(command: Extract<RoomsCommand, { type: 'leaveRoom' }>): Promise<void> {
+    const data: Record<string, unknown> = { roomId: command.roomId, clientId: command.clientId };
+    if (command.block) data.block = true;
+    await this.host.request('leave_room', data);
+    this.remove(command.roomId);
+    this.flush();
   }
 
-  /** Messages were delivered: the room moves up with its newest one. */
+  async addMembers(command: Extract<RoomsCommand, { type: 'addMembers' }>): Promise<Room> {
+    const { room } = await this.host.request('add_members', { roomId: command.roomId, userIds: command.userIds, clientId: command.clientId });
+    this.upsert(room);
+    this.flush();
+    return room;
+  }
+
+  /** The server's `room_created` (a new room, or one the user was added to). */
+  created(room: Room): void {
+    this.upsert(room);
+    this.newRooms.push(room);
+  }
+
+  /** The server's `members_added`: the room's members changed. */
+  membersAdded(room: Room): void {
+    this.upsert(room);
+  }
+
+  /** The server's `member_left`: the user themselves (another tab, another device) or someone else. */
+  memberLeft(roomId: string, userId: string): void {
+    if (userId === this.host.session()?.user.id) {
+      this.remove(roomId);
+      return;
+    }
+    const room = this.byId.get(roomId);
+    if (room) this.upsert({ ...room, memberIds: room.memberIds.filter((id) => id !== userId) });
+  }
+
+  /**
+   * Messages were delivered: the room moves up with its newest one. A room the list does
+   * not hold (it moved above the cursor while a refresh paged, or its event was lost) is
+   * now among the most recent: the first page brings it.
+   */
   bump(roomId: string, messages: readonly Message[]): void {
     const room = this.get(roomId);
     const newest = messages.reduce<Message | undefined>((a, m) => (!a || m.seq > a.seq ? m : a), undefined);
     if (room && newest && newest.seq > room.lastSeq) this.upsert({ ...room, lastSeq: newest.seq, lastMessage: newest });
-  }
-
-  private upsert(room: Room): void {
-    const existing = this.get(room.id);
-    if (existing && existing.lastSeq > room.lastSeq) return;
-    this.touched.set(room.id, ++this.epoch);
-    this.set([room, ...this.rooms.filter((r) => r.id !== room.id)]);
-  }
-
-  /** Rooms created or bumped by an event since the request left may be newer than the reply. */
-  private withLive(fetched: Room[], since: number): Room[] {
-    const byId = new Map(fetched.map((room) => [room.id, room]));
-    for (const room of this.rooms) {
-      if ((this.touched.get(room.id) ?? 0) <= since) continue;
-      const other = byId.get(room.id);
-      if (!other || other.lastSeq < room.lastSeq) byId.set(room.id, room);
+    else if (!room && this.loaded && !this.gone.has(roomId) && !this.sought.has(roomId)) {
+      this.sought.add(roomId); // once per room: a server sending messages of a room it never lists gets one look
+      void this.fetchTop();
     }
-    return [...byId.values()];
   }
 
-  private set(rooms: Room[]): void {
-    this.rooms = sortRooms(rooms);
-    this.host.emit({ type: 'rooms', rooms: this.rooms });
-    this.save();
+  private topRequest: Promise<void> | null = null;
+  private readonly sought = new Set<string>();
+
+  /** The first page again, merged like a refresh's; one at a time. */
+  private fetchTop(): Promise<void> {
+    this.topRequest ??= (async () => {
+      const since = this.epoch;
+      const session = this.host.session();
+      try {
+        const page = await this.host.request('get_user_rooms', { limit: ROOMS_PAGE_LIMIT });
+        if (this.host.session() === session) this.merge(page.rooms, since, 'save');
+      } catch (error) {
+        this.host.report(error);
+      } finally {
+        this.topRequest = null;
+      }
+    })();
+    return this.topRequest;
   }
 
-  private save(): void {
+  /** A room as an event or reply has it; its messages never go back (a lower lastSeq keeps ours). */
+  private upsert(room: Room): void {
+    const existing = this.byId.get(room.id);
+    const next = existing && existing.lastSeq > room.lastSeq ? { ...room, lastSeq: existing.lastSeq, lastMessage: existing.lastMessage } : room;
+    this.gone.delete(room.id);
+    this.touched.set(room.id, ++this.epoch);
+    this.byId.set(room.id, next);
+    this.changed();
+  }
+
+  private remove(roomId: string): void {
+    this.touched.set(roomId, ++this.epoch);
+    this.gone.add(roomId);
+    if (this.byId.delete(roomId)) this.changed();
+    this.onLeft(roomId);
+  }
+
+  /**
+   * One page of a refresh: rooms changed by an event since the request left keep the
+   * event's version. `tell`: shown soon, not cached; `hold`: shown with the next change;
+   * `save`: shown and cached.
+   */
+  private merge(rooms: readonly Room[], since: number, how: 'tell' | 'hold' | 'save'): void {
+    for (const room of rooms) {
+      if ((this.touched.get(room.id) ?? 0) > since) {
+        const live = this.byId.get(room.id);
+        if (!live || live.lastSeq >= room.lastSeq) continue; // newer live, or left meanwhile
+      }
+      this.byId.set(room.id, room);
+    }
+    if (how === 'hold') this.dirty = true;
+    else this.changed(how === 'save');
+  }
+
+  /** Marks the list changed; it is sorted, told and cached once, after the current burst. */
+  private changed(save = true): void {
+    this.dirty = true;
+    this.saveNext ||= save;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private list(): Room[] {
+    if (this.dirty) this.sorted = sortRooms([...this.byId.values()]);
+    return this.sorted;
+  }
+
+  /** Tells the clients the list (then the new rooms, so a room is in the list when its event comes). */
+  private flush(): void {
+    if (!this.dirty || !this.loaded) return;
+    const rooms = this.list();
+    this.dirty = false;
+    this.host.emit({ type: 'rooms', rooms });
+    if (this.saveNext) this.save(rooms);
+    this.saveNext = false;
+    for (const room of this.newRooms.splice(0)) this.host.emit({ type: 'room', room });
+  }
+
+  private save(rooms: Room[]): void {
     const session = this.host.session();
-    if (session) this.host.track(this.host.storage.cache.putRooms(session.user.id, this.rooms));
+    if (session) this.host.track(this.host.storage.cache.putRooms(session.user.id, rooms));
   }
 }

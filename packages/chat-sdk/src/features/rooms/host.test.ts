@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { ActionName, Room } from '../../protocol/index.js';
+import type { HostEvent, Session } from '../../contract/host-api.js';
+import type { HostContext } from '../../contract/host-context.js';
+import { MemoryStorage } from '../../storage/memory-storage.js';
+import { RoomList } from './host.js';
+
+/** The host part of the room list over a scripted `request`: paging, live changes during a refresh, bursts. */
+
+const session: Session = { user: { id: 'me', email: 'me@x.io', name: 'me', createdAt: 1 }, token: 't' };
+const room = (id: string, createdAt: number, lastSeq = 0): Room => ({
+  id, name: id, memberIds: ['me', 'u2'], createdBy: 'u2', createdAt, lastSeq, lastMessage: null,
+});
+
+function setup(answer: (action: ActionName, data: Record<string, unknown>) => Promise<unknown>) {
+  const events: HostEvent[] = [];
+  const errors: unknown[] = [];
+  const requests: Array<Record<string, unknown>> = [];
+  const host: HostContext = {
+    storage: new MemoryStorage(),
+    session: () => session,
+    request: ((action: ActionName, data: Record<string, unknown>) => {
+      requests.push({ action, ...data });
+      return answer(action, data);
+    }) as HostContext['request'],
+    emit: (event) => void events.push(event),
+    track: () => {},
+    report: (error) => void errors.push(error),
+  };
+  const left: string[] = [];
+  const list = new RoomList(host, (roomId) => void left.push(roomId));
+  const lists = () => events.filter((e) => e.type === 'rooms').map((e) => (e as { rooms: Room[] }).rooms.map((r) => r.id));
+  return { list, events, errors, requests, left, lists };
+}
+
+describe('RoomList', () => {
+  it('pages the list in, shows each page as it comes, and drops rooms no page named', async () => {
+    const pages: Record<string, { rooms: Room[]; nextCursor: string | null }> = {
+      first: { rooms: [room('r3', 30), room('r2', 20)], nextCursor: 'c1' },
+      c1: { rooms: [room('r1', 10)], nextCursor: null },
+    };
+    const { list, requests, lists } = setup(async (_action, data) => {
+      if (data.cursor === 'c1') list.created(room('live', 50)); // arrives while the list pages in
+      return pages[(data.cursor as string) ?? 'first'];
+    });
+    await list.load(session);
+    list.created(room('stale', 5)); // from before this refresh; the server no longer lists it
+    const rooms = await list.refresh();
+    expect(rooms.map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+    expect(requests).toEqual([
+      { action: 'get_user_rooms', limit: 25 },
+      { action: 'get_user_rooms', limit: 25, cursor: 'c1' },
+    ]);
+    expect(list.current()!.map((r) => r.id)).toEqual(['live', 'r3', 'r2', 'r1']);
+    // The first page showed before the second came (the old room was still there then).
+    expect(lists().some((ids) => ids.includes('r3') && ids.includes('stale'))).toBe(true);
+    expect(lists().at(-1)).toEqual(['live', 'r3', 'r2', 'r1']);
+  });
+
+  it('a room left while a refresh was on its way does not come back with the reply', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { list, left } = setup(async (action) => {
+      if (action === 'leave_room') return { roomId: 'r1', duplicate: false };
+      await gate;
+      return { rooms: [room('r1', 10), room('r2', 20)], nextCursor: null };
+    });
+    await list.load(session);
+    const refreshing = list.refresh();
+    list.memberLeft('r1', 'me'); // another device of mine left it
+    release();
+    await refreshing;
+    expect(list.current()!.map((r) => r.id)).toEqual(['r2']);
+    expect(left).toEqual(['r1']);
+    list.memberLeft('r2', 'u2'); // someone else left: the room stays, without them
+    await Promise.resolve();
+    expect(list.get('r2')!.memberIds).toEqual(['me']);
+  });
+
+  it('stops with an error when a page hands back a cursor it gave before', async () => {
+    const { list } = setup(async () => ({ rooms: [room('r1', 10)], nextCursor: 'same' }));
+    await list.load(session);
+    await expect(list.refresh()).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
+  it('applies a burst of new rooms in one pass: one list, then one room event each', async () => {
+    const { list, events, lists } = setup(async () => ({ rooms: [], nextCursor: null }));
+    await list.load(session);
+    events.length = 0;
+    for (let i = 0; i < 3000; i++) list.created(room(`r${i}`, 100 + i));
+    expect(events).toEqual([]); // nothing yet: the burst is applied after it
+    await Promise.resolve();
+    expect(lists()).toHaveLength(1);
+    expect(lists()[0]![0]).toBe('r2999');
+    expect(events.filter((e) => e.type === 'room')).toHaveLength(3000);
+    expect(events[0]!.type).toBe('rooms');
+  });
+
+  it('a message of a room it does not hold fetches the first page once', async () => {
+    const { list, requests } = setup(async () => ({ rooms: [room('r9', 90, 1)], nextCursor: 'c' }));
+    await list.load(session);
+    const message = { id: 'm1', roomId: 'r9', senderId: 'u2', clientId: 'c1', seq: 1, text: 'hi', image: null, createdAt: 95 };
+    list.bump('r9', [message]);
+    list.bump('r9', [message]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(requests).toEqual([{ action: 'get_user_rooms', limit: 25 }]);
+    expect(list.get('r9')).toMatchObject({ lastSeq: 1 });
+  });
+});
