@@ -1,12 +1,13 @@
 import { ChatError, eventFrame, normalizeMemberIds } from '@chat/sdk/protocol';
 import { newId } from '../sessions.js';
+import { withReadState } from './read.js';
 import type { Handler } from './types.js';
 import { authOf } from './types.js';
 
 /** The caller's rooms, most recent activity first. */
 export const getUserRooms: Handler<'get_user_rooms'> = (ctx, connection) => {
   const { user } = authOf(connection);
-  return { data: { rooms: ctx.storage.getUserRooms(user.id) } };
+  return { data: { rooms: ctx.storage.getUserRooms(user.id).map((room) => withReadState(ctx, room, user.id)) } };
 };
 
 /**

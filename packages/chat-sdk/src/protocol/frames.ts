@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { PROTOCOL_ERROR_CODES } from './errors.js';
 import { MAX_REQUEST_ID_CHARS } from './limits.js';
-import { MessageSchema, RoomSchema } from './objects.js';
+import { Id, MessageSchema, RoomSchema, Seq } from './objects.js';
 
 export const RequestIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_REQUEST_ID_CHARS));
 
@@ -12,10 +12,12 @@ export const ErrorBodySchema = z.object({
   retryAfterMs: z.optional(z.number().check(z.nonnegative())),
 });
 
-/** Events of protocol version 1. Others (typing, read, presence, ...) are ignored by clients. */
+/** Events of protocol version 1, and of 1.1 (section 10). Others are ignored by clients. */
 export const EventSchemas = {
   room_created: z.object({ room: RoomSchema }),
   message_created: z.object({ message: MessageSchema }),
+  /** 1.1: a member's read cursor moved; `unreadCount` only in the copy sent to that member. */
+  read: z.object({ roomId: Id, userId: Id, seq: Seq, unreadCount: z.optional(Seq) }),
 } as const;
 
 export type EventName = keyof typeof EventSchemas;

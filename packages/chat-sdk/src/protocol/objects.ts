@@ -41,6 +41,13 @@ export const RoomSchema = z.object({
   createdAt: Timestamp,
   lastSeq: Seq,
   lastMessage: z.nullable(MessageSchema),
+  /**
+   * 1.1, read state (docs/protocol.md 10.4): each member's read cursor (the highest seq they
+   * have read), members still at 0 left out. Absent from a server that does not keep it.
+   */
+  readSeqs: z.optional(z.record(Id, Seq)),
+  /** 1.1: messages after the caller's cursor that others sent (per caller; absent in events to several members). */
+  unreadCount: z.optional(Seq),
 });
 
 export type User = z.infer<typeof UserSchema>;
