@@ -10,6 +10,7 @@ import {
   snapshotEvents,
 } from '../contract/host-api.js';
 import { ClientRooms } from '../features/rooms/client.js';
+import { ClientReads, type Receipts } from '../features/read-state/client.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import { Outgoing } from './outgoing.js';
 import type { DraftsApi } from './drafts-api.js';
@@ -52,6 +53,8 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     (command) => this.link.call(command),
     (room) => this.emit('room', room),
   );
+  /** Read state's client part (features/read-state/). */
+  private readonly readsPart = new ClientReads(this.roomsPart.store);
   private readonly roomMessages = new Map<string, RoomMessages>();
   /** This tab's unsent messages (the one place the client keeps them). */
   private readonly outgoing = new Outgoing({
@@ -172,6 +175,19 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   directory(input: UsersInput): Store<UsersState> {
     return this.usersDirectory.store(input);
+  }
+
+  markRead(roomId: string, seq?: number): Promise<void> {
+    return this.settle(async () => {
+      const command = this.readsPart.command(roomId, seq);
+      await this.ready;
+      this.requireSession();
+      return this.link.call(command);
+    });
+  }
+
+  receipts(roomId: string): Store<Receipts> {
+    return this.readsPart.receipts(roomId);
   }
 
   // ---------------------------------------------------------------- messages

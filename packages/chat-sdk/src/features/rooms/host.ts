@@ -15,7 +15,11 @@ export class RoomList {
   private epoch = 0;
   private readonly touched = new Map<string, number>();
 
-  constructor(private readonly host: HostContext) {}
+  /** `overlay` shows what the server does not know yet on each room (read state's pending cursor). */
+  constructor(
+    private readonly host: HostContext,
+    private readonly overlay: (room: Room) => Room = (room) => room,
+  ) {}
 
   /** The list for a snapshot: null until this session's list has been read. */
   current(): Room[] | null {
@@ -32,7 +36,7 @@ export class RoomList {
     if (this.host.session() !== session) return;
     const live = new Set(this.rooms.map((room) => room.id));
     this.loaded = true;
-    this.rooms = sortRooms([...this.rooms, ...cached.filter((room) => !live.has(room.id))]);
+    this.rooms = sortRooms([...this.rooms, ...cached.filter((room) => !live.has(room.id))].map(this.overlay));
     if (live.size > 0) this.save();
     this.host.emit({ type: 'rooms', rooms: this.rooms });
   }
@@ -74,6 +78,13 @@ export class RoomList {
     if (room && newest && newest.seq > room.lastSeq) this.upsert({ ...room, lastSeq: newest.seq, lastMessage: newest });
   }
 
+  /** Changes one room in place (its read state): no bump, and a refresh may replace it. */
+  update(roomId: string, change: (room: Room) => Room): void {
+    const room = this.get(roomId);
+    const next = room && change(room);
+    if (next && next !== room) this.set(this.rooms.map((r) => (r === room ? next : r)));
+  }
+
   private upsert(room: Room): void {
     const existing = this.get(room.id);
     if (existing && existing.lastSeq > room.lastSeq) return;
@@ -93,7 +104,7 @@ export class RoomList {
   }
 
   private set(rooms: Room[]): void {
-    this.rooms = sortRooms(rooms);
+    this.rooms = sortRooms(rooms.map(this.overlay));
     this.host.emit({ type: 'rooms', rooms: this.rooms });
     this.save();
   }
