@@ -10,7 +10,7 @@ import {
   snapshotEvents,
 } from '../contract/host-api.js';
 import { ClientRooms } from '../features/rooms/client.js';
-import { ClientReads, type Receipts } from '../features/read-state/client.js';
+import { type Receipts, receiptsOf } from '../features/read-state/client.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import { Outgoing } from './outgoing.js';
 import type { DraftsApi } from './drafts-api.js';
@@ -53,8 +53,6 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     (command) => this.link.call(command),
     (room) => this.emit('room', room),
   );
-  /** Read state's client part (features/read-state/). */
-  private readonly readsPart = new ClientReads(this.roomsPart.store);
   private readonly roomMessages = new Map<string, RoomMessages>();
   /** This tab's unsent messages (the one place the client keeps them). */
   private readonly outgoing = new Outgoing({
@@ -179,15 +177,16 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   markRead(roomId: string, seq?: number): Promise<void> {
     return this.settle(async () => {
-      const command = this.readsPart.command(roomId, seq);
+      const parsed = parseRequestData('mark_read', { roomId, seq: seq ?? 0 });
+      if (!parsed.ok) throw parsed.error;
       await this.ready;
       this.requireSession();
-      return this.link.call(command);
+      return this.link.call({ type: 'markRead', roomId, seq });
     });
   }
 
   receipts(roomId: string): Store<Receipts> {
-    return this.readsPart.receipts(roomId);
+    return receiptsOf(this.rooms, roomId);
   }
 
   // ---------------------------------------------------------------- messages

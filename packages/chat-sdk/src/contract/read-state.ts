@@ -7,7 +7,7 @@ import type { Room } from '../protocol/index.js';
  */
 export type ReadCommand =
   /** Moves the user's cursor up to `seq` (default: the room's newest); resolves once it is stored. */
-  { type: 'markRead'; roomId: string; seq?: number };
+  { type: 'markRead'; roomId: string; seq?: number | undefined };
 
 export interface ReadResults {
   markRead: void;
