@@ -55,9 +55,9 @@ describe('SharedWorker mode in Chromium', () => {
     expect(await p1!.evaluate((r) => chatTest.unread(r), bob.roomId)).toBe(0);
     await Promise.all(list.slice(1).map((p) => p.waitForFunction((r) => chatTest.unread(r) === 0, bob.roomId, { timeout: 1000 })));
     // The server has not stored it yet: Bob does not see it.
-    expect(await bob.page.evaluate(([r, a]) => chatTest.client.receipts(r!).getSnapshot()[a!], [bob.roomId, alice])).toBeUndefined();
+    expect(await bob.page.evaluate(([r, a]) => chatTest.receipts(r!)[a!], [bob.roomId, alice])).toBeUndefined();
     // Once the server has it, the other user sees it ("seen by").
-    await bob.page.waitForFunction(([r, a]) => chatTest.client.receipts(r!).getSnapshot()[a!] === 3, [bob.roomId, alice]);
+    await bob.page.waitForFunction(([r, a]) => chatTest.receipts(r!)[a!] === 3, [bob.roomId, alice]);
     for (const p of list) expect(await p.evaluate((r) => chatTest.unread(r), bob.roomId)).toBe(0);
   }, 30_000);
 
