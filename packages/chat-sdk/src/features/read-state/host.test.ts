@@ -26,13 +26,14 @@ async function setup(initial: Room, options: { open?: boolean } = {}) {
   const storage = new MemoryStorage();
   const calls: Call[] = [];
   const errors: unknown[] = [];
+  const events: HostEvent[] = [];
   let open = options.open ?? true;
   const context: HostContext = {
     storage,
     session: () => session,
     request: ((_action: string, data: Call['data']) =>
       new Promise<unknown>((resolve, reject) => calls.push({ data, resolve, reject }))) as HostContext['request'],
-    emit: (_event: HostEvent) => {},
+    emit: (event) => events.push(event),
     track: (write) => void write,
     report: (error) => errors.push(error),
   };
@@ -44,7 +45,7 @@ async function setup(initial: Room, options: { open?: boolean } = {}) {
   await rooms.load(session);
   const flushed = () => new Promise((resolve) => setTimeout(resolve, 0));
   return {
-    storage, calls, errors, rooms, reads, flushed,
+    storage, calls, errors, events, rooms, reads, flushed,
     current: () => rooms.get('r1')!,
     setOpen: (value: boolean) => (open = value),
     stored: () => storage.reads.listByUser(me),
@@ -121,9 +122,12 @@ describe('ReadState (the host part of read state)', () => {
 
   it('counts others\' live messages past the cursor and the list; not the user\'s own, not what is read', async () => {
     const t = await setup(room(2, { unreadCount: 0, readSeqs: { [me]: 2 } }));
+    const before = t.events.length;
     t.reads.delivered('r1', [message(3), message(4, me), message(5)]);
     expect(t.current().unreadCount).toBe(2);
     t.rooms.bump('r1', [message(3), message(4, me), message(5)]);
+    // One rooms event for the count and the bump together.
+    expect(t.events.slice(before)).toEqual([{ type: 'rooms', rooms: [expect.objectContaining({ unreadCount: 2, lastSeq: 5 })] }]);
     t.reads.delivered('r1', [message(5)]); // already counted (at or below lastSeq)
     expect(t.current()).toMatchObject({ unreadCount: 2, lastSeq: 5 });
   });

@@ -63,14 +63,17 @@ export class ReadState {
     for (const [roomId, seq] of this.pending) if (!this.inFlight.has(roomId)) void this.send(roomId, seq);
   }
 
-  /** Messages about to be delivered: others' messages past the cursor and the list's lastSeq are unread. */
+  /**
+   * Messages about to be delivered, just before they bump their room: others' messages past
+   * the cursor and the list's lastSeq are unread (the bump tells the clients).
+   */
   delivered(roomId: string, messages: readonly Message[]): void {
     const me = this.me();
     const room = this.rooms.get(roomId);
     if (!me || !room) return;
     const cursor = Math.max(room.readSeqs?.[me] ?? 0, this.pending.get(roomId) ?? 0);
     const fresh = messages.filter((m) => m.senderId !== me && m.seq > room.lastSeq && m.seq > cursor).length;
-    if (fresh > 0) this.rooms.update(roomId, (r) => ({ ...r, unreadCount: (r.unreadCount ?? 0) + fresh }));
+    if (fresh > 0) this.rooms.update(roomId, (r) => ({ ...r, unreadCount: (r.unreadCount ?? 0) + fresh }), true);
   }
 
   /** The server's `read`: someone's cursor moved (the user's own, from another device, with their count). */

@@ -78,11 +78,17 @@ export class RoomList {
     if (room && newest && newest.seq > room.lastSeq) this.upsert({ ...room, lastSeq: newest.seq, lastMessage: newest });
   }
 
-  /** Changes one room in place (its read state): no bump, and a refresh may replace it. */
-  update(roomId: string, change: (room: Room) => Room): void {
+  /**
+   * Changes one room in place (its read state): no bump, and a refresh may replace it.
+   * `quiet`: tell no one yet, a `bump` of the same room follows at once (one event, not two).
+   */
+  update(roomId: string, change: (room: Room) => Room, quiet = false): void {
     const room = this.get(roomId);
     const next = room && change(room);
-    if (next && next !== room) this.set(this.rooms.map((r) => (r === room ? next : r)));
+    if (!next || next === room) return;
+    const rooms = this.rooms.map((r) => (r === room ? next : r));
+    if (quiet) this.rooms = rooms;
+    else this.set(rooms);
   }
 
   private upsert(room: Room): void {
