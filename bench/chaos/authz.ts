@@ -53,6 +53,7 @@ export async function authorizationMatrix(): Promise<AuthzRow[]> {
     await check(who, anonymous, 'leave_room', { roomId: room.id, clientId: 'l0' }, 'UNAUTHENTICATED');
     await check(who, anonymous, 'add_members', { roomId: room.id, clientId: 'a0', userIds: [alice.user.id] }, 'UNAUTHENTICATED');
     await check(who, anonymous, 'delete_connection', {}, 'UNAUTHENTICATED');
+    await check(who, anonymous, 'mark_read', { roomId: room.id, seq: 1 }, 'UNAUTHENTICATED');
     await check(who, anonymous, 'create_connection', { protocolVersion: 1, token: 'made-up-token' }, 'UNAUTHENTICATED', 'create_connection { made-up token }');
     await check(who, anonymous, 'create_connection', { protocolVersion: 1, email: 'nobody@authz.test' }, 'NOT_FOUND', 'create_connection { unknown email }');
 
@@ -73,10 +74,35 @@ export async function authorizationMatrix(): Promise<AuthzRow[]> {
       ok: !rooms.rooms.some((r: { id: string }) => r.id === room.id),
     });
 
+    // Read state (protocol 10.4): an outsider can neither move a cursor nor see one move.
+    await check(outsider, carol.wire, 'mark_read', { roomId: room.id, seq: 1 }, 'FORBIDDEN');
+    const listen = async (email: string) => {
+      const wire = await Wire.open(server.wsUrl);
+      wires.push(wire);
+      await wire.call('create_connection', { protocolVersion: 1.1, email });
+      const reads: unknown[] = [];
+      wire.onFrame = (frame: { type: string; event?: string; data?: unknown }) => {
+        if (frame.type === 'event' && frame.event === 'read') reads.push(frame.data);
+      };
+      return { wire, reads };
+    };
+    const { wire: carol11, reads: carolReads } = await listen('carol@authz.test');
+    const { wire: alice11, reads: aliceReads } = await listen('alice@authz.test');
+    await bob.wire.call('mark_read', { roomId: room.id, seq: 1 });
+    // Each socket's frames come in order: the read event went out before these replies.
+    await alice11.call('ping', {});
+    await carol11.call('ping', {});
+    rows.push({ who: 'member (alice)', action: "read event of bob's mark_read", expected: 'received', got: aliceReads.length > 0 ? 'received' : 'none', ok: aliceReads.length > 0 });
+    rows.push({ who: outsider, action: "read event of bob's mark_read", expected: 'none', got: carolReads.length > 0 ? 'received' : 'none', ok: carolReads.length === 0 });
+    const carolRooms = await carol.wire.call('get_user_rooms', {});
+    const leaked = JSON.stringify(carolRooms).includes(bob.user.id);
+    rows.push({ who: outsider, action: 'get_user_rooms (shows cursors of the room?)', expected: 'no', got: leaked ? 'yes' : 'no', ok: !leaked });
+
     // Someone else's ids, or ids that do not exist.
     const others = "others' or unknown ids";
     await check(others, carol.wire, 'create_message', { roomId: 'no-such-room', clientId: 'c2', text: 'x' }, 'NOT_FOUND', 'create_message { unknown roomId }');
     await check(others, carol.wire, 'get_messages', { roomId: 'no-such-room' }, 'NOT_FOUND', 'get_messages { unknown roomId }');
+    await check(others, carol.wire, 'mark_read', { roomId: 'no-such-room', seq: 1 }, 'NOT_FOUND', 'mark_read { unknown roomId }');
     await check(others, carol.wire, 'create_room', { memberIds: ['no-such-user'] }, 'NOT_FOUND', 'create_room { unknown member }');
     await check(others, carol.wire, 'leave_room', { roomId: 'no-such-room', clientId: 'l2' }, 'NOT_FOUND', 'leave_room { unknown roomId }');
     // alice's clientId from carol is carol's own key: a new message, refused because carol is not a member.

@@ -1,11 +1,10 @@
 import { IMAGE_MIME_TYPES, MAX_UPLOAD_BYTES } from '@chat/sdk';
-import { useDraft, useRoom, useUserId } from '@chat/react';
+import { useChatClient, useDraft, useRoom, useUserId } from '@chat/react';
 import { type DragEvent, useEffect, useState } from 'react';
 import { Composer } from './composer.js';
 import { formatBytes, MAX_UPLOAD_LABEL, roomTitle } from './format.js';
 import { MessageList } from './message-list.js';
 import { AddPeople, LeaveRoom } from './room-members.js';
-import { markSeen } from './seen.js';
 import { useUserLookup } from './users.js';
 
 /** Checks a picked, pasted or dropped file; returns why it cannot be sent, or null. */
@@ -23,6 +22,7 @@ export function imageProblem(file: Blob & { name?: string }): string | null {
 export function ChatView({ roomId }: { roomId: string }) {
   const room = useRoom(roomId);
   const me = useUserId();
+  const client = useChatClient();
   const lookup = useUserLookup(room?.memberIds ?? []);
   const [dropping, setDropping] = useState(false);
   const [, setDraft] = useDraft(roomId);
@@ -36,10 +36,12 @@ export function ChatView({ roomId }: { roomId: string }) {
     if (!why) setDraft({ image: file });
   };
 
-  // Everything up to the room's newest message has been seen while it is open.
+  // Everything up to the room's newest message is read while it is open (the SDK coalesces,
+  // stores it for an offline moment, and every tab and device of the user follows).
+  const lastSeq = room?.lastSeq ?? 0;
   useEffect(() => {
-    if (me && room) markSeen(me, room.id, room.lastSeq);
-  }, [me, room]);
+    if (lastSeq > 0) client.markRead(roomId).catch(() => undefined);
+  }, [client, roomId, lastSeq]);
 
   if (!room) {
     return (

@@ -1,5 +1,5 @@
 import type { ChatMessage, User } from '@chat/sdk';
-import { useMessageActions, useMessages, useUserId } from '@chat/react';
+import { useMessageActions, useMessages, useReceipts, useUserId } from '@chat/react';
 import { type CSSProperties, memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatTime } from './format.js';
 import { useObjectUrl } from './object-url.js';
@@ -18,6 +18,16 @@ const NEAR_TOP = 200;
 export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: string) => User | undefined }) {
   const { messages, hasMore, loading, loadOlder } = useMessages(roomId);
   const me = useUserId();
+  // "Seen by": the others whose read cursor reached the user's last sent message.
+  const receipts = useReceipts(roomId);
+  let lastMine: ChatMessage | undefined;
+  for (const m of messages) if (m.senderId === me && m.seq !== null) lastMine = m;
+  const seenBy = lastMine
+    ? Object.keys(receipts)
+        .filter((id) => id !== me && receipts[id]! >= (lastMine.seq ?? Infinity))
+        .map((id) => lookup(id)?.name ?? '…')
+        .join(', ')
+    : '';
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const [newCount, setNewCount] = useState(0);
@@ -130,6 +140,7 @@ export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: s
                 mine={message.senderId === me}
                 sender={lookup(message.senderId)}
                 continued={continued}
+                seenBy={message === lastMine ? seenBy : ''}
                 onMediaLoad={onMediaLoad}
               />
             );
@@ -152,11 +163,13 @@ interface ItemProps {
   mine: boolean;
   sender: User | undefined;
   continued: boolean;
+  /** Who has read up to this message (shown under the user's last one). */
+  seenBy: string;
   onMediaLoad(): void;
 }
 
 /** One message. Text is rendered as text (React escapes it), never as HTML. */
-const MessageItem = memo(function MessageItem({ message, mine, sender, continued, onMediaLoad }: ItemProps) {
+const MessageItem = memo(function MessageItem({ message, mine, sender, continued, seenBy, onMediaLoad }: ItemProps) {
   const name = mine ? 'You' : (sender?.name ?? '…');
   return (
     <li className={`message ${mine ? 'mine' : 'theirs'} status-${message.status}${continued ? ' continued' : ''}`} data-status={message.status}>
@@ -177,6 +190,11 @@ const MessageItem = memo(function MessageItem({ message, mine, sender, continued
           {message.text && <p className="text">{message.text}</p>}
         </div>
         {mine && <MessageStatus message={message} />}
+        {seenBy && (
+          <p className="status seen" aria-label={`Seen by ${seenBy}`}>
+            ✓✓ Seen by {seenBy}
+          </p>
+        )}
       </div>
     </li>
   );

@@ -3,14 +3,12 @@ import { useRooms, useUserId } from '@chat/react';
 import { useMemo } from 'react';
 import { formatTime, roomTitle } from './format.js';
 import { navigate } from './route.js';
-import { useSeen } from './seen.js';
 import { useUserLookup } from './users.js';
 
 /** The user's rooms, live, most recent activity first (the SDK keeps that order). */
 export function RoomList({ activeRoomId }: { activeRoomId: string | null }) {
   const rooms = useRooms();
   const me = useUserId();
-  const seen = useSeen(me);
   const memberIds = useMemo(() => rooms.flatMap((room) => room.memberIds), [rooms]);
   const lookup = useUserLookup(memberIds);
 
@@ -22,15 +20,16 @@ export function RoomList({ activeRoomId }: { activeRoomId: string | null }) {
       <ul>
         {rooms.map((room) => {
           const last = room.lastMessage;
-          const unread = room.id !== activeRoomId && room.lastSeq > (seen[room.id] ?? 0) && last !== null && last.senderId !== me;
+          // From the SDK: messages others sent after the user's read cursor (the open room is read as it goes).
+          const unread = room.id === activeRoomId ? 0 : (room.unreadCount ?? 0);
           const title = roomTitle(room, me, lookup);
           return (
             <li key={room.id}>
               <button
                 type="button"
-                className={`room${room.id === activeRoomId ? ' active' : ''}${unread ? ' unread' : ''}`}
+                className={`room${room.id === activeRoomId ? ' active' : ''}${unread > 0 ? ' unread' : ''}`}
                 aria-current={room.id === activeRoomId ? 'page' : undefined}
-                aria-label={`${title}${unread ? ', new messages' : ''}`}
+                aria-label={`${title}${unread ? `, ${unread} new message${unread === 1 ? '' : 's'}` : ''}`}
                 onClick={() => navigate({ name: 'room', roomId: room.id })}
               >
                 <span className="room-top">
@@ -39,7 +38,11 @@ export function RoomList({ activeRoomId }: { activeRoomId: string | null }) {
                 </span>
                 <span className="room-bottom">
                   <span className="room-preview">{preview(room, me, lookup)}</span>
-                  {unread && <span className="unread-dot" title="New messages" data-unread="true" />}
+                  {unread > 0 && (
+                    <span className="unread-count" title="New messages" data-unread={unread}>
+                      {unread > 99 ? '99+' : unread}
+                    </span>
+                  )}
                 </span>
               </button>
             </li>

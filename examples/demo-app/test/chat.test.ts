@@ -35,13 +35,15 @@ describe('demo app', () => {
     await sendText(ada, 'Hello team');
     await item(ada, 'Hello team').locator('[aria-label="Sent"]').waitFor();
     // The room list shows the preview and, for the others, the unread marker.
-    await room(bob, 'Team, new messages').waitFor();
+    await room(bob, 'Team, 1 new message').waitFor();
     await expect.poll(() => room(bob, /Team/).textContent()).toContain('Ada Lovelace: Hello team');
 
     await room(bob, /Team/).click();
     await item(bob, 'Hello team').waitFor();
     expect(await item(bob, 'Hello team').locator('.sender').textContent()).toBe('Ada Lovelace');
-    await room(bob, 'Team').waitFor(); // seen: the marker is gone
+    await room(bob, 'Team').waitFor(); // read: the count is gone
+    // Ada sees that Bob read it (Carol has not opened the room yet).
+    await item(ada, 'Hello team').locator('[aria-label="Seen by Bob Stone"]').waitFor();
 
     await room(carol, /Team/).click();
     await item(carol, 'Hello team').waitFor();

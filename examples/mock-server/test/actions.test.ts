@@ -72,7 +72,7 @@ describe('ping', () => {
 describe('envelopes', () => {
   test('unknown action and non-object data are BAD_REQUEST replies', async () => {
     const c = await open();
-    c.sendRaw(JSON.stringify({ action: 'mark_read', requestId: 'x1', data: {} }));
+    c.sendRaw(JSON.stringify({ action: 'no_such_action', requestId: 'x1', data: {} }));
     c.sendRaw(JSON.stringify({ action: 'ping', requestId: 'x2', data: [1] }));
     c.sendRaw(JSON.stringify({ action: 'ping', requestId: 'x3', data: 'str' }));
     for (const id of ['x1', 'x2', 'x3']) {

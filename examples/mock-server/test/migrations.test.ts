@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, test } from 'vitest';
 import { SqliteStorage } from '../src/storage/index.js';
+import { SCHEMA_V1 } from '../src/storage/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-migrations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,18 +15,21 @@ test('a file written by 0.1 (tables, no user_version) keeps its rows and is brou
   fresh.close();
   const newest = new Database(join(dir, 'fresh.sqlite')).pragma('user_version', { simple: true }) as number;
 
-  // 0.1's schema is migration 1, so writing it by hand and resetting the version is a 0.1 file.
-  const old = new Database(join(dir, 'fresh.sqlite'));
-  const v1Tables = old.prepare("SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL AND name IN ('users','sessions','rooms','room_members','messages','uploads','rooms_activity','room_members_user','messages_client_id')").all() as { sql: string }[];
-  old.close();
+  // 0.1's schema is migration 1 (later steps alter its tables, so it is written from the step itself).
   const db = new Database(file);
-  for (const { sql } of v1Tables) db.exec(sql);
+  db.exec(SCHEMA_V1);
   db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)').run('u_old', 'old@example.com', 'Old', 'old', 1);
   expect(db.pragma('user_version', { simple: true })).toBe(0);
   db.close();
 
   const storage = new SqliteStorage(file);
   expect(storage.getUser('u_old')).toMatchObject({ email: 'old@example.com', name: 'Old' });
+  // Read state (protocol 10.4): members of old rooms start with a cursor at 0.
+  storage.createUser({ id: 'u_new', email: 'new@example.com', name: 'New', createdAt: 2 });
+  storage.createRoom({ id: 'r_old', name: null, memberIds: ['u_old', 'u_new'], createdBy: 'u_old', createdAt: 3 });
+  storage.createMessage({ id: 'm1', roomId: 'r_old', senderId: 'u_old', clientId: 'c1', text: 'hi', image: null, createdAt: 4 });
+  expect(storage.getReadSeqs('r_old')).toEqual({});
+  expect(storage.unreadCount('r_old', 'u_new')).toBe(1);
   storage.close();
   expect(new Database(file).pragma('user_version', { simple: true })).toBe(newest);
 });

@@ -11,6 +11,8 @@ export { useSessionStatus } from './use-session-status.js';
 export { useUserId } from './use-user-id.js';
 export { useRooms } from './use-rooms.js';
 export { useRoom } from './use-room.js';
+export { useUnreadCount } from './use-unread-count.js';
+export { useReceipts } from './use-receipts.js';
 export { useMessages, type UseMessagesResult } from './use-messages.js';
 export { useSendMessage } from './use-send-message.js';
 export { useMessageActions, type MessageActions } from './use-message-actions.js';

@@ -2,6 +2,7 @@ import type { ActionName, RequestData } from '@chat/sdk/protocol';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { createMessage, getMessages } from './messages.js';
+import { markRead } from './read.js';
 import { addMembers, createRoom, getUserRooms, leaveRoom } from './rooms.js';
 import { createConnection, deleteConnection, ping } from './session.js';
 import type { ActionResult, Handler } from './types.js';
@@ -19,6 +20,7 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
   create_message: createMessage,
   get_messages: getMessages,
   ping,
+  mark_read: markRead,
 };
 
 /** Runs one checked request. The caller has already applied the authentication rule. */

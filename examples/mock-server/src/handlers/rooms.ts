@@ -1,6 +1,7 @@
 import { ChatError, DEFAULT_ROOMS_LIMIT, MAX_ROOM_MEMBERS, type Room, eventFrame, normalizeMemberIds } from '@chat/sdk/protocol';
 import type { ServerContext } from '../context.js';
 import { newId } from '../sessions.js';
+import { withReadState } from './read.js';
 import type { Handler } from './types.js';
 import { authOf } from './types.js';
 
@@ -15,7 +16,8 @@ export const getUserRooms: Handler<'get_user_rooms'> = (ctx, connection, data) =
     limit: data.limit ?? DEFAULT_ROOMS_LIMIT,
     ...(data.cursor !== undefined ? { before: readCursor(data.cursor) } : {}),
   });
-  return { data: { rooms: page.rooms, nextCursor: page.next === null ? null : String(page.next) } };
+  const rooms = page.rooms.map((room) => withReadState(ctx, room, user.id));
+  return { data: { rooms, nextCursor: page.next === null ? null : String(page.next) } };
 };
 
 /**

@@ -10,6 +10,8 @@ interface RoomRecord {
   messages: Message[]; // index i holds seq i + 1
   /** Global activity counter: rises on the room's creation and on each of its messages. */
   activity: number;
+  /** Read cursors above 0, by member. */
+  readSeqs: Map<string, number>;
 }
 
 /**
@@ -91,6 +93,7 @@ export class MemoryStorage implements Storage {
       addedBy: new Map(input.memberIds.map((id) => [id, input.createdBy])),
       messages: [],
       activity: ++this.activity,
+      readSeqs: new Map(),
     };
     this.rooms.set(input.id, record);
     for (const userId of input.memberIds) this.join(userId, input.id);
@@ -202,6 +205,36 @@ export class MemoryStorage implements Storage {
     to = page.before !== undefined ? Math.min(Math.max(page.before - 1, 0), all.length) : all.length;
     from = Math.max(to - page.limit, 0);
     return { messages: all.slice(from, to).map(copyMessage), hasMore: from > 0 };
+  }
+
+  markRead(roomId: string, userId: string, seq: number, hooks?: WriteHooks): { seq: number; moved: boolean } {
+    const record = this.rooms.get(roomId);
+    if (!record || !this.isMember(roomId, userId)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+    const current = record.readSeqs.get(userId) ?? 0;
+    const next = Math.min(seq, record.messages.length);
+    if (next <= current) return { seq: current, moved: false };
+    hooks?.beforeCommit?.();
+    record.readSeqs.set(userId, next);
+    return { seq: next, moved: true };
+  }
+
+  getReadSeqs(roomId: string): Record<string, number> {
+    const record = this.rooms.get(roomId);
+    const out: Record<string, number> = {};
+    // In member order, as SQLite returns them.
+    for (const userId of record?.room.memberIds ?? []) {
+      const seq = record!.readSeqs.get(userId);
+      if (seq) out[userId] = seq;
+    }
+    return out;
+  }
+
+  unreadCount(roomId: string, userId: string): number {
+    const record = this.rooms.get(roomId);
+    if (!record) return 0;
+    let count = 0;
+    for (let i = record.readSeqs.get(userId) ?? 0; i < record.messages.length; i++) if (record.messages[i]!.senderId !== userId) count++;
+    return count;
   }
 
   createUpload(upload: Upload): void {

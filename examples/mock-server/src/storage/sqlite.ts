@@ -6,8 +6,8 @@ import type {
   AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, RoomPage, Session, Storage, Upload, WriteHooks,
 } from './types.js';
 
-/** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). */
-const SCHEMA_V1 = `
+/** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). Exported for the migration tests. */
+export const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   email TEXT NOT NULL UNIQUE,
@@ -95,7 +95,16 @@ CREATE INDEX room_members_user_room ON room_members(user_id, room_id);
  * transaction with the version bump, so a crash leaves the file at a version it can resume
  * from. Never edit a shipped step: add one.
  */
-const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP];
+/**
+ * Read state (protocol 10.4): each member's read cursor, and an index that counts a
+ * member's own messages after it (unread = lastSeq - cursor - own messages after it).
+ */
+const READ_STATE = `
+ALTER TABLE room_members ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_room_sender_seq ON messages(room_id, sender_id, seq);
+`;
+
+const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE];
 
 function migrate(db: Database.Database): void {
   const at = db.pragma('user_version', { simple: true }) as number;
@@ -190,6 +199,14 @@ export class SqliteStorage implements Storage {
         'SELECT * FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
       ),
       after: db.prepare<[string, number, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?'),
+      readSeq: db.prepare<[string, string], { read_seq: number }>('SELECT read_seq FROM room_members WHERE room_id = ? AND user_id = ?'),
+      setReadSeq: db.prepare('UPDATE room_members SET read_seq = ? WHERE room_id = ? AND user_id = ?'),
+      readSeqs: db.prepare<[string], { user_id: string; read_seq: number }>(
+        'SELECT user_id, read_seq FROM room_members WHERE room_id = ? AND read_seq > 0 ORDER BY position',
+      ),
+      ownAfter: db.prepare<[string, string, number], { n: number }>(
+        'SELECT count(*) AS n FROM messages WHERE room_id = ? AND sender_id = ? AND seq > ?',
+      ),
       insertUpload: db.prepare(
         'INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -345,6 +362,34 @@ export class SqliteStorage implements Storage {
     rows = page.before !== undefined ? this.stmt.before.all(roomId, page.before, take) : this.stmt.newest.all(roomId, take);
     const hasMore = rows.length > page.limit;
     return { messages: rows.slice(0, page.limit).reverse().map(toMessage), hasMore };
+  }
+
+  markRead(roomId: string, userId: string, seq: number, hooks?: WriteHooks): { seq: number; moved: boolean } {
+    return this.db.transaction(() => {
+      const room = this.stmt.roomById.get(roomId);
+      const member = this.stmt.readSeq.get(roomId, userId);
+      if (!room || !member) throw new ChatError('FORBIDDEN', 'not a member of this room');
+      const next = Math.min(seq, room.last_seq);
+      if (next <= member.read_seq) return { seq: member.read_seq, moved: false };
+      this.stmt.setReadSeq.run(next, roomId, userId);
+      hooks?.beforeCommit?.();
+      return { seq: next, moved: true };
+    }).immediate();
+  }
+
+  getReadSeqs(roomId: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const row of this.stmt.readSeqs.all(roomId)) out[row.user_id] = row.read_seq;
+    return out;
+  }
+
+  /** Two index lookups and a range count of the member's own messages after the cursor (usually none). */
+  unreadCount(roomId: string, userId: string): number {
+    const room = this.stmt.roomById.get(roomId);
+    const member = this.stmt.readSeq.get(roomId, userId);
+    if (!room || !member) return 0;
+    const own = this.stmt.ownAfter.get(roomId, userId, member.read_seq)!.n;
+    return Math.max(0, room.last_seq - member.read_seq - own);
   }
 
   createUpload(upload: Upload): void {

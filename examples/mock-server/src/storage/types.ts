@@ -59,6 +59,17 @@ export interface Storage {
   getMessageByClientId(senderId: string, clientId: string): Message | undefined;
   getMessages(roomId: string, page: MessagePage): { messages: Message[]; hasMore: boolean };
 
+  // read state (protocol 10.4)
+  /**
+   * Moves the member's read cursor up to `seq`, clamped to the room's lastSeq; never back.
+   * Returns the cursor after the call and whether it moved.
+   */
+  markRead(roomId: string, userId: string, seq: number, hooks?: WriteHooks): { seq: number; moved: boolean };
+  /** Every member's cursor above 0 (members at 0 are left out). */
+  getReadSeqs(roomId: string): Record<string, number>;
+  /** Messages after the member's cursor that others sent. */
+  unreadCount(roomId: string, userId: string): number;
+
   // uploads
   createUpload(upload: Upload): void;
   getUpload(id: string): Upload | undefined;

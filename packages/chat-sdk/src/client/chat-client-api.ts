@@ -109,6 +109,15 @@ export interface ChatClient extends ChatClientEventSource {
    * the user: FORBIDDEN.
    */
   addMembers(roomId: string, userIds: string[]): Promise<Room>;
+  /**
+   * Marks a room read up to `seq` (default: its newest message). Idempotent and coalesced:
+   * the cursor never moves back. Durable like a message: it resolves once the cursor is
+   * stored, goes to the server when connected (after a reload or offline period too), and
+   * the room's `unreadCount` drops at once in every tab of the user.
+   */
+  markRead(roomId: string, seq?: number): Promise<void>;
+  /** "Seen by": each member's read cursor in a room (user id -> the highest seq read), live. */
+  receipts(roomId: string): Store<Readonly<Record<string, number>>>;
   /** The directory: by name or email prefix, paged, or by ids (to name senders). */
   users(input?: UsersQuery | { ids: string[] }): Promise<{ users: User[]; nextCursor: string | null }>;
   /**

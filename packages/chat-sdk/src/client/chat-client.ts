@@ -10,6 +10,7 @@ import {
   snapshotEvents,
 } from '../contract/host-api.js';
 import { ClientRooms } from '../features/rooms/client.js';
+import { type Receipts, receiptsOf } from '../features/read-state/client.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import { Outgoing } from './outgoing.js';
 import type { DraftsApi } from './drafts-api.js';
@@ -186,6 +187,20 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   directory(input: UsersInput): Store<UsersState> {
     return this.usersDirectory.store(input);
+  }
+
+  markRead(roomId: string, seq?: number): Promise<void> {
+    return this.settle(async () => {
+      const parsed = parseRequestData('mark_read', { roomId, seq: seq ?? 0 });
+      if (!parsed.ok) throw parsed.error;
+      await this.ready;
+      this.requireSession();
+      return this.link.call({ type: 'markRead', roomId, seq });
+    });
+  }
+
+  receipts(roomId: string): Store<Receipts> {
+    return receiptsOf(this.rooms, roomId);
   }
 
   // ---------------------------------------------------------------- messages

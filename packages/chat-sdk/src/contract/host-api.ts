@@ -1,5 +1,6 @@
 import type { ChatErrorData, Message, ReplyData, RequestInput, Room, User } from '../protocol/index.js';
 import type { RoomsCommand, RoomsEvent, RoomsResults } from './rooms.js';
+import type { ReadCommand, ReadResults } from './read-state.js';
 import type { ChatMessage } from './chat-message.js';
 import type { OutboxRow } from '../storage/types.js';
 
@@ -48,10 +49,11 @@ export type HostCommand =
   | { type: 'send'; row: OutboxRow }
   | { type: 'retry'; clientId: string }
   | { type: 'discard'; clientId: string }
-  | RoomsCommand;
+  | RoomsCommand
+  | ReadCommand;
 
 /** What each command resolves with. A command missing here fails to compile. */
-interface CommandResults extends RoomsResults {
+interface CommandResults extends RoomsResults, ReadResults {
   signUp: User;
   login: User;
   resume: Session | null;

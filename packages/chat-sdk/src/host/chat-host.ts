@@ -5,6 +5,7 @@ import type { HostContext } from '../contract/host-context.js';
 import type { FetchLike, WebSocketConstructor } from '../contract/platform.js';
 import type { ChatStorage } from '../storage/types.js';
 import { RoomList } from '../features/rooms/host.js';
+import { ReadState } from '../features/read-state/host.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { Delivery } from './delivery.js';
@@ -44,6 +45,7 @@ export class ChatHost {
   private readonly connection: Connection;
   private readonly session: HostSession;
   private readonly rooms: RoomList;
+  private readonly reads: ReadState;
   private readonly delivery: Delivery;
   private readonly outbox: HostOutbox;
   private readonly writes = new Set<Promise<void>>();
@@ -73,6 +75,7 @@ export class ChatHost {
     createRoom: (command) => this.rooms.create(command),
     leaveRoom: (command) => this.rooms.leave(command),
     addMembers: (command) => this.rooms.addMembers(command),
+    markRead: (command) => this.reads.mark(command),
     send: (command) => this.outbox.require().add(command.row),
     retry: (command) => this.outbox.require().retry(command.clientId),
     discard: (command) => this.outbox.require().discard(command.clientId),
@@ -83,6 +86,7 @@ export class ChatHost {
     room_created: ({ room }) => this.rooms.created(room),
     members_added: ({ room }) => this.rooms.membersAdded(room),
     member_left: ({ roomId, userId }) => this.rooms.memberLeft(roomId, userId),
+    read: (data) => this.reads.read(data),
   };
 
   constructor(private readonly options: HostOptions) {
@@ -113,8 +117,9 @@ export class ChatHost {
       track: (write) => this.track(write),
       report: (error) => this.report(error),
     };
-    this.rooms = new RoomList(context, (roomId) => this.delivery.forget(roomId));
-    this.delivery = new Delivery(context, this.rooms);
+    this.rooms = new RoomList(context, { onLeft: (roomId) => this.delivery.forget(roomId), overlay: (room) => this.reads.overlay(room) });
+    this.reads = new ReadState(context, this.rooms, () => this.connection.status === 'open');
+    this.delivery = new Delivery(context, this.rooms, (roomId, messages) => this.reads.delivered(roomId, messages));
     this.outbox = new HostOutbox(context, {
       fetch: options.fetch,
       uploadUrl: options.uploadUrl ?? uploadUrlFor(options.url),
@@ -129,6 +134,7 @@ export class ChatHost {
       isClosed: () => this.closed,
       afterConnect: (user) => this.afterConnect(user),
       started: async (session) => {
+        await this.reads.load(session.user.id);
         await this.rooms.load(session);
         await this.outbox.start(session.user.id);
       },
@@ -136,6 +142,7 @@ export class ChatHost {
         this.outbox.stop();
         this.delivery.reset();
         this.rooms.reset();
+        this.reads.reset();
       },
     });
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
@@ -179,6 +186,7 @@ export class ChatHost {
     const target = globalThis as { removeEventListener?: (type: string, listener: () => void) => void };
     target.removeEventListener?.('online', this.onOnline);
     this.outbox.stop();
+    this.reads.reset();
     this.connection.dispose();
     this.events.removeAllListeners();
     await Promise.allSettled([...this.writes]);
@@ -192,10 +200,12 @@ export class ChatHost {
     try {
       const rooms = await this.rooms.refresh();
       this.outbox.sendNow();
+      this.reads.flush();
       await this.delivery.catchUp(rooms);
     } catch (error) {
       this.report(error);
       this.outbox.sendNow();
+      this.reads.flush();
     }
   }
 

@@ -16,6 +16,8 @@ export class Delivery {
   constructor(
     private readonly host: HostContext,
     private readonly rooms: RoomList,
+    /** Called with each batch before it bumps its room (read state counts unread messages). */
+    private readonly beforeBump: (roomId: string, messages: readonly Message[]) => void = () => {},
   ) {
     this.sync = new RoomSync({
       fetchAfter: (roomId, after) => host.request('get_messages', { roomId, after, limit: 100 }),
@@ -69,6 +71,7 @@ export class Delivery {
     });
     if (messages.length === 0) return;
     this.host.emit({ type: 'messages', roomId, messages });
+    this.beforeBump(roomId, messages);
     this.rooms.bump(roomId, messages);
     // Cache only what joins what a client holds: live messages of a room nobody opened would
     // leave the cache an island above a hole, shown as if it were the room's newest page.

@@ -132,6 +132,8 @@ export const RequestSchemas = {
     limit: z.optional(Limit),
   }).check(z.refine((d) => d.before === undefined || d.after === undefined, 'give at most one of before and after')),
   ping: Empty,
+  /** 1.1: moves the caller's read cursor up to `seq` (never back; clamped to the room's lastSeq). */
+  mark_read: z.object({ roomId: Id, seq: Seq }),
 } as const;
 
 /** Reply `data` of every action. */
@@ -153,6 +155,8 @@ export const ReplySchemas = {
   create_message: z.object({ message: MessageSchema, duplicate: z.boolean() }),
   get_messages: z.object({ messages: z.array(MessageSchema), hasMore: z.boolean() }),
   ping: z.object({ serverTime: Timestamp }),
+  /** The caller's cursor after the call (it may be above the `seq` asked for) and their unread count. */
+  mark_read: z.object({ roomId: Id, seq: Seq, unreadCount: Seq }),
 } as const;
 
 export type ActionName = keyof typeof RequestSchemas;

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { PROTOCOL_ERROR_CODES } from './errors.js';
 import { MAX_REQUEST_ID_CHARS } from './limits.js';
-import { Id, MessageSchema, RoomSchema } from './objects.js';
+import { Id, MessageSchema, RoomSchema, Seq } from './objects.js';
 
 export const RequestIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_REQUEST_ID_CHARS));
 
@@ -12,7 +12,7 @@ export const ErrorBodySchema = z.object({
   retryAfterMs: z.optional(z.number().check(z.nonnegative())),
 });
 
-/** Events of protocol versions 1 and 1.1. Others a client does not know are ignored. */
+/** Events of protocol versions 1 and 1.1 (section 10). Others a client does not know are ignored. */
 export const EventSchemas = {
   room_created: z.object({ room: RoomSchema }),
   message_created: z.object({ message: MessageSchema }),
@@ -20,6 +20,8 @@ export const EventSchemas = {
   member_left: z.object({ roomId: Id, userId: Id }),
   /** 1.1: to the members who were there already (the newcomers get `room_created`). */
   members_added: z.object({ room: RoomSchema, userIds: z.array(Id), addedBy: Id }),
+  /** 1.1: a member's read cursor moved; `unreadCount` only in the copy sent to that member. */
+  read: z.object({ roomId: Id, userId: Id, seq: Seq, unreadCount: z.optional(Seq) }),
 } as const;
 
 export type EventName = keyof typeof EventSchemas;

@@ -9,6 +9,7 @@ import {
   type DraftTable,
   type OutboxRow,
   type OutboxTable,
+  type ReadTable,
   type SessionTable,
   newest,
 } from './types.js';
@@ -193,5 +194,21 @@ export class IdbStorage implements ChatStorage {
           tx.done,
         ]);
       }),
+  };
+
+  readonly reads: ReadTable = {
+    put: (row) =>
+      this.run(async (db) => {
+        const tx = db.transaction('pendingReads', 'readwrite');
+        const held = await tx.store.get([row.userId, row.roomId]);
+        await Promise.all([held && held.seq >= row.seq ? undefined : tx.store.put({ ...row }), tx.done]);
+      }),
+    delete: (userId, roomId, seq) =>
+      this.run(async (db) => {
+        const tx = db.transaction('pendingReads', 'readwrite');
+        const held = await tx.store.get([userId, roomId]);
+        await Promise.all([held && held.seq <= seq ? tx.store.delete([userId, roomId]) : undefined, tx.done]);
+      }),
+    listByUser: (userId) => this.run((db) => db.getAllFromIndex('pendingReads', 'byUser', userId)),
   };
 }

@@ -8,6 +8,8 @@ import {
   type DraftTable,
   type OutboxRow,
   type OutboxTable,
+  type ReadRow,
+  type ReadTable,
   type SessionRow,
   type SessionTable,
   newest,
@@ -47,6 +49,7 @@ export class MemoryStorage implements ChatStorage {
   private readonly roomLists = new Map<string, Room[]>();
   /** userId -> roomId -> messages */
   private readonly messageLists = new Map<string, Map<string, Message[]>>();
+  private readonly readRows = new Map<string, ReadRow>();
 
   close(): void {
     this.closed = true;
@@ -103,5 +106,19 @@ export class MemoryStorage implements ChatStorage {
         this.roomLists.delete(userId);
         this.messageLists.delete(userId);
       }),
+  };
+
+  readonly reads: ReadTable = {
+    put: (row) =>
+      this.run(() => {
+        const key = sessionKey(row.userId, row.roomId);
+        if ((this.readRows.get(key)?.seq ?? -1) < row.seq) this.readRows.set(key, copy(row));
+      }),
+    delete: (userId, roomId, seq) =>
+      this.run(() => {
+        const key = sessionKey(userId, roomId);
+        if ((this.readRows.get(key)?.seq ?? Infinity) <= seq) this.readRows.delete(key);
+      }),
+    listByUser: (userId) => this.run(() => [...this.readRows.values()].filter((row) => row.userId === userId).map(copy)),
   };
 }

@@ -1,6 +1,6 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { Message, Room } from '../protocol/index.js';
-import type { DraftRow, OutboxRow, SessionRow } from './types.js';
+import type { DraftRow, OutboxRow, ReadRow, SessionRow } from './types.js';
 
 export const DEFAULT_DB_NAME = 'chat-sdk';
 
@@ -43,6 +43,11 @@ export interface ChatDB extends DBSchema {
     value: MessagesRow;
     indexes: { byUser: string };
   };
+  pendingReads: {
+    key: [string, string];
+    value: ReadRow;
+    indexes: { byUser: string };
+  };
 }
 
 export type ChatDatabase = IDBPDatabase<ChatDB>;
@@ -78,12 +83,16 @@ const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: UpgradeTransaction) => vo
       .getAll()
       .then((rows) => Promise.all(rows.map((row) => tx.objectStore('userSessions').put({ ...row, userId: row.user.id }))));
   },
+  // Read state: the user's read cursors not yet acknowledged by the server, one per room.
+  (db) => {
+    db.createObjectStore('pendingReads', { keyPath: ['userId', 'roomId'] }).createIndex('byUser', 'userId');
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;
 
 /** The stores this code reads and writes; a newer database must still hold them all. */
-export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'userSessions', 'rooms', 'messages'];
+export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'userSessions', 'rooms', 'messages', 'pendingReads'];
 
 export function upgrade(db: ChatDatabase, oldVersion: number, newVersion: number, tx: UpgradeTransaction): void {
   for (let version = oldVersion; version < newVersion && version < MIGRATIONS.length; version++) {

@@ -137,6 +137,27 @@ describe.each(kinds)('ChatStorage contract: $kind', ({ kind, open }) => {
     expect(await storage.sessions.latest('ws://one')).toBeUndefined();
   });
 
+  it('reads: one pending cursor per (user, room), coalesced to the highest; deleted only up to the acknowledged seq', async () => {
+    storage = await open();
+    expect(await storage.reads.listByUser('u1')).toEqual([]);
+    await storage.reads.put({ userId: 'u1', roomId: 'r1', seq: 3 });
+    await storage.reads.put({ userId: 'u1', roomId: 'r1', seq: 2 }); // lower: kept at 3
+    await storage.reads.put({ userId: 'u1', roomId: 'r2', seq: 1 });
+    await storage.reads.put({ userId: 'u2', roomId: 'r1', seq: 9 });
+    const byRoom = (rows: { roomId: string }[]) => [...rows].sort((a, b) => (a.roomId < b.roomId ? -1 : 1));
+    expect(byRoom(await storage.reads.listByUser('u1'))).toEqual([
+      { userId: 'u1', roomId: 'r1', seq: 3 },
+      { userId: 'u1', roomId: 'r2', seq: 1 },
+    ]);
+    await storage.reads.put({ userId: 'u1', roomId: 'r1', seq: 5 });
+    await storage.reads.delete('u1', 'r1', 3); // an acknowledgement of 3 must not drop the 5 still to send
+    expect(byRoom(await storage.reads.listByUser('u1'))[0]).toEqual({ userId: 'u1', roomId: 'r1', seq: 5 });
+    await storage.reads.delete('u1', 'r1', 5);
+    await storage.reads.delete('u1', 'nope', 5);
+    expect(await storage.reads.listByUser('u1')).toEqual([{ userId: 'u1', roomId: 'r2', seq: 1 }]);
+    expect(await storage.reads.listByUser('u2')).toEqual([{ userId: 'u2', roomId: 'r1', seq: 9 }]);
+  });
+
   it('cache: the room list is replaced whole and keeps its order', async () => {
     storage = await open();
     expect(await storage.cache.getRooms('u1')).toEqual([]);

@@ -78,6 +78,22 @@ export interface CacheTable {
   clearUser(userId: string): Promise<void>;
 }
 
+/** A read cursor the server has not acknowledged yet (`mark_read`): one per (user, room). */
+export interface ReadRow {
+  userId: string;
+  roomId: string;
+  seq: number;
+}
+
+/** The user's pending read cursors, written before anything goes on the wire. */
+export interface ReadTable {
+  /** Coalesces: keeps the higher of the stored seq and this one. */
+  put(row: ReadRow): Promise<void>;
+  /** Deletes the row unless it holds a seq above `seq` (a later mark that must still go out). */
+  delete(userId: string, roomId: string, seq: number): Promise<void>;
+  listByUser(userId: string): Promise<ReadRow[]>;
+}
+
 /** IndexedDB or memory, with the same semantics: rows go in and come out as copies. */
 export interface ChatStorage {
   readonly kind: 'indexeddb' | 'memory';
@@ -85,6 +101,7 @@ export interface ChatStorage {
   readonly drafts: DraftTable;
   readonly sessions: SessionTable;
   readonly cache: CacheTable;
+  readonly reads: ReadTable;
   /** Closes the database; later calls reject with a CLOSED ChatError. */
   close(): void;
 }

@@ -61,6 +61,9 @@ interface ChatTestApi {
   createRoom(memberIds: string[]): Promise<string>;
   roomIds(): string[];
   send(roomId: string, text: string): string;
+  unread(roomId: string): number;
+  markRead(roomId: string): Promise<void>;
+  receipts(roomId: string): Readonly<Record<string, number>>;
   messages(roomId: string): Array<{ clientId: string; text: string; status: string; seq: number | null; senderId: string }>;
   seen: Array<{ roomId: string; text: string }>;
   transports: string[];

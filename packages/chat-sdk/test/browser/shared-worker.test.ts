@@ -41,6 +41,26 @@ describe('SharedWorker mode in Chromium', () => {
     expect(suite.sockets(alice)).toBe(1);
   }, 30_000);
 
+  it('read in one page: the unread count drops in the other two at once, before the server answers', async () => {
+    const c = await suite.context();
+    const [p1] = await suite.pages(c, 1);
+    const alice = await p1!.evaluate((e) => chatTest.signUp(e), email('alice'));
+    const list = [p1!, ...(await suite.pages(c, 2))];
+    const bob = await suite.stranger([alice]);
+    await waitForRoom(list, bob.roomId);
+    for (const text of ['one', 'two', 'three']) await bob.page.evaluate(([r, t]) => chatTest.send(r!, t!), [bob.roomId, text]);
+    await Promise.all(list.map((p) => p.waitForFunction((r) => chatTest.unread(r) === 3, bob.roomId)));
+    suite.srv.faults.stall(1500); // the server sits on mark_read: what the pages show is the host's
+    await p1!.evaluate((r) => chatTest.markRead(r), bob.roomId);
+    expect(await p1!.evaluate((r) => chatTest.unread(r), bob.roomId)).toBe(0);
+    await Promise.all(list.slice(1).map((p) => p.waitForFunction((r) => chatTest.unread(r) === 0, bob.roomId, { timeout: 1000 })));
+    // The server has not stored it yet: Bob does not see it.
+    expect(await bob.page.evaluate(([r, a]) => chatTest.receipts(r!)[a!], [bob.roomId, alice])).toBeUndefined();
+    // Once the server has it, the other user sees it ("seen by").
+    await bob.page.waitForFunction(([r, a]) => chatTest.receipts(r!)[a!] === 3, [bob.roomId, alice]);
+    for (const p of list) expect(await p.evaluate((r) => chatTest.unread(r), bob.roomId)).toBe(0);
+  }, 30_000);
+
   it('the socket stays while any page is open and closes with the last one', async () => {
     const c = await suite.context();
     const [p1] = await suite.pages(c, 1);

@@ -28,7 +28,7 @@ function setup(answer: (action: ActionName, data: Record<string, unknown>) => Pr
     report: (error) => void errors.push(error),
   };
   const left: string[] = [];
-  const list = new RoomList(host, (roomId) => void left.push(roomId));
+  const list = new RoomList(host, { onLeft: (roomId) => void left.push(roomId) });
   const lists = () => events.filter((e) => e.type === 'rooms').map((e) => (e as { rooms: Room[] }).rooms.map((r) => r.id));
   return { list, events, errors, requests, left, lists };
 }

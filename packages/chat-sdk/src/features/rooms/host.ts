@@ -28,11 +28,21 @@ export class RoomList {
   private scheduled = false;
   private saveNext = false;
 
+  private readonly onLeft: (roomId: string) => void;
+  private readonly overlay: (room: Room) => Room;
+
   constructor(
     private readonly host: HostContext,
-    /** The user left a room: whatever tracks it (delivery) forgets it. */
-    private readonly onLeft: (roomId: string) => void = () => {},
-  ) {}
+    hooks: {
+      /** The user left a room: whatever tracks it (delivery) forgets it. */
+      onLeft?: (roomId: string) => void;
+      /** Shows what the server does not know yet on each room (read state's pending cursor). */
+      overlay?: (room: Room) => Room;
+    } = {},
+  ) {
+    this.onLeft = hooks.onLeft ?? (() => {});
+    this.overlay = hooks.overlay ?? ((room) => room);
+  }
 
   /** The list for a snapshot: null until this session's list has been read. */
   current(): Room[] | null {
@@ -166,6 +176,15 @@ export class RoomList {
     }
   }
 
+  /** Changes one room in place (its read state): no bump, and a refresh may replace it. */
+  update(roomId: string, change: (room: Room) => Room): void {
+    const room = this.byId.get(roomId);
+    const next = room && change(room);
+    if (!next || next === room) return;
+    this.byId.set(roomId, next);
+    this.changed();
+  }
+
   private topRequest: Promise<void> | null = null;
   private readonly sought = new Set<string>();
 
@@ -233,7 +252,7 @@ export class RoomList {
   }
 
   private list(): Room[] {
-    if (this.dirty) this.sorted = sortRooms([...this.byId.values()]);
+    if (this.dirty) this.sorted = sortRooms([...this.byId.values()].map(this.overlay));
     return this.sorted;
   }
 

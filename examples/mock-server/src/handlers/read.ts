@@ -1,0 +1,34 @@
+import { ChatError, type Room, eventFrame } from '@chat/sdk/protocol';
+import type { ServerContext } from '../context.js';
+import type { Handler } from './types.js';
+import { authOf } from './types.js';
+
+/**
+ * Read state (protocol 10.4): moves the caller's read cursor up to `seq` (clamped to the
+ * room's lastSeq, never back). When it moved, every member's 1.1 connections get
+ * `read { roomId, userId, seq }`, the caller's own with their new `unreadCount`, after the
+ * reply. A seq at or below the cursor is a no-op that answers the cursor as it is.
+ */
+export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
+  const { user } = authOf(connection);
+  const room = ctx.storage.getRoom(data.roomId);
+  if (!room) throw new ChatError('NOT_FOUND', 'no such room');
+  if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  const { seq, moved } = ctx.storage.markRead(room.id, user.id, data.seq, { beforeCommit: ctx.faults.beforeCommit });
+  const unreadCount = ctx.storage.unreadCount(room.id, user.id);
+  const reply = { data: { roomId: room.id, seq, unreadCount } };
+  if (!moved) return reply;
+  return {
+    ...reply,
+    after: () => {
+      const others = room.memberIds.filter((id) => id !== user.id);
+      ctx.hub.broadcast(others, eventFrame('read', { roomId: room.id, userId: user.id, seq }), 1.1);
+      ctx.hub.broadcast([user.id], eventFrame('read', { roomId: room.id, userId: user.id, seq, unreadCount }), 1.1);
+    },
+  };
+};
+
+/** A room as its member `userId` sees it: with every member's cursor and their own unread count. */
+export function withReadState(ctx: ServerContext, room: Room, userId: string): Room {
+  return { ...room, readSeqs: ctx.storage.getReadSeqs(room.id), unreadCount: ctx.storage.unreadCount(room.id, userId) };
+}
