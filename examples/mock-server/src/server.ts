@@ -10,9 +10,11 @@ import { Hub, type ServerStats } from './hub.js';
 import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
+import { PresenceTracker } from './presence.js';
 import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
 import { openStorage } from './storage/index.js';
+import { TypingTracker } from './typing.js';
 import { createHttpHandler } from './uploads.js';
 
 export interface ServerFaults {
@@ -46,12 +48,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const log = createLogger(options.logLevel);
   const storage = openStorage(options);
   const now = Date.now;
+  const hub = new Hub();
+  const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log });
+  const typing = new TypingTracker(hub, now);
+  presence.onOffline((userId) => typing.forgetUser(userId));
   const ctx: ServerContext = {
     options,
     storage,
     log,
     now,
-    hub: new Hub(),
+    hub,
+    presence,
+    typing,
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
   };
@@ -119,6 +127,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       for (const socket of sockets) socket.destroy();
       await stopped;
       wss.close();
+      presence.close(); // everyone online now was last seen now
       storage.close();
       log.info('stopped');
     })());

@@ -2,8 +2,10 @@ import type { ActionName, RequestData } from '@chat/sdk/protocol';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { createMessage, getMessages } from './messages.js';
+import { getPresence } from './presence.js';
 import { createRoom, getUserRooms } from './rooms.js';
 import { createConnection, deleteConnection, ping } from './session.js';
+import { typing } from './typing.js';
 import type { ActionResult, Handler } from './types.js';
 import { createUser, getUsers } from './users.js';
 
@@ -17,6 +19,8 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
   create_message: createMessage,
   get_messages: getMessages,
   ping,
+  typing,
+  get_presence: getPresence,
 };
 
 /** Runs one checked request. The caller has already applied the authentication rule. */

@@ -22,6 +22,7 @@ export class MemoryStorage implements Storage {
   private readonly roomsByUser = new Map<string, Set<string>>();
   private readonly messagesByClientId = new Map<string, Message>();
   private readonly uploads = new Map<string, Upload>();
+  private readonly lastSeen = new Map<string, number>();
   private activity = 0;
 
   createUser(user: User, hooks?: WriteHooks): User {
@@ -140,6 +141,27 @@ export class MemoryStorage implements Storage {
     to = page.before !== undefined ? Math.min(Math.max(page.before - 1, 0), all.length) : all.length;
     from = Math.max(to - page.limit, 0);
     return { messages: all.slice(from, to).map(copyMessage), hasMore: from > 0 };
+  }
+
+  getCoMemberIds(userId: string): string[] {
+    const found = new Set<string>();
+    for (const roomId of this.roomsByUser.get(userId) ?? []) {
+      for (const id of this.rooms.get(roomId)!.room.memberIds) if (id !== userId) found.add(id);
+    }
+    return [...found];
+  }
+
+  setLastSeenAt(userId: string, at: number): void {
+    if (this.users.has(userId)) this.lastSeen.set(userId, at);
+  }
+
+  getLastSeenAt(userIds: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (const id of userIds) {
+      const at = this.lastSeen.get(id);
+      if (at !== undefined) found.set(id, at);
+    }
+    return found;
   }
 
   createUpload(upload: Upload): void {

@@ -66,7 +66,15 @@ CREATE TABLE IF NOT EXISTS uploads (
  * transaction with the version bump, so a crash leaves the file at a version it can resume
  * from. Never edit a shipped step: add one.
  */
-const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1];
+const MIGRATIONS: ReadonlyArray<string> = [
+  SCHEMA_V1,
+  // Presence (protocol 1.1): when a user's last connection closed, so "last seen" survives a
+  // restart. A table of its own rather than a column of users: written often, read by id only.
+  `CREATE TABLE IF NOT EXISTS last_seen (
+     user_id TEXT PRIMARY KEY REFERENCES users(id),
+     at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+];
 
 function migrate(db: Database.Database): void {
   const at = db.pragma('user_version', { simple: true }) as number;
@@ -146,6 +154,15 @@ export class SqliteStorage implements Storage {
         'SELECT * FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
       ),
       after: db.prepare<[string, number, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?'),
+      coMembers: db.prepare<[string, string], { user_id: string }>(
+        `SELECT DISTINCT other.user_id FROM room_members mine
+         JOIN room_members other ON other.room_id = mine.room_id
+         WHERE mine.user_id = ? AND other.user_id != ?`,
+      ),
+      setLastSeen: db.prepare(
+        'INSERT INTO last_seen (user_id, at) SELECT id, ? FROM users WHERE id = ? ON CONFLICT (user_id) DO UPDATE SET at = excluded.at',
+      ),
+      lastSeen: db.prepare<[string], { at: number }>('SELECT at FROM last_seen WHERE user_id = ?'),
       insertUpload: db.prepare(
         'INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -255,6 +272,23 @@ export class SqliteStorage implements Storage {
     rows = page.before !== undefined ? this.stmt.before.all(roomId, page.before, take) : this.stmt.newest.all(roomId, take);
     const hasMore = rows.length > page.limit;
     return { messages: rows.slice(0, page.limit).reverse().map(toMessage), hasMore };
+  }
+
+  getCoMemberIds(userId: string): string[] {
+    return this.stmt.coMembers.all(userId, userId).map((row) => row.user_id);
+  }
+
+  setLastSeenAt(userId: string, at: number): void {
+    this.stmt.setLastSeen.run(at, userId);
+  }
+
+  getLastSeenAt(userIds: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (const id of new Set(userIds)) {
+      const row = this.stmt.lastSeen.get(id);
+      if (row) found.set(id, row.at);
+    }
+    return found;
   }
 
   createUpload(upload: Upload): void {

@@ -39,6 +39,14 @@ export interface Storage {
   getMessageByClientId(senderId: string, clientId: string): Message | undefined;
   getMessages(roomId: string, page: MessagePage): { messages: Message[]; hasMore: boolean };
 
+  /** Everyone who shares at least one room with the user (the user not included). */
+  getCoMemberIds(userId: string): string[];
+
+  // presence (protocol 1.1): when each user was last seen, kept across restarts
+  setLastSeenAt(userId: string, at: number): void;
+  /** The stored times of those listed that have one. */
+  getLastSeenAt(userIds: readonly string[]): Map<string, number>;
+
   // uploads
   createUpload(upload: Upload): void;
   getUpload(id: string): Upload | undefined;

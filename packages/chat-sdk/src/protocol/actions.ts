@@ -17,6 +17,7 @@ import {
   codePointLength,
   isProtocolVersion,
 } from './limits.js';
+import { AwarenessReplySchemas, AwarenessRequestSchemas } from './awareness.js';
 import { Id, ImageSchema, MessageSchema, RoomSchema, Seq, Timestamp, UserSchema } from './objects.js';
 
 /**
@@ -114,6 +115,7 @@ export const RequestSchemas = {
     limit: z.optional(Limit),
   }).check(z.refine((d) => d.before === undefined || d.after === undefined, 'give at most one of before and after')),
   ping: Empty,
+  ...AwarenessRequestSchemas,
 } as const;
 
 /** Reply `data` of every action. */
@@ -132,6 +134,7 @@ export const ReplySchemas = {
   create_message: z.object({ message: MessageSchema, duplicate: z.boolean() }),
   get_messages: z.object({ messages: z.array(MessageSchema), hasMore: z.boolean() }),
   ping: z.object({ serverTime: Timestamp }),
+  ...AwarenessReplySchemas,
 } as const;
 
 export type ActionName = keyof typeof RequestSchemas;

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { PROTOCOL_ERROR_CODES } from './errors.js';
 import { MAX_REQUEST_ID_CHARS } from './limits.js';
+import { AwarenessEventSchemas } from './awareness.js';
 import { MessageSchema, RoomSchema } from './objects.js';
 
 export const RequestIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_REQUEST_ID_CHARS));
@@ -12,10 +13,11 @@ export const ErrorBodySchema = z.object({
   retryAfterMs: z.optional(z.number().check(z.nonnegative())),
 });
 
-/** Events of protocol version 1. Others (typing, read, presence, ...) are ignored by clients. */
+/** Events of protocol version 1 and 1.1. Others are ignored by clients. */
 export const EventSchemas = {
   room_created: z.object({ room: RoomSchema }),
   message_created: z.object({ message: MessageSchema }),
+  ...AwarenessEventSchemas,
 } as const;
 
 export type EventName = keyof typeof EventSchemas;
