@@ -4,6 +4,8 @@ import type { Logger } from './log.js';
 import type { Storage } from './storage/index.js';
 
 interface Online {
+  /** When this stretch online began: the `lastSeenAt` shown while online. */
+  since: number;
   /** Set while the user's last connection has closed and the grace period runs. */
   goneAt?: number;
   timer?: NodeJS.Timeout;
@@ -45,9 +47,10 @@ export class PresenceTracker {
     visible.add(callerId);
     const asked = [...new Set(userIds)].filter((id) => visible.has(id));
     const stored = this.storage.getLastSeenAt(asked.filter((id) => !this.online.has(id)));
-    const now = this.options.now();
     return asked.map((userId) =>
-      this.online.has(userId) ? { userId, online: true, lastSeenAt: now } : { userId, online: false, lastSeenAt: stored.get(userId) ?? null },
+      this.online.has(userId)
+        ? { userId, online: true, lastSeenAt: this.online.get(userId)!.since }
+        : { userId, online: false, lastSeenAt: stored.get(userId) ?? null },
     );
   }
 
@@ -70,8 +73,8 @@ export class PresenceTracker {
       delete state.goneAt;
       return;
     }
-    this.online.set(userId, {});
     const now = this.options.now();
+    this.online.set(userId, { since: now });
     this.store(userId, now);
     this.announce({ userId, online: true, lastSeenAt: now });
   }

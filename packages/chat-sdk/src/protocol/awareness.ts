@@ -25,7 +25,7 @@ export const PRESENCE_GRACE_MS = 5000;
 export const PresenceSchema = z.object({
   userId: Id,
   online: z.boolean(),
-  /** Online: when the server last saw them (now). Offline: when their last connection closed. Null: never seen. */
+  /** Online: since when (their first connection of this stretch). Offline: when their last connection closed. Null: never seen. */
   lastSeenAt: z.nullable(Timestamp),
 });
 export type Presence = z.infer<typeof PresenceSchema>;
