@@ -37,6 +37,10 @@ export class PresenceTracker {
     this.offlineListeners.push(listener);
   }
 
+  onlineCount(): number {
+    return this.online.size;
+  }
+
   isOnline(userId: string): boolean {
     return this.online.has(userId);
   }

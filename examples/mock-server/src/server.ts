@@ -137,7 +137,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     wsUrl: `ws://${hostInUrl}:${port}/ws`,
     port,
     seeded,
-    stats: () => ctx.hub.stats(),
+    stats: () => ({ ...ctx.hub.stats(), typingFrames: typing.frames, online: presence.onlineCount() }),
     faults: {
       dropAll(code?: number) {
         for (const connection of ctx.hub.connections()) {

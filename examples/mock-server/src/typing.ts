@@ -20,6 +20,8 @@ export class TypingTracker {
   /** userId -> roomId -> typist */
   private readonly typists = new Map<string, Map<string, Typist>>();
   private readonly buckets = new Map<string, TokenBucket>();
+  /** `typing` frames taken, for stats. */
+  frames = 0;
 
   constructor(
     private readonly hub: Hub,
@@ -28,6 +30,7 @@ export class TypingTracker {
 
   /** Takes a token of the user's typing bucket: 0 when granted, else the milliseconds to wait. */
   take(userId: string): number {
+    this.frames++;
     let bucket = this.buckets.get(userId);
     if (!bucket) this.buckets.set(userId, (bucket = new TokenBucket(TYPING_RATE_PER_SECOND, TYPING_RATE_BURST)));
     return bucket.take();
