@@ -196,6 +196,9 @@ describe('presence against the reference server', () => {
     expect(store.getSnapshot()).toEqual({});
     expect(cat.wire.sent.some((f) => f.action === 'get_presence')).toBe(true);
     expect(cat.wire.received).not.toContain('presence');
+    // Once they share a room, the store learns of her at once.
+    await ada.client.createRoom({ memberIds: [cat.user.id] });
+    await until(store, (p) => p[ada.user.id]?.online === true, 3000, 'ada told once co-members');
   });
 
   it('one store per set of ids, compared by value; equal values keep the snapshot', async () => {

@@ -94,7 +94,10 @@ export class ChatHost {
       this.typing.messageArrived(message);
       this.delivery.accept(message);
     },
-    room_created: ({ room }) => this.rooms.created(room),
+    room_created: ({ room }) => {
+      this.rooms.created(room);
+      this.presence.roomCreated(room.memberIds);
+    },
     typing: (data) => this.typing.received(data),
     presence: (data) => this.presence.received(data),
   };

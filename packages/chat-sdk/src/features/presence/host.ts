@@ -79,6 +79,14 @@ export class HostPresence {
     this.tell([userId]);
   }
 
+  /** A room was created: its members may have been strangers before, so those watched and unknown are asked now. */
+  roomCreated(memberIds: readonly string[]): void {
+    for (const userId of memberIds) {
+      if (this.watched.has(userId) && !this.known.has(userId) && !this.asking.has(userId)) this.pending.add(userId);
+    }
+    this.flush();
+  }
+
   /** Another session: what was known is the last user's view (the tabs hear so); their watches stay and are asked again. */
   reset(): void {
     this.known.clear();
