@@ -8,10 +8,6 @@ export interface ServerStats {
   authenticated: number;
   /** Open authenticated sockets per user id. */
   perUser: Record<string, number>;
-  /** `typing` frames taken since the start (tests and benchmarks count typing streams with it). */
-  typingFrames?: number;
-  /** Users online now (presence), reloads within the grace included. */
-  online?: number;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface RunningServer {
   /** The emails of the sample people seeded at start (`sample: true` on a database without users), else empty. */
   seeded: string[];
   stats(): ServerStats;
+  /** Typing and presence counters: `typing` frames taken since the start, users online now (tests and benchmarks). */
+  awareness(): { typingFrames: number; online: number };
   faults: ServerFaults;
   /** Like SIGTERM: stops accepting, closes sockets with 1001, closes storage. Safe to call twice. */
   close(): Promise<void>;
@@ -137,7 +139,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     wsUrl: `ws://${hostInUrl}:${port}/ws`,
     port,
     seeded,
-    stats: () => ({ ...ctx.hub.stats(), typingFrames: typing.frames, online: presence.onlineCount() }),
+    stats: () => ctx.hub.stats(),
+    awareness: () => ({ typingFrames: typing.frames, online: presence.onlineCount() }),
     faults: {
       dropAll(code?: number) {
         for (const connection of ctx.hub.connections()) {

@@ -21,14 +21,14 @@ describe('typing and presence across tabs in Chromium', () => {
     await bob.page.waitForFunction((id) => chatTest.presence([id])[id]?.online === true, alice);
     expect(suite.sockets(alice)).toBe(1);
 
-    const framesBefore = suite.srv.stats().typingFrames ?? 0;
+    const framesBefore = suite.srv.awareness().typingFrames;
     // Each tab types on every keystroke, all at once, for about a second.
     for (let i = 0; i < 15; i++) {
       await Promise.all(tabs.map((p) => p.evaluate((r) => chatTest.startTyping(r), bob.roomId)));
       await sleep(50);
     }
     await bob.page.waitForFunction(([r, id]) => chatTest.typing(r!).includes(id!), [bob.roomId, alice]);
-    await eventually(() => expect((suite.srv.stats().typingFrames ?? 0) - framesBefore).toBe(1));
+    await eventually(() => expect(suite.srv.awareness().typingFrames - framesBefore).toBe(1));
     for (const p of tabs) expect(await p.evaluate((r) => chatTest.typing(r), bob.roomId)).toEqual([]);
 
     // Two of the three tabs close: still one socket, still online, no presence change at bob.
@@ -36,6 +36,7 @@ describe('typing and presence across tabs in Chromium', () => {
     await p2!.close();
     await sleep(FAST.hostGraceMs! + 300);
     expect(suite.sockets(alice)).toBe(1);
+    expect(suite.srv.awareness().online).toBe(2); // alice and bob
     const seen = await bob.page.evaluate(() => chatTest.presenceSeen);
     expect(seen.every((value) => Object.values(value).every((p) => p.online))).toBe(true);
     expect(await bob.page.evaluate((id) => chatTest.presence([id])[id]?.online, alice)).toBe(true);
