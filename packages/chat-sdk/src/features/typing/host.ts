@@ -21,6 +21,8 @@ export class HostTyping {
   private readonly sentAt = new Map<string, number>();
   /** roomId -> userId -> expiresAt (our clock), for the others shown typing. */
   private readonly others = new Map<string, Map<string, number>>();
+  /** roomId -> the list last told to the tabs, so a refresh that changes nothing tells nothing. */
+  private readonly told = new Map<string, string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -65,40 +67,43 @@ export class HostTyping {
 
   /** Who types where now, for a tab that attaches (the snapshot). */
   current(): Array<{ roomId: string; userIds: string[] }> {
-    this.expire();
-    return [...this.others].map(([roomId, room]) => ({ roomId, userIds: [...room.keys()] }));
+    const now = this.options.now();
+    return [...this.others].map(([roomId, room]) => ({ roomId, userIds: [...room].filter(([, at]) => at > now).map(([id]) => id) }));
   }
 
   /** The session ended or was set aside: the tabs hear that nobody types any more. */
   reset(): void {
     clearTimeout(this.timer);
     this.sentAt.clear();
-    const rooms = [...this.others.keys()];
     this.others.clear();
-    for (const roomId of rooms) this.host.emit({ type: 'typing', roomId, userIds: [] });
+    for (const roomId of this.told.keys()) this.host.emit({ type: 'typing', roomId, userIds: [] });
+    this.told.clear();
   }
 
   /** Drops what expired, tells the tabs of the rooms that changed, and wakes up at the next expiry. */
   private changed(roomIds: Iterable<string>): void {
-    const rooms = new Set([...roomIds, ...this.expire()]);
-    for (const roomId of rooms) this.host.emit({ type: 'typing', roomId, userIds: [...(this.others.get(roomId)?.keys() ?? [])] });
+    this.expire();
+    // Every room told someone types, and those just changed: each hears its list if it differs.
+    for (const roomId of new Set([...roomIds, ...this.told.keys()])) {
+      const userIds = [...(this.others.get(roomId)?.keys() ?? [])];
+      if ((this.told.get(roomId) ?? '') === userIds.join(' ')) continue;
+      if (userIds.length > 0) this.told.set(roomId, userIds.join(' '));
+      else this.told.delete(roomId);
+      this.host.emit({ type: 'typing', roomId, userIds });
+    }
     clearTimeout(this.timer);
     let next = Infinity;
     for (const room of this.others.values()) for (const expiresAt of room.values()) next = Math.min(next, expiresAt);
     if (next < Infinity) this.timer = setTimeout(() => this.changed([]), Math.max(0, next - this.options.now()));
   }
 
-  /** The rooms where someone's typing expired just now. */
-  private expire(): string[] {
+  /** Drops the typists whose time is up. */
+  private expire(): void {
     const now = this.options.now();
-    const rooms: string[] = [];
     for (const [roomId, room] of this.others) {
-      for (const [userId, expiresAt] of room) {
-        if (expiresAt <= now && room.delete(userId) && !rooms.includes(roomId)) rooms.push(roomId);
-      }
+      for (const [userId, expiresAt] of room) if (expiresAt <= now) room.delete(userId);
       if (room.size === 0) this.others.delete(roomId);
     }
-    return rooms;
   }
 
   private send(roomId: string, stop: boolean): void {
