@@ -95,8 +95,8 @@ export async function authorizationMatrix(): Promise<AuthzRow[]> {
     rows.push({ who: 'member (alice)', action: "read event of bob's mark_read", expected: 'received', got: aliceReads.length > 0 ? 'received' : 'none', ok: aliceReads.length > 0 });
     rows.push({ who: outsider, action: "read event of bob's mark_read", expected: 'none', got: carolReads.length > 0 ? 'received' : 'none', ok: carolReads.length === 0 });
     const carolRooms = await carol.wire.call('get_user_rooms', {});
-    const leaked = JSON.stringify(carolRooms).includes(bob.user.id);
-    rows.push({ who: outsider, action: 'get_user_rooms (shows cursors of the room?)', expected: 'no', got: leaked ? 'yes' : 'no', ok: !leaked });
+    const cursorsLeaked = JSON.stringify(carolRooms).includes(bob.user.id);
+    rows.push({ who: outsider, action: 'get_user_rooms (shows cursors of the room?)', expected: 'no', got: cursorsLeaked ? 'yes' : 'no', ok: !cursorsLeaked });
 
     // Someone else's ids, or ids that do not exist.
     const others = "others' or unknown ids";
@@ -130,6 +130,50 @@ export async function authorizationMatrix(): Promise<AuthzRow[]> {
       expected: 'a new message of bob',
       got: repeat.message.id !== message.id && repeat.message.senderId === bob.user.id ? 'a new message of bob' : "alice's message",
       ok: repeat.message.id !== message.id && repeat.message.senderId === bob.user.id,
+    });
+
+    // Typing and presence (protocol 1.1): members and co-members only; a stranger hears nothing.
+    await check(who, anonymous, 'typing', { roomId: room.id }, 'UNAUTHENTICATED');
+    await check(who, anonymous, 'get_presence', { userIds: [alice.user.id] }, 'UNAUTHENTICATED');
+    await check(outsider, carol.wire, 'typing', { roomId: room.id }, 'FORBIDDEN');
+    await check(outsider, carol.wire, 'typing', { roomId: room.id, stop: true }, 'FORBIDDEN', 'typing { stop }');
+    await check(others, carol.wire, 'typing', { roomId: 'no-such-room' }, 'NOT_FOUND', 'typing { unknown roomId }');
+    const strangers = await carol.wire.call('get_presence', { userIds: [alice.user.id, bob.user.id, carol.user.id] });
+    const told = (strangers.presence as Array<{ userId: string }>).map((p) => p.userId);
+    rows.push({
+      who: outsider,
+      action: 'get_presence { alice, bob, carol }',
+      expected: 'only carol',
+      got: told.length === 1 && told[0] === carol.user.id ? 'only carol' : `told ${told.length}`,
+      ok: told.length === 1 && told[0] === carol.user.id,
+    });
+    // carol listens on a 1.1 connection (1.1 events never reach version 1) while alice types and dan comes online.
+    const listening = await Wire.open(server.wsUrl);
+    wires.push(listening);
+    await listening.call('create_connection', { protocolVersion: 1.1, token: carol.token });
+    const heard: string[] = [];
+    listening.onFrame = (frame) => {
+      if (frame.type === 'event') heard.push(frame.event);
+    };
+    const aliceLive = await Wire.open(server.wsUrl);
+    wires.push(aliceLive);
+    await aliceLive.call('create_connection', { protocolVersion: 1.1, token: alice.token });
+    const dan = await Wire.open(server.wsUrl);
+    wires.push(dan);
+    const { user: danUser } = await dan.call('create_user', { email: 'dan@authz.test' });
+    await alice.wire.call('create_room', { memberIds: [danUser.id] });
+    await dan.call('create_connection', { protocolVersion: 1.1, email: 'dan@authz.test' });
+    await aliceLive.call('typing', { roomId: room.id });
+    await aliceLive.call('typing', { roomId: room.id, stop: true });
+    await dan.call('ping', {});
+    await listening.call('ping', {}); // what was sent before this reply has arrived
+    const leaked = heard.filter((event) => event === 'typing' || event === 'presence');
+    rows.push({
+      who: outsider,
+      action: "typing / presence events of others' rooms",
+      expected: 'none',
+      got: leaked.length === 0 ? 'none' : leaked.join(', '),
+      ok: leaked.length === 0,
     });
 
     // A revoked session's token.

@@ -1,6 +1,7 @@
 import { IMAGE_MIME_TYPES, MAX_UPLOAD_BYTES } from '@chat/sdk';
 import { useChatClient, useDraft, useRoom, useUserId } from '@chat/react';
 import { type DragEvent, useEffect, useState } from 'react';
+import { LastSeen, MemberName, TypingLine } from './awareness.js';
 import { Composer } from './composer.js';
 import { formatBytes, MAX_UPLOAD_LABEL, roomTitle } from './format.js';
 import { MessageList } from './message-list.js';
@@ -52,7 +53,7 @@ export function ChatView({ roomId }: { roomId: string }) {
   }
 
   const title = roomTitle(room, me, lookup);
-  const members = room.memberIds.map((id) => (id === me ? 'you' : (lookup(id)?.name ?? '…'))).join(', ');
+  const others = room.memberIds.filter((id) => id !== me);
 
   const hasFiles = (event: DragEvent) => Array.from(event.dataTransfer.types).includes('Files');
   return (
@@ -79,9 +80,17 @@ export function ChatView({ roomId }: { roomId: string }) {
     >
       <header className="pane-head chat-head">
         <div>
-          <h2 id="chat-title">{title}</h2>
+          <h2 id="chat-title">
+            {title} <LastSeen others={others} />
+          </h2>
           <p className="members">
-            {room.memberIds.length} members: {members}
+            {room.memberIds.length} members:{' '}
+            {room.memberIds.map((id, i) => (
+              <span key={id}>
+                {i > 0 && ', '}
+                {id === me ? 'you' : <MemberName userId={id} name={lookup(id)?.name ?? '…'} />}
+              </span>
+            ))}
           </p>
         </div>
         <div className="head-actions">
@@ -96,6 +105,7 @@ export function ChatView({ roomId }: { roomId: string }) {
       {panel === 'add' && <AddPeople room={room} onDone={() => setPanel(null)} />}
       {panel === 'leave' && <LeaveRoom room={room} title={title} onDone={() => setPanel(null)} />}
       <MessageList roomId={roomId} lookup={lookup} />
+      <TypingLine roomId={roomId} lookup={lookup} />
       <Composer roomId={roomId} attach={attach} problem={problem} setProblem={setProblem} />
       {dropping && (
         <div className="drop-hint" aria-hidden="true">

@@ -1,4 +1,4 @@
-import { useDraft, useSendMessage } from '@chat/react';
+import { useChatClient, useDraft, useSendMessage } from '@chat/react';
 import { type ClipboardEvent, type FormEvent, type KeyboardEvent, useEffect, useId, useRef } from 'react';
 import { describeError, formatBytes } from './format.js';
 import { useObjectUrl } from './object-url.js';
@@ -18,6 +18,7 @@ interface ComposerProps {
 export function Composer({ roomId, attach, problem, setProblem }: ComposerProps) {
   const [draft, setDraft] = useDraft(roomId);
   const send = useSendMessage(roomId);
+  const client = useChatClient();
   const preview = useObjectUrl(draft.image);
   const fileInput = useRef<HTMLInputElement>(null);
   const textArea = useRef<HTMLTextAreaElement>(null);
@@ -115,7 +116,13 @@ export function Composer({ roomId, attach, problem, setProblem }: ComposerProps)
           value={draft.text}
           disabled={!draft.loaded}
           maxLength={4000}
-          onChange={(e) => setDraft({ text: e.target.value })}
+          onChange={(e) => {
+            setDraft({ text: e.target.value });
+            // Every keystroke: the SDK sends one typing frame per few seconds for all tabs.
+            if (e.target.value.trim()) client.startTyping(roomId);
+            else client.stopTyping(roomId);
+          }}
+          onBlur={() => client.stopTyping(roomId)}
           onKeyDown={onKeyDown}
           onPaste={onPaste}
         />

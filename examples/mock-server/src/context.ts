@@ -2,8 +2,10 @@ import type { Faults } from './faults.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
 import type { ResolvedOptions } from './options.js';
+import type { PresenceTracker } from './presence.js';
 import type { Sessions } from './sessions.js';
 import type { Storage } from './storage/index.js';
+import type { TypingTracker } from './typing.js';
 
 /** What every part of a running server shares. */
 export interface ServerContext {
@@ -13,5 +15,9 @@ export interface ServerContext {
   hub: Hub;
   faults: Faults;
   log: Logger;
+  /** Who is online (in memory; last-seen times in storage). */
+  presence: PresenceTracker;
+  /** Who is typing where (in memory only). */
+  typing: TypingTracker;
   now: () => number;
 }

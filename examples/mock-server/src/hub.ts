@@ -18,6 +18,9 @@ export class Hub {
   private readonly all = new Set<Connection>();
   private readonly byUser = new Map<string, Set<Connection>>();
   private readonly bySession = new Map<string, Set<Connection>>();
+  /** Presence hooks: a user's first authenticated connection opened, their last one closed. */
+  onFirstConnection: (userId: string) => void = () => {};
+  onLastConnection: (userId: string) => void = () => {};
 
   add(connection: Connection): void {
     this.all.add(connection);
@@ -25,29 +28,33 @@ export class Hub {
 
   /** Called once a connection has authenticated. */
   bind(connection: Connection, userId: string, sessionId: string): void {
+    const first = !this.byUser.has(userId);
     addTo(this.byUser, userId, connection);
     addTo(this.bySession, sessionId, connection);
+    if (first) this.onFirstConnection(userId);
   }
 
   remove(connection: Connection): void {
     this.all.delete(connection);
     const auth = connection.auth;
     if (auth) {
-      removeFrom(this.byUser, auth.user.id, connection);
+      const last = removeFrom(this.byUser, auth.user.id, connection);
       removeFrom(this.bySession, auth.session.id, connection);
+      if (last) this.onLastConnection(auth.user.id);
     }
   }
 
   /**
    * Sends one event to every open connection of every listed user; serialised once.
    * `since` keeps an event of a later protocol version from connections that signed in
-   * with an earlier one (they would ignore it anyway; this saves the bytes).
+   * with an earlier one (they would ignore it anyway; this saves the bytes). `except`: the
+   * connection that caused it, when it must not hear of it (typing).
    */
-  broadcast(userIds: Iterable<string>, frame: object, since: ProtocolVersion = 1): void {
+  broadcast(userIds: Iterable<string>, frame: object, since: ProtocolVersion = 1, except?: Connection): void {
     const text = JSON.stringify(frame);
     for (const userId of new Set(userIds)) {
       for (const connection of this.byUser.get(userId) ?? []) {
-        if ((connection.auth?.protocolVersion ?? 1) >= since) connection.sendText(text);
+        if (connection !== except && (connection.auth?.protocolVersion ?? 1) >= since) connection.sendText(text);
       }
     }
   }
@@ -57,6 +64,11 @@ export class Hub {
     for (const connection of [...(this.bySession.get(sessionId) ?? [])]) {
       if (connection !== except) connection.close(code, reason);
     }
+  }
+
+  /** Whether the user has an authenticated connection open. */
+  isConnected(userId: string): boolean {
+    return this.byUser.has(userId);
   }
 
   connections(): Connection[] {
@@ -80,9 +92,11 @@ function addTo(map: Map<string, Set<Connection>>, key: string, connection: Conne
   set.add(connection);
 }
 
-function removeFrom(map: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+/** True when this removed the key's last connection. */
+function removeFrom(map: Map<string, Set<Connection>>, key: string, connection: Connection): boolean {
   const set = map.get(key);
-  if (!set) return;
-  set.delete(connection);
-  if (set.size === 0) map.delete(key);
+  if (!set?.delete(connection)) return false;
+  if (set.size > 0) return false;
+  map.delete(key);
+  return true;
 }

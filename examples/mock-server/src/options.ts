@@ -1,4 +1,4 @@
-import { AUTH_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND } from '@chat/sdk/protocol';
+import { AUTH_TIMEOUT_MS, PRESENCE_GRACE_MS, HEARTBEAT_INTERVAL_MS, RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND } from '@chat/sdk/protocol';
 import type { LogLevel } from './log.js';
 import { DEFAULT_ORIGINS } from './origins.js';
 
@@ -31,6 +31,8 @@ export interface ServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** Send buffer past which a connection is closed with 1013; default 4 MiB. */
   maxBufferedBytes?: number;
+  /** How long after a user's last connection closed they are announced offline (a reload stays online); default 5 s. */
+  presenceGraceMs?: number;
   /** Seed the sample people, rooms and messages (src/sample.ts) when the database has no users; default false. */
   sample?: boolean;
 }
@@ -53,6 +55,7 @@ export interface ResolvedOptions {
   heartbeatIntervalMs: number;
   rateLimit: { perSecond: number; burst: number };
   maxBufferedBytes: number;
+  presenceGraceMs: number;
   sample: boolean;
 }
 
@@ -80,6 +83,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
     rateLimit,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    presenceGraceMs: options.presenceGraceMs ?? PRESENCE_GRACE_MS,
     sample: options.sample ?? false,
   };
 }

@@ -10,9 +10,11 @@ import { Hub, type ServerStats } from './hub.js';
 import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
+import { PresenceTracker } from './presence.js';
 import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
 import { openStorage } from './storage/index.js';
+import { TypingTracker } from './typing.js';
 import { createHttpHandler } from './uploads.js';
 
 export interface ServerFaults {
@@ -33,6 +35,8 @@ export interface RunningServer {
   /** The emails of the sample people seeded at start (`sample: true` on a database without users), else empty. */
   seeded: string[];
   stats(): ServerStats;
+  /** Typing and presence counters: `typing` frames taken since the start, users online now (tests and benchmarks). */
+  awareness(): { typingFrames: number; online: number };
   faults: ServerFaults;
   /** Like SIGTERM: stops accepting, closes sockets with 1001, closes storage. Safe to call twice. */
   close(): Promise<void>;
@@ -46,12 +50,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const log = createLogger(options.logLevel);
   const storage = openStorage(options);
   const now = Date.now;
+  const hub = new Hub();
+  const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log });
+  const typing = new TypingTracker(hub, now);
+  presence.onOffline((userId) => typing.forgetUser(userId));
   const ctx: ServerContext = {
     options,
     storage,
     log,
     now,
-    hub: new Hub(),
+    hub,
+    presence,
+    typing,
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
   };
@@ -119,6 +129,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       for (const socket of sockets) socket.destroy();
       await stopped;
       wss.close();
+      presence.close(); // everyone online now was last seen now
       storage.close();
       log.info('stopped');
     })());
@@ -129,6 +140,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     port,
     seeded,
     stats: () => ctx.hub.stats(),
+    awareness: () => ({ typingFrames: typing.frames, online: presence.onlineCount() }),
     faults: {
       dropAll(code?: number) {
         for (const connection of ctx.hub.connections()) {

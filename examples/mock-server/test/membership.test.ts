@@ -180,18 +180,23 @@ describe('the SQLite membership step on a file written before it', () => {
     const { join } = await import('node:path');
     const Database = (await import('better-sqlite3')).default;
     const { SqliteStorage } = await import('../src/storage/index.js');
+    const { SCHEMA_V1 } = await import('../src/storage/sqlite.js');
     const dir = mkdtempSync(join(tmpdir(), 'chat-membership-'));
     try {
       const file = join(dir, 'chat.sqlite');
-      const before = new SqliteStorage(file);
-      const [a, b, c] = ['a', 'b', 'c'].map((n, i) => before.createUser({ id: `u_${n}`, email: `${n}@x.io`, name: n, createdAt: i }));
-      before.createRoom({ id: 'r_old', name: 'old', memberIds: [a!.id, b!.id], createdBy: a!.id, createdAt: 10 });
-      before.close();
-      // Back to schema 1: the tables of the membership step (and of the later steps) are not there yet.
+      // A version-1 file: schema 1 written from the step itself, rows as version 1 wrote them.
       const db = new Database(file);
-      db.exec('DROP TABLE member_adders; DROP TABLE applied_changes; DROP TABLE member_blocks; DROP INDEX room_members_user_room;');
-      db.exec('DROP INDEX messages_room_sender_seq; ALTER TABLE room_members DROP COLUMN read_seq;');
+      db.exec(SCHEMA_V1);
       db.pragma('user_version = 1');
+      const insertUser = db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)');
+      const [a, b, c] = ['a', 'b', 'c'].map((n, i) => {
+        insertUser.run(`u_${n}`, `${n}@x.io`, n, n, i);
+        return { id: `u_${n}` };
+      });
+      db.prepare('INSERT INTO rooms (id, name, created_by, created_at, last_seq, activity) VALUES (?, ?, ?, ?, 0, 1)').run('r_old', 'old', a!.id, 10);
+      const insertMember = db.prepare('INSERT INTO room_members (room_id, user_id, position) VALUES (?, ?, ?)');
+      insertMember.run('r_old', a!.id, 0);
+      insertMember.run('r_old', b!.id, 1);
       db.close();
 
       const after = new SqliteStorage(file);

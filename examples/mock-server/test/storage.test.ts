@@ -117,6 +117,23 @@ describe.each(implementations)('%s storage', (_name, make) => {
     expect(s.findApplied(b.id, 'leave_room', 'l')).toBeUndefined();
   });
 
+  test('co-members: everyone sharing a room with the user, once, without the user', () => {
+    const [a, b, c, d] = [user('a@x.io'), user('b@x.io'), user('c@x.io'), user('d@x.io')];
+    s.createRoom({ id: 'r1', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    s.createRoom({ id: 'r2', name: null, memberIds: [b.id, c.id, a.id], createdBy: b.id, createdAt: ++t });
+    expect(s.getCoMemberIds(a.id).sort()).toEqual([b.id, c.id].sort());
+    expect(s.getCoMemberIds(c.id).sort()).toEqual([a.id, b.id].sort());
+    expect(s.getCoMemberIds(d.id)).toEqual([]);
+  });
+
+  test('last seen: set, overwritten, read for those that have one; unknown users are not written', () => {
+    const [a, b] = [user('a@x.io'), user('b@x.io')];
+    s.setLastSeenAt(a.id, 10);
+    s.setLastSeenAt(a.id, 20);
+    s.setLastSeenAt('u-nobody', 30);
+    expect(s.getLastSeenAt([a.id, b.id, 'u-nobody', a.id])).toEqual(new Map([[a.id, 20]]));
+  });
+
   test('messages: seq per room from 1, idempotent on (sender, clientId) across rooms', () => {
     const [a, b] = [user('a@x.io'), user('b@x.io')];
     s.createRoom({ id: 'r1', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });

@@ -20,3 +20,5 @@ export { useFailedMessages } from './use-failed-messages.js';
 export { useDraft, type DraftPatch, type DraftValue } from './use-draft.js';
 export { useUsers, type UsersInput, type UsersState } from './use-users.js';
 export { useChatEvent } from './use-chat-event.js';
+export { useTyping } from './use-typing.js';
+export { usePresence } from './use-presence.js';

@@ -9,6 +9,8 @@ export type { Draft, DraftState } from './client/drafts.js';
 export type { ChatMessage, MessageError, MessageStatus, RoomMessagesSnapshot } from './contract/chat-message.js';
 export type { SendInput } from './client/send-input.js';
 export type { Store } from './contract/store.js';
+export type { TypingState } from './contract/typing.js';
+export type { PresenceMap, UserPresence } from './contract/presence.js';
 export type { UsersInput, UsersState } from './client/chat-client-api.js';
 export type { ConnectionState, ConnectionStatus, LoginCredentials, Session } from './contract/host-api.js';
 export { exponentialBackoff, type Backoff, type BackoffOptions } from './host/backoff.js';

@@ -2,9 +2,11 @@ import type { ActionName, RequestData } from '@chat/sdk/protocol';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { createMessage, getMessages } from './messages.js';
+import { getPresence } from './presence.js';
 import { markRead } from './read.js';
 import { addMembers, createRoom, getUserRooms, leaveRoom } from './rooms.js';
 import { createConnection, deleteConnection, ping } from './session.js';
+import { typing } from './typing.js';
 import type { ActionResult, Handler } from './types.js';
 import { createUser, getUsers } from './users.js';
 
@@ -21,6 +23,8 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
   get_messages: getMessages,
   ping,
   mark_read: markRead,
+  typing,
+  get_presence: getPresence,
 };
 
 /** Runs one checked request. The caller has already applied the authentication rule. */

@@ -22,6 +22,7 @@ export const createMessage: Handler<'create_message'> = (ctx, connection, data) 
     { beforeCommit: ctx.faults.beforeCommit },
   );
   if (duplicate) return { data: { message, duplicate } };
+  ctx.typing.messageCreated(user.id, room.id); // message_created ends the typing for every client
   return { data: { message, duplicate }, after: () => ctx.hub.broadcast(room.memberIds, eventFrame('message_created', { message })) };
 };
 

@@ -32,6 +32,7 @@ export class MemoryStorage implements Storage {
   private readonly applied = new Map<string, string>();
   /** Per user, the users they blocked from adding them to rooms. */
   private readonly blocks = new Map<string, Set<string>>();
+  private readonly lastSeen = new Map<string, number>();
   private activity = 0;
 
   createUser(user: User, hooks?: WriteHooks): User {
@@ -235,6 +236,27 @@ export class MemoryStorage implements Storage {
     let count = 0;
     for (let i = record.readSeqs.get(userId) ?? 0; i < record.messages.length; i++) if (record.messages[i]!.senderId !== userId) count++;
     return count;
+  }
+
+  getCoMemberIds(userId: string): string[] {
+    const found = new Set<string>();
+    for (const roomId of this.roomsByUser.get(userId) ?? []) {
+      for (const id of this.rooms.get(roomId)!.room.memberIds) if (id !== userId) found.add(id);
+    }
+    return [...found];
+  }
+
+  setLastSeenAt(userId: string, at: number): void {
+    if (this.users.has(userId)) this.lastSeen.set(userId, at);
+  }
+
+  getLastSeenAt(userIds: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (const id of userIds) {
+      const at = this.lastSeen.get(id);
+      if (at !== undefined) found.set(id, at);
+    }
+    return found;
   }
 
   createUpload(upload: Upload): void {

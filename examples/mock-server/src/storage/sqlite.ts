@@ -104,7 +104,18 @@ ALTER TABLE room_members ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_room_sender_seq ON messages(room_id, sender_id, seq);
 `;
 
-const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE];
+/**
+ * Presence (protocol 10.3): when a user's last connection closed, so "last seen" survives a
+ * restart. A table of its own rather than a column of users: written often, read by id only.
+ */
+const PRESENCE = `
+CREATE TABLE last_seen (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE];
 
 function migrate(db: Database.Database): void {
   const at = db.pragma('user_version', { simple: true }) as number;
@@ -207,6 +218,15 @@ export class SqliteStorage implements Storage {
       ownAfter: db.prepare<[string, string, number], { n: number }>(
         'SELECT count(*) AS n FROM messages WHERE room_id = ? AND sender_id = ? AND seq > ?',
       ),
+      coMembers: db.prepare<[string, string], { user_id: string }>(
+        `SELECT DISTINCT other.user_id FROM room_members mine
+         JOIN room_members other ON other.room_id = mine.room_id
+         WHERE mine.user_id = ? AND other.user_id != ?`,
+      ),
+      setLastSeen: db.prepare(
+        'INSERT INTO last_seen (user_id, at) SELECT id, ? FROM users WHERE id = ? ON CONFLICT (user_id) DO UPDATE SET at = excluded.at',
+      ),
+      lastSeen: db.prepare<[string], { at: number }>('SELECT at FROM last_seen WHERE user_id = ?'),
       insertUpload: db.prepare(
         'INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -390,6 +410,23 @@ export class SqliteStorage implements Storage {
     if (!room || !member) return 0;
     const own = this.stmt.ownAfter.get(roomId, userId, member.read_seq)!.n;
     return Math.max(0, room.last_seq - member.read_seq - own);
+  }
+
+  getCoMemberIds(userId: string): string[] {
+    return this.stmt.coMembers.all(userId, userId).map((row) => row.user_id);
+  }
+
+  setLastSeenAt(userId: string, at: number): void {
+    this.stmt.setLastSeen.run(at, userId);
+  }
+
+  getLastSeenAt(userIds: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (const id of new Set(userIds)) {
+      const row = this.stmt.lastSeen.get(id);
+      if (row) found.set(id, row.at);
+    }
+    return found;
   }
 
   createUpload(upload: Upload): void {

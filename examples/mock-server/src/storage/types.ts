@@ -69,6 +69,13 @@ export interface Storage {
   getReadSeqs(roomId: string): Record<string, number>;
   /** Messages after the member's cursor that others sent. */
   unreadCount(roomId: string, userId: string): number;
+  /** Everyone who shares at least one room with the user (the user not included). */
+  getCoMemberIds(userId: string): string[];
+
+  // presence (protocol 1.1): when each user was last seen, kept across restarts
+  setLastSeenAt(userId: string, at: number): void;
+  /** The stored times of those listed that have one. */
+  getLastSeenAt(userIds: readonly string[]): Map<string, number>;
 
   // uploads
   createUpload(upload: Upload): void;

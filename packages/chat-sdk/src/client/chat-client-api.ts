@@ -5,6 +5,8 @@ import type { DraftsApi } from './drafts-api.js';
 import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import type { SendInput } from './send-input.js';
 import type { Store } from '../contract/store.js';
+import type { PresenceMap } from '../contract/presence.js';
+import type { TypingState } from '../contract/typing.js';
 
 /**
  * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab, or in
@@ -127,6 +129,22 @@ export interface ChatClient extends ChatClientEventSource {
    * Bad input throws a ChatError (BAD_REQUEST) at once; so does calling it signed out.
    */
   directory(input: UsersInput): Store<UsersState>;
+
+  /**
+   * Says the user is typing in a room: call it on every keystroke. The SDK sends one frame
+   * per few seconds for all the user's tabs together, and none while offline.
+   */
+  startTyping(roomId: string): void;
+  /** Says the user stopped typing (the input was cleared or lost focus). Sending a message stops it too. */
+  stopTyping(roomId: string): void;
+  /** Who else is typing in a room now (the signed-in user never included); entries end by themselves. */
+  typing(roomId: string): Store<TypingState>;
+  /**
+   * The presence of some users, live: `{ [userId]: { online, lastSeenAt } }` for those whose
+   * presence the server tells this user (people who share a room with them); others are
+   * left out. One store per set of ids (compared by value); watched while subscribed.
+   */
+  presence(userIds: readonly string[]): Store<PresenceMap>;
 
   /** The live messages of a room. The first call loads its cached and newest messages. */
   messages(roomId: string): Store<RoomMessagesSnapshot>;

@@ -9,8 +9,12 @@ import {
   type Session,
   snapshotEvents,
 } from '../contract/host-api.js';
+import { ClientPresence } from '../features/presence/client.js';
+import type { PresenceMap } from '../contract/presence.js';
 import { ClientRooms } from '../features/rooms/client.js';
 import { type Receipts, receiptsOf } from '../features/read-state/client.js';
+import { ClientTyping } from '../features/typing/client.js';
+import type { TypingState } from '../contract/typing.js';
 import type { ChatClient, ChatClientEvents, SessionStatus, Transport, UsersQuery } from './chat-client-api.js';
 import { Outgoing } from './outgoing.js';
 import type { DraftsApi } from './drafts-api.js';
@@ -53,6 +57,9 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     (command) => this.link.call(command),
     (room) => this.emit('room', room),
   );
+  /** Typing and presence (slices: features/typing/, features/presence/). */
+  private readonly typingPart = new ClientTyping();
+  private readonly presencePart = new ClientPresence((command) => this.link.call(command));
   private readonly roomMessages = new Map<string, RoomMessages>();
   /** This tab's unsent messages (the one place the client keeps them). */
   private readonly outgoing = new Outgoing({
@@ -203,6 +210,25 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     return receiptsOf(this.rooms, roomId);
   }
 
+  // ---------------------------------------------------------------- typing and presence
+
+  // Fire and forget: the host throttles, and a lost typing frame only shortens an indicator.
+  startTyping(roomId: string): void {
+    this.link.call({ type: 'startTyping', roomId }).catch(() => undefined);
+  }
+
+  stopTyping(roomId: string): void {
+    this.link.call({ type: 'stopTyping', roomId }).catch(() => undefined);
+  }
+
+  typing(roomId: string): Store<TypingState> {
+    return this.typingPart.store(roomId);
+  }
+
+  presence(userIds: readonly string[]): Store<PresenceMap> {
+    return this.presencePart.store(userIds);
+  }
+
   // ---------------------------------------------------------------- messages
 
   messages(roomId: string): Store<RoomMessagesSnapshot> {
@@ -317,6 +343,8 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
       this.emit('session', event.session, event.reason);
     },
     ...this.roomsPart.hostEvents,
+    ...this.typingPart.hostEvents,
+    ...this.presencePart.hostEvents,
     messages: (event) => {
       this.outgoing.delivered(event.messages);
       this.roomMessages.get(event.roomId)?.mergeServer(event.messages);

@@ -1,6 +1,8 @@
 import type { ChatErrorData, Message, ReplyData, RequestInput, Room, User } from '../protocol/index.js';
+import type { PresenceCommand, PresenceEvent, PresenceResults } from './presence.js';
 import type { RoomsCommand, RoomsEvent, RoomsResults } from './rooms.js';
 import type { ReadCommand, ReadResults } from './read-state.js';
+import type { TypingCommand, TypingEvent, TypingResults } from './typing.js';
 import type { ChatMessage } from './chat-message.js';
 import type { OutboxRow } from '../storage/types.js';
 
@@ -50,10 +52,12 @@ export type HostCommand =
   | { type: 'retry'; clientId: string }
   | { type: 'discard'; clientId: string }
   | RoomsCommand
-  | ReadCommand;
+  | ReadCommand
+  | TypingCommand
+  | PresenceCommand;
 
 /** What each command resolves with. A command missing here fails to compile. */
-interface CommandResults extends RoomsResults, ReadResults {
+interface CommandResults extends RoomsResults, ReadResults, TypingResults, PresenceResults {
   signUp: User;
   login: User;
   resume: Session | null;
@@ -83,6 +87,8 @@ export interface HostSnapshot {
   rooms: Room[] | null;
   /** Every unsent message of the session's user: pending or failed. */
   outbox: ChatMessage[];
+  /** Others typing now (who would otherwise show only from their next refresh). */
+  typing?: Array<Omit<TypingEvent, 'type'>>;
 }
 
 /** What the host tells every attached client. */
@@ -102,7 +108,9 @@ export type HostEvent =
    * must be brought up to date on the next `open`.
    */
   | { type: 'resync' }
-  | RoomsEvent;
+  | RoomsEvent
+  | TypingEvent
+  | PresenceEvent;
 
 /** One handler per host event: a client lists them all, so a new event nobody handles fails to compile. */
 export type HostEventHandlers = { [T in HostEvent['type']]: (event: Extract<HostEvent, { type: T }>) => void };
@@ -115,6 +123,7 @@ export function snapshotEvents(snapshot: HostSnapshot): HostEvent[] {
   ];
   if (snapshot.rooms) events.push({ type: 'rooms', rooms: snapshot.rooms });
   for (const message of snapshot.outbox) events.push({ type: 'outbox', message });
+  for (const typing of snapshot.typing ?? []) events.push({ type: 'typing', ...typing });
   return events;
 }
 

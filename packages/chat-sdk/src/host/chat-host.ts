@@ -1,11 +1,13 @@
 import EventEmitter from 'eventemitter3';
-import { ChatError, type EventData, type EventName, type ServerEvent, type User, toChatError } from '../protocol/index.js';
+import { ChatError, type EventData, type EventName, type ReplyData, type ServerEvent, toChatError } from '../protocol/index.js';
 import type { CommandHandlers, CommandResult, ConnectionState, HostCommand, HostEvent, HostSnapshot } from '../contract/host-api.js';
 import type { HostContext } from '../contract/host-context.js';
 import type { FetchLike, WebSocketConstructor } from '../contract/platform.js';
 import type { ChatStorage } from '../storage/types.js';
+import { HostPresence } from '../features/presence/host.js';
 import { RoomList } from '../features/rooms/host.js';
 import { ReadState } from '../features/read-state/host.js';
+import { HostTyping } from '../features/typing/host.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { Delivery } from './delivery.js';
@@ -48,6 +50,10 @@ export class ChatHost {
   private readonly reads: ReadState;
   private readonly delivery: Delivery;
   private readonly outbox: HostOutbox;
+  private readonly typing: HostTyping;
+  private readonly presence: HostPresence;
+  /** The server's clock minus ours, measured at each sign-in. */
+  private serverOffset = 0;
   private readonly writes = new Set<Promise<void>>();
   private connectionState: ConnectionState = { status: 'idle', attempt: 0 };
   private closed = false;
@@ -76,17 +82,35 @@ export class ChatHost {
     leaveRoom: (command) => this.rooms.leave(command),
     addMembers: (command) => this.rooms.addMembers(command),
     markRead: (command) => this.reads.mark(command),
-    send: (command) => this.outbox.require().add(command.row),
+    startTyping: (command) => this.typing.start(command.roomId),
+    stopTyping: (command) => this.typing.stop(command.roomId),
+    watchPresence: (command) => this.presence.watch(command.key),
+    unwatchPresence: (command) => this.presence.unwatch(command.key),
+    send: (command) => {
+      this.typing.sent(command.row.roomId);
+      return this.outbox.require().add(command.row);
+    },
     retry: (command) => this.outbox.require().retry(command.clientId),
     discard: (command) => this.outbox.require().discard(command.clientId),
   };
 
   private readonly serverEvents: ServerEventHandlers = {
-    message_created: ({ message }) => this.delivery.accept(message),
-    room_created: ({ room }) => this.rooms.created(room),
-    members_added: ({ room }) => this.rooms.membersAdded(room),
+    message_created: ({ message }) => {
+      this.typing.messageArrived(message);
+      this.delivery.accept(message);
+    },
+    room_created: ({ room }) => {
+      this.rooms.created(room);
+      this.presence.roomCreated(room.memberIds);
+    },
+    members_added: ({ room }) => {
+      this.rooms.membersAdded(room);
+      this.presence.roomCreated(room.memberIds);
+    },
     member_left: ({ roomId, userId }) => this.rooms.memberLeft(roomId, userId),
     read: (data) => this.reads.read(data),
+    typing: (data) => this.typing.received(data),
+    presence: (data) => this.presence.received(data),
   };
 
   constructor(private readonly options: HostOptions) {
@@ -100,7 +124,7 @@ export class ChatHost {
       pingIntervalMs: options.pingIntervalMs ?? 25_000,
       now,
       getToken: () => this.session.current()?.token ?? null,
-      onAuthenticated: (reply) => void this.afterConnect(reply.user),
+      onAuthenticated: (reply) => void this.afterConnect(reply),
       onEvent: (event) => this.handleServerEvent(event),
       onSessionEnded: (reason) => void this.session.end(reason),
       onFault: (error) => this.emit({ type: 'error', error }),
@@ -120,11 +144,14 @@ export class ChatHost {
     this.rooms = new RoomList(context, { onLeft: (roomId) => this.delivery.forget(roomId), overlay: (room) => this.reads.overlay(room) });
     this.reads = new ReadState(context, this.rooms, () => this.connection.status === 'open');
     this.delivery = new Delivery(context, this.rooms, (roomId, messages) => this.reads.delivered(roomId, messages));
+    const isOpen = () => this.connection.status === 'open';
+    this.typing = new HostTyping(context, { now, isOpen, serverOffset: () => this.serverOffset });
+    this.presence = new HostPresence(context, isOpen);
     this.outbox = new HostOutbox(context, {
       fetch: options.fetch,
       uploadUrl: options.uploadUrl ?? uploadUrlFor(options.url),
       backoff,
-      isOpen: () => this.connection.status === 'open',
+      isOpen,
       onSent: (message) => this.delivery.accept(message),
     });
     this.session = new HostSession(context, {
@@ -132,7 +159,7 @@ export class ChatHost {
       now,
       connection: this.connection,
       isClosed: () => this.closed,
-      afterConnect: (user) => this.afterConnect(user),
+      afterConnect: (reply) => this.afterConnect(reply),
       started: async (session) => {
         await this.reads.load(session.user.id);
         await this.rooms.load(session);
@@ -143,6 +170,8 @@ export class ChatHost {
         this.delivery.reset();
         this.rooms.reset();
         this.reads.reset();
+        this.typing.reset();
+        this.presence.reset();
       },
     });
     const target = globalThis as { addEventListener?: (type: string, listener: () => void) => void };
@@ -162,6 +191,7 @@ export class ChatHost {
       // No session (yet: a host resuming one): no list to show, which is not an empty list.
       rooms: session ? this.rooms.current() : null,
       outbox: this.outbox.messages(),
+      typing: session ? this.typing.current() : [],
     };
   }
 
@@ -194,11 +224,13 @@ export class ChatHost {
   }
 
   /** On every (re)connect: refresh rooms, send the outbox, then catch up what clients hold. */
-  private async afterConnect(user: User): Promise<void> {
+  private async afterConnect({ user, serverTime }: ReplyData<'create_connection'>): Promise<void> {
+    this.serverOffset = serverTime - (this.options.now ?? Date.now)();
     if (!this.session.current()) return;
     this.session.refreshUser(user);
     try {
       const rooms = await this.rooms.refresh();
+      this.presence.refresh();
       this.outbox.sendNow();
       this.reads.flush();
       await this.delivery.catchUp(rooms);

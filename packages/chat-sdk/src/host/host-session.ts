@@ -10,7 +10,7 @@ export interface HostSessionOptions {
   connection: Connection;
   isClosed(): boolean;
   /** Runs what a connect runs (rooms, outbox, catch-up), so a login resolves with rooms in place. */
-  afterConnect(user: User): Promise<void>;
+  afterConnect(reply: ReplyData<'create_connection'>): Promise<void>;
   /** A session became this host's: read what it needs (cached rooms, the outbox). */
   started(session: Session): Promise<void>;
   /** The session stops being served here: drop everything of it. */
@@ -130,7 +130,7 @@ export class HostSession {
       await connection.whenOpen();
       const reply = await authenticate();
       await this.start({ user: reply.user, token: reply.token });
-      await this.options.afterConnect(reply.user);
+      await this.options.afterConnect(reply);
       return reply.user;
     } catch (error) {
       if (!this.session && !this.options.isClosed()) {

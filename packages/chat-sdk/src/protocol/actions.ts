@@ -17,6 +17,7 @@ import {
   codePointLength,
   isProtocolVersion,
 } from './limits.js';
+import { AwarenessReplySchemas, AwarenessRequestSchemas } from './awareness.js';
 import { Id, ImageSchema, MessageSchema, RoomSchema, Seq, Timestamp, UserSchema } from './objects.js';
 
 /**
@@ -134,6 +135,7 @@ export const RequestSchemas = {
   ping: Empty,
   /** 1.1: moves the caller's read cursor up to `seq` (never back; clamped to the room's lastSeq). */
   mark_read: z.object({ roomId: Id, seq: Seq }),
+  ...AwarenessRequestSchemas,
 } as const;
 
 /** Reply `data` of every action. */
@@ -157,6 +159,7 @@ export const ReplySchemas = {
   ping: z.object({ serverTime: Timestamp }),
   /** The caller's cursor after the call (it may be above the `seq` asked for) and their unread count. */
   mark_read: z.object({ roomId: Id, seq: Seq, unreadCount: Seq }),
+  ...AwarenessReplySchemas,
 } as const;
 
 export type ActionName = keyof typeof RequestSchemas;

@@ -9,3 +9,4 @@ export * from './actions.js';
 export * from './frames.js';
 export * from './parse.js';
 export * from './members.js';
+export * from './awareness.js';

@@ -66,6 +66,11 @@ interface ChatTestApi {
   receipts(roomId: string): Readonly<Record<string, number>>;
   messages(roomId: string): Array<{ clientId: string; text: string; status: string; seq: number | null; senderId: string }>;
   seen: Array<{ roomId: string; text: string }>;
+  startTyping(roomId: string): void;
+  typing(roomId: string): readonly string[];
+  watchPresence(userIds: string[]): void;
+  presence(userIds: string[]): Readonly<Record<string, { online: boolean; lastSeenAt: number | null }>>;
+  presenceSeen: Array<Readonly<Record<string, { online: boolean; lastSeenAt: number | null }>>>;
   transports: string[];
   errors(): string[];
   close(): void;

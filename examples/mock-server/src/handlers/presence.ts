@@ -1,0 +1,12 @@
+import type { Handler } from './types.js';
+import { authOf } from './types.js';
+
+/**
+ * `get_presence { userIds }`: the current state of the caller and of the people who share
+ * a room with the caller; anyone else is left out of the answer (never FORBIDDEN, so the
+ * answer does not tell whether a stranger's id exists).
+ */
+export const getPresence: Handler<'get_presence'> = (ctx, connection, data) => {
+  const { user } = authOf(connection);
+  return { data: { presence: ctx.presence.get(user.id, data.userIds) } };
+};
