@@ -4,7 +4,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { ChatError, Message, Room } from '../src/index.js';
 import { Connection } from '../src/host/connection.js';
 import type { ConnectionState } from '../src/contract/host-api.js';
-import { client, eventually, until } from './helpers.js';
+import { IDBFactory, client, eventually, until } from './helpers.js';
 
 /**
  * Servers that misbehave in ways the reference server never will (closing right after a
@@ -134,6 +134,35 @@ describe('catch-up and delivery against a server that does not keep its word', (
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(counts.requests.get('get_messages')).toBe(asked);
     expect(asked).toBeLessThanOrEqual(3);
+  });
+
+  it("a tab catching up a cached room stops with an error when a page makes no progress", async () => {
+    let noProgress = false;
+    const { url, counts } = await fakeServer((socket, frame) => {
+      if (frame.action === 'get_user_rooms') return socket.sendReply(frame, { rooms: [room('r1', 2)], nextCursor: null }), true;
+      if (frame.action !== 'get_messages') return false;
+      if (!noProgress || frame.data.after === undefined) socket.sendReply(frame, { messages: [message('r1', 1), message('r1', 2)], hasMore: false });
+      else socket.sendReply(frame, { messages: [message('r1', 2)], hasMore: true }); // never past 2
+      return true;
+    });
+    const indexedDB = new IDBFactory();
+    const first = client({ wsUrl: url }, { indexedDB, transport: 'in-tab' });
+    await first.login({ email: 'a@b.co' });
+    await until(first.messages('r1'), (s) => s.messages.length === 2);
+    await first.close();
+
+    noProgress = true;
+    const again = client({ wsUrl: url }, { indexedDB, transport: 'in-tab' }); // a reload: the cache anchors the room
+    closers.push(() => again.close());
+    const errors: ChatError[] = [];
+    again.on('error', (error) => errors.push(error));
+    await again.ready;
+    const store = again.messages('r1');
+    await eventually(() => expect(errors.map((e) => e.code)).toContain('INTERNAL'));
+    const asked = counts.requests.get('get_messages')!;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(counts.requests.get('get_messages')).toBe(asked);
+    expect(store.getSnapshot().messages.map((m) => m.seq)).toEqual([1, 2]);
   });
 
   it('a repeated or backward seq reaches the store once', async () => {
