@@ -196,7 +196,9 @@ describe('catch-up and delivery against a server that does not keep its word', (
     await c.login({ email: 'a@b.co' });
     let lists = 0;
     c.rooms.subscribe(() => void lists++);
+    const started = performance.now();
     const rooms = await until(c.rooms, (r) => r.length === 6000, 20_000);
+    console.log(`burst: 6,000 room_created applied in ${Math.round(performance.now() - started)} ms, ${lists} list changes`);
     expect(rooms[0]!.id).toBe('r5999'); // most recent first
     // One list per burst the socket delivered together, never one per event.
     expect(lists).toBeLessThan(600);
