@@ -51,9 +51,11 @@ export class Delivery {
     this.sync.reset();
   }
 
-  /** The user left the room: no catch-up, no cache for it any more. */
+  /** The user left the room: no catch-up, and its cached messages go. */
   forget(roomId: string): void {
     this.sync.forget(roomId);
+    const session = this.host.session();
+    if (session) this.host.track(this.host.storage.cache.deleteMessages(session.user.id, roomId));
   }
 
   /**
