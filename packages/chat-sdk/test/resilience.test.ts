@@ -169,7 +169,8 @@ describe('catch-up and delivery against a server that does not keep its word', (
     let live: Socket | undefined;
     const { url } = await fakeServer((socket, frame) => {
       if (frame.action === 'get_user_rooms') return socket.sendReply(frame, { rooms: [room('r1')], nextCursor: null }), true;
-      if (frame.action === 'get_messages') return socket.sendReply(frame, { messages: [], hasMore: false }), true;
+      // The newest page itself holds seq 1 twice.
+      if (frame.action === 'get_messages') return socket.sendReply(frame, { messages: [message('r1', 1), message('r1', 1, 'm1-twin')], hasMore: false }), true;
       return false;
     }, (socket) => void (live = socket));
     const c = client({ wsUrl: url }, { storage: 'memory' });
@@ -177,6 +178,7 @@ describe('catch-up and delivery against a server that does not keep its word', (
     await c.login({ email: 'a@b.co' });
     const store = c.messages('r1');
     await until(store, (s) => !s.loading);
+    expect(store.getSnapshot().messages.map((m) => m.id)).toEqual(['m1']);
     for (const m of [message('r1', 1), message('r1', 1, 'm1-again'), message('r1', 2), message('r1', 1, 'm1-back'), message('r1', 2)]) {
       live!.sendEvent('message_created', { message: m });
     }
