@@ -41,6 +41,31 @@ it('leaveRoom: the room leaves my list in every client of mine; the others keep 
   await expect(bob.leaveRoom(room.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
 });
 
+it("leaving drops the room's cached messages from this device", async () => {
+  srv = await server();
+  const { IDBFactory } = await import('./helpers.js');
+  const indexedDB = new IDBFactory();
+  const ann = open();
+  const bob = open({ storage: 'indexeddb', indexedDB, transport: 'in-tab' });
+  const b = await bob.signUp({ email: email('bob') });
+  await ann.signUp({ email: email('ann') });
+  const room = await ann.createRoom({ memberIds: [b.id] });
+  await until(bob.rooms, (rooms) => rooms.some((r) => r.id === room.id));
+  const store = bob.messages(room.id);
+  await until(store, (s) => !s.loading);
+  ann.send(room.id, { text: 'private' });
+  await until(store, (s) => s.messages.length === 1);
+  await bob.leaveRoom(room.id);
+  await bob.close();
+
+  const reloaded = open({ storage: 'indexeddb', indexedDB, transport: 'in-tab' }); // the same browser, later
+  await reloaded.ready;
+  expect(reloaded.session.getSnapshot()?.user.id).toBe(b.id);
+  const after = await until(reloaded.messages(room.id), (s) => !s.loading);
+  expect(after.messages).toEqual([]);
+  expect(reloaded.rooms.getSnapshot().map((r) => r.id)).not.toContain(room.id);
+});
+
 it('addMembers: a member adds people; the newcomer gets the room, the others its new members', async () => {
   srv = await server();
   const ann = open();

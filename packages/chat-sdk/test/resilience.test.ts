@@ -4,7 +4,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { ChatError, Message, Room } from '../src/index.js';
 import { Connection } from '../src/host/connection.js';
 import type { ConnectionState } from '../src/contract/host-api.js';
-import { client, eventually, until } from './helpers.js';
+import { IDBFactory, client, eventually, until } from './helpers.js';
 
 /**
  * Servers that misbehave in ways the reference server never will (closing right after a
@@ -136,11 +136,41 @@ describe('catch-up and delivery against a server that does not keep its word', (
     expect(asked).toBeLessThanOrEqual(3);
   });
 
+  it("a tab catching up a cached room stops with an error when a page makes no progress", async () => {
+    let noProgress = false;
+    const { url, counts } = await fakeServer((socket, frame) => {
+      if (frame.action === 'get_user_rooms') return socket.sendReply(frame, { rooms: [room('r1', 2)], nextCursor: null }), true;
+      if (frame.action !== 'get_messages') return false;
+      if (!noProgress || frame.data.after === undefined) socket.sendReply(frame, { messages: [message('r1', 1), message('r1', 2)], hasMore: false });
+      else socket.sendReply(frame, { messages: [message('r1', 2)], hasMore: true }); // never past 2
+      return true;
+    });
+    const indexedDB = new IDBFactory();
+    const first = client({ wsUrl: url }, { indexedDB, transport: 'in-tab' });
+    await first.login({ email: 'a@b.co' });
+    await until(first.messages('r1'), (s) => s.messages.length === 2);
+    await first.close();
+
+    noProgress = true;
+    const again = client({ wsUrl: url }, { indexedDB, transport: 'in-tab' }); // a reload: the cache anchors the room
+    closers.push(() => again.close());
+    const errors: ChatError[] = [];
+    again.on('error', (error) => errors.push(error));
+    await again.ready;
+    const store = again.messages('r1');
+    await eventually(() => expect(errors.map((e) => e.code)).toContain('INTERNAL'));
+    const asked = counts.requests.get('get_messages')!;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(counts.requests.get('get_messages')).toBe(asked);
+    expect(store.getSnapshot().messages.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
   it('a repeated or backward seq reaches the store once', async () => {
     let live: Socket | undefined;
     const { url } = await fakeServer((socket, frame) => {
       if (frame.action === 'get_user_rooms') return socket.sendReply(frame, { rooms: [room('r1')], nextCursor: null }), true;
-      if (frame.action === 'get_messages') return socket.sendReply(frame, { messages: [], hasMore: false }), true;
+      // The newest page itself holds seq 1 twice.
+      if (frame.action === 'get_messages') return socket.sendReply(frame, { messages: [message('r1', 1), message('r1', 1, 'm1-twin')], hasMore: false }), true;
       return false;
     }, (socket) => void (live = socket));
     const c = client({ wsUrl: url }, { storage: 'memory' });
@@ -148,6 +178,7 @@ describe('catch-up and delivery against a server that does not keep its word', (
     await c.login({ email: 'a@b.co' });
     const store = c.messages('r1');
     await until(store, (s) => !s.loading);
+    expect(store.getSnapshot().messages.map((m) => m.id)).toEqual(['m1']);
     for (const m of [message('r1', 1), message('r1', 1, 'm1-again'), message('r1', 2), message('r1', 1, 'm1-back'), message('r1', 2)]) {
       live!.sendEvent('message_created', { message: m });
     }
@@ -167,7 +198,9 @@ describe('catch-up and delivery against a server that does not keep its word', (
     await c.login({ email: 'a@b.co' });
     let lists = 0;
     c.rooms.subscribe(() => void lists++);
+    const started = performance.now();
     const rooms = await until(c.rooms, (r) => r.length === 6000, 20_000);
+    console.log(`burst: 6,000 room_created applied in ${Math.round(performance.now() - started)} ms, ${lists} list changes`);
     expect(rooms[0]!.id).toBe('r5999'); // most recent first
     // One list per burst the socket delivered together, never one per event.
     expect(lists).toBeLessThan(600);

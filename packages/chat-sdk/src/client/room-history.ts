@@ -1,4 +1,4 @@
-import { type ChatError, type Message, type ReplyData, toChatError } from '../protocol/index.js';
+import { ChatError, type Message, type ReplyData, toChatError } from '../protocol/index.js';
 import type { RoomMessages } from './room-messages.js';
 
 type Page = ReplyData<'get_messages'>;
@@ -74,9 +74,12 @@ export class RoomHistory {
         return;
       }
       for (;;) {
-        const page = await this.options.fetch({ roomId, after: store.highestContiguousSeq, limit: CATCH_UP_PAGE });
+        const after = store.highestContiguousSeq;
+        const page = await this.options.fetch({ roomId, after, limit: CATCH_UP_PAGE });
         store.mergeServer(page.messages);
-        if (!page.hasMore || page.messages.length === 0) break;
+        if (!page.hasMore) break;
+        // `hasMore` with nothing new: asking again would get the same page for ever.
+        if (store.highestContiguousSeq <= after) throw new ChatError('INTERNAL', `no messages after seq ${after} came, though the server said more follow`, { retryable: false });
       }
     } catch (error) {
       const failure = toChatError(error);

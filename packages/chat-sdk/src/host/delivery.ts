@@ -35,7 +35,18 @@ export class Delivery {
   /** A history page a client asked for: it anchors the room's delivery and goes to the cache. */
   async history(command: Extract<HostCommand, { type: 'history' }>): Promise<ReplyData<'get_messages'>> {
     const { type: _type, ...data } = command;
-    const page = await this.host.request('get_messages', data);
+    const reply = await this.host.request('get_messages', data);
+    // What the page may hold: each seq once, inside the asked range (a server's mistakes stop here).
+    const seen = new Set<number>();
+    const page = {
+      ...reply,
+      messages: reply.messages.filter((m) => {
+        const fits = m.roomId === command.roomId && (command.after === undefined || m.seq > command.after) && (command.before === undefined || m.seq < command.before);
+        if (!fits || seen.has(m.seq)) return false;
+        seen.add(m.seq);
+        return true;
+      }),
+    };
     const query: { before?: number; after?: number } = {};
     if (command.before !== undefined) query.before = command.before;
     if (command.after !== undefined) query.after = command.after;
@@ -53,9 +64,11 @@ export class Delivery {
     this.sync.reset();
   }
 
-  /** The user left the room: no catch-up, no cache for it any more. */
+  /** The user left the room: no catch-up, and its cached messages go. */
   forget(roomId: string): void {
     this.sync.forget(roomId);
+    const session = this.host.session();
+    if (session) this.host.track(this.host.storage.cache.deleteMessages(session.user.id, roomId));
   }
 
   /**

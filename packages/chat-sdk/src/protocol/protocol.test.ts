@@ -179,3 +179,27 @@ describe('ChatError', () => {
     expect(toChatError('boom')).toMatchObject({ code: 'INTERNAL', message: 'boom' });
   });
 });
+
+describe('1.1 membership and paged room lists (docs/protocol.md 10.6)', () => {
+  it('leave_room and add_members need an idempotency key; add_members 1 to 100 ids', () => {
+    expect(parseRequestData('leave_room', { roomId: 'r1' }).ok).toBe(false);
+    expect(parseRequestData('leave_room', { roomId: 'r1', clientId: 'k', block: true }).ok).toBe(true);
+    expect(parseRequestData('add_members', { roomId: 'r1', clientId: 'k', userIds: [] }).ok).toBe(false);
+    expect(parseRequestData('add_members', { roomId: 'r1', clientId: 'k', userIds: Array.from({ length: 101 }, (_, i) => `u${i}`) }).ok).toBe(false);
+    expect(parseRequestData('add_members', { roomId: 'r1', clientId: 'bad key!', userIds: ['u1'] }).ok).toBe(false);
+  });
+
+  it('get_user_rooms takes a cursor and a limit of 1 to 100; a version-1 reply without nextCursor still reads', () => {
+    expect(parseRequestData('get_user_rooms', {}).ok).toBe(true);
+    expect(parseRequestData('get_user_rooms', { cursor: '42', limit: 25 }).ok).toBe(true);
+    expect(parseRequestData('get_user_rooms', { limit: 0 }).ok).toBe(false);
+    expect(parseRequestData('get_user_rooms', { limit: 101 }).ok).toBe(false);
+    expect(parseReplyData('get_user_rooms', { rooms: [] })).toMatchObject({ ok: true, value: { rooms: [] } });
+    expect(parseReplyData('get_user_rooms', { rooms: [], nextCursor: null }).ok).toBe(true);
+  });
+
+  it('create_room takes an optional clientId; its reply may say duplicate', () => {
+    expect(parseRequestData('create_room', { memberIds: ['u2'], clientId: 'room-1' }).ok).toBe(true);
+    expect(parseRequestData('create_room', { memberIds: ['u2'], clientId: '' }).ok).toBe(false);
+  });
+});

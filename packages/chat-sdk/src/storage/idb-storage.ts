@@ -183,6 +183,7 @@ export class IdbStorage implements ChatStorage {
         const merged = mergeCachedMessages(held, messages);
         await Promise.all([tx.store.put({ userId, roomId, messages: merged, savedAt: Date.now() }), tx.done]);
       }),
+    deleteMessages: (userId, roomId) => this.run((db) => db.delete('messages', [userId, roomId])),
     clearUser: (userId) =>
       this.run(async (db) => {
         const tx = db.transaction(['rooms', 'messages'], 'readwrite');

@@ -101,6 +101,7 @@ export class MemoryStorage implements ChatStorage {
         if (!rooms) this.messageLists.set(userId, (rooms = new Map()));
         rooms.set(roomId, copy(mergeCachedMessages(rooms.get(roomId) ?? [], messages)));
       }),
+    deleteMessages: (userId, roomId) => this.run(() => void this.messageLists.get(userId)?.delete(roomId)),
     clearUser: (userId) =>
       this.run(() => {
         this.roomLists.delete(userId);

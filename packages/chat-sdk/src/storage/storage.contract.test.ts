@@ -187,6 +187,18 @@ describe.each(kinds)('ChatStorage contract: $kind', ({ kind, open }) => {
     expect(await storage.cache.getMessages('u1', 'r2')).toEqual([]);
   });
 
+  it('cache: deleteMessages forgets one room of one user', async () => {
+    storage = await open();
+    await storage.cache.putMessages('u1', 'r1', [message(1)]);
+    await storage.cache.putMessages('u1', 'r2', [message(1, 'r2')]);
+    await storage.cache.putMessages('u2', 'r1', [message(1)]);
+    await storage.cache.deleteMessages('u1', 'r1');
+    await storage.cache.deleteMessages('u1', 'never-held');
+    expect(await storage.cache.getMessages('u1', 'r1')).toEqual([]);
+    expect(await storage.cache.getMessages('u1', 'r2')).toEqual([message(1, 'r2')]);
+    expect(await storage.cache.getMessages('u2', 'r1')).toEqual([message(1)]);
+  });
+
   it('cache: clearUser forgets rooms and messages of that user only', async () => {
     storage = await open();
     await storage.cache.putRooms('u1', [room('r1')]);

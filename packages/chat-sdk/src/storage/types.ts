@@ -74,6 +74,8 @@ export interface CacheTable {
   getMessages(userId: string, roomId: string): Promise<Message[]>;
   /** Merges by seq with what is held and keeps the newest CACHE_MESSAGES_PER_ROOM. */
   putMessages(userId: string, roomId: string, messages: Message[]): Promise<void>;
+  /** Forgets one room's cached messages (the user left it). */
+  deleteMessages(userId: string, roomId: string): Promise<void>;
   /** Forgets the user's rooms and messages (drafts, outbox and sessions stay). */
   clearUser(userId: string): Promise<void>;
 }

@@ -27,6 +27,9 @@ export class RoomList {
   private readonly newRooms: Room[] = [];
   private scheduled = false;
   private saveNext = false;
+  /** Rooms a message came for that the list did not hold: the first page is fetched once for each. */
+  private readonly sought = new Set<string>();
+  private topRequest: Promise<void> | null = null;
 
   private readonly onLeft: (roomId: string) => void;
   private readonly overlay: (room: Room) => Room;
@@ -184,9 +187,6 @@ export class RoomList {
     this.byId.set(roomId, next);
     this.changed();
   }
-
-  private topRequest: Promise<void> | null = null;
-  private readonly sought = new Set<string>();
 
   /** The first page again, merged like a refresh's; one at a time. */
   private fetchTop(): Promise<void> {
