@@ -27,6 +27,8 @@ export function Composer({ roomId, attach, problem, setProblem }: ComposerProps)
   useEffect(() => {
     if (draft.loaded) textArea.current?.focus();
   }, [draft.loaded]);
+  // Leaving the room (or the page's chat) stops the typing shown to others at once.
+  useEffect(() => () => client.stopTyping(roomId), [client, roomId]);
   const canSend = draft.loaded && (draft.text.trim() !== '' || draft.image !== null);
 
   function submit(event?: FormEvent) {

@@ -76,7 +76,7 @@ describe('connection against a misbehaving server (mock-socket)', () => {
         send('not json');
         send('{"type":"weird"}');
         send(JSON.stringify({ type: 'event', event: 'message_created', data: { message: { id: 1 } } }));
-        send(JSON.stringify({ type: 'event', event: 'typing', data: { userId: 'u2' } }));
+        send(JSON.stringify({ type: 'event', event: 'reaction_added', data: { userId: 'u2' } })); // unknown (typing is known since 1.1)
         send(JSON.stringify({ type: 'reply', requestId: 'nobody-asked', ok: true, data: {} }));
       },
     });

@@ -356,7 +356,10 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     },
     outboxRemoved: (event) => this.outgoing.removed(event.roomId, event.clientId),
     error: (event) => this.report(toChatError(event.error)),
-    resync: () => this.history.markStale(this.roomMessages.keys()),
+    resync: () => {
+      this.history.markStale(this.roomMessages.keys());
+      this.presencePart.resync();
+    },
   };
 
   private handleHostEvent(event: HostEvent): void {

@@ -18,6 +18,11 @@ export class ClientPresence {
 
   constructor(private readonly call: HostLink['call']) {}
 
+  /** Back with a host that may be new (a restarted worker, a new leader tab): watch again what is watched here. */
+  resync(): void {
+    for (const store of this.stores.values()) store.rewatch();
+  }
+
   store(userIds: readonly string[]): Store<PresenceMap> {
     const key = presenceKey(userIds);
     let store = this.stores.get(key);
@@ -32,6 +37,11 @@ class WatchedSet extends ValueStore<PresenceMap> {
 
   constructor(private readonly watch: (type: 'watchPresence' | 'unwatchPresence') => void) {
     super({});
+  }
+
+  /** Watches again while subscribed: the host may be a new one. */
+  rewatch(): void {
+    if (this.watching) this.watch('watchPresence');
   }
 
   protected override onSubscribe(): void {

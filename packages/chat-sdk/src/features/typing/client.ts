@@ -12,7 +12,8 @@ const NOBODY: TypingState = { userIds: [] };
 export class ClientTyping {
   private readonly stores = new Map<string, ValueStore<TypingState>>();
   readonly hostEvents: Pick<HostEventHandlers, 'typing'> = {
-    typing: ({ roomId, userIds }) => this.store(roomId).set(userIds.length ? { userIds } : NOBODY),
+    // The host tells a room's list only when it changed.
+    typing: ({ roomId, userIds }) => this.store(roomId).set({ userIds }),
   };
 
   store(roomId: string): ValueStore<TypingState> {
