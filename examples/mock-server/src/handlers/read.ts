@@ -15,7 +15,7 @@ export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   const { seq, moved } = ctx.storage.markRead(room.id, user.id, data.seq, { beforeCommit: ctx.faults.beforeCommit });
-  const unreadCount = ctx.storage.unreadCount(room.id, user.id);
+  const unreadCount = unreadOf(ctx, room, user.id, seq);
   const reply = { data: { roomId: room.id, seq, unreadCount } };
   if (!moved) return reply;
   return {
@@ -30,5 +30,14 @@ export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
 
 /** A room as its member `userId` sees it: with every member's cursor and their own unread count. */
 export function withReadState(ctx: ServerContext, room: Room, userId: string): Room {
-  return { ...room, readSeqs: ctx.storage.getReadSeqs(room.id), unreadCount: ctx.storage.unreadCount(room.id, userId) };
+  const readSeqs = ctx.storage.getReadSeqs(room.id);
+  return { ...room, readSeqs, unreadCount: unreadOf(ctx, room, userId, readSeqs[userId] ?? 0) };
+}
+
+/**
+ * Messages after the cursor that others sent: every message after it but the member's own,
+ * so the cost is one range count over the member's own messages after the cursor (an index).
+ */
+function unreadOf(ctx: ServerContext, room: Room, userId: string, cursor: number): number {
+  return Math.max(0, room.lastSeq - cursor - ctx.storage.countOwnAfter(room.id, userId, cursor));
 }

@@ -167,11 +167,10 @@ export class MemoryStorage implements Storage {
     return out;
   }
 
-  unreadCount(roomId: string, userId: string): number {
-    const record = this.rooms.get(roomId);
-    if (!record) return 0;
+  countOwnAfter(roomId: string, userId: string, seq: number): number {
+    const messages = this.rooms.get(roomId)?.messages ?? [];
     let count = 0;
-    for (let i = record.readSeqs.get(userId) ?? 0; i < record.messages.length; i++) if (record.messages[i]!.senderId !== userId) count++;
+    for (let i = seq; i < messages.length; i++) if (messages[i]!.senderId === userId) count++;
     return count;
   }
 

@@ -290,13 +290,9 @@ export class SqliteStorage implements Storage {
     return out;
   }
 
-  /** Two index lookups and a range count of the member's own messages after the cursor (usually none). */
-  unreadCount(roomId: string, userId: string): number {
-    const room = this.stmt.roomById.get(roomId);
-    const member = this.stmt.readSeq.get(roomId, userId);
-    if (!room || !member) return 0;
-    const own = this.stmt.ownAfter.get(roomId, userId, member.read_seq)!.n;
-    return Math.max(0, room.last_seq - member.read_seq - own);
+  /** A range count over the covering index messages(room_id, sender_id, seq): O(the user's own messages after `seq`). */
+  countOwnAfter(roomId: string, userId: string, seq: number): number {
+    return this.stmt.ownAfter.get(roomId, userId, seq)!.n;
   }
 
   createUpload(upload: Upload): void {

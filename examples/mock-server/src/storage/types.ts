@@ -47,8 +47,11 @@ export interface Storage {
   markRead(roomId: string, userId: string, seq: number, hooks?: WriteHooks): { seq: number; moved: boolean };
   /** Every member's cursor above 0 (members at 0 are left out). */
   getReadSeqs(roomId: string): Record<string, number>;
-  /** Messages after the member's cursor that others sent. */
-  unreadCount(roomId: string, userId: string): number;
+  /**
+   * How many of the room's messages after `seq` the user sent: a member's unread count is
+   * `lastSeq - cursor - countOwnAfter(room, member, cursor)` (see handlers/read.ts).
+   */
+  countOwnAfter(roomId: string, userId: string, seq: number): number;
 
   // uploads
   createUpload(upload: Upload): void;
