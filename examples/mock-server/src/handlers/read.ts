@@ -28,10 +28,15 @@ export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
   };
 };
 
-/** A room as its member `userId` sees it: with every member's cursor and their own unread count. */
-export function withReadState(ctx: ServerContext, room: Room, userId: string): Room {
-  const readSeqs = ctx.storage.getReadSeqs(room.id);
-  return { ...room, readSeqs, unreadCount: unreadOf(ctx, room, userId, readSeqs[userId] ?? 0) };
+/** Rooms as their member `userId` sees them: with every member's cursor and their own unread count. */
+export function withReadState(ctx: ServerContext, rooms: readonly Room[], userId: string): Room[] {
+  const states = ctx.storage.getReadStates(userId, rooms.map((room) => room.id));
+  return rooms.map((room) => {
+    const state = states.get(room.id);
+    if (!state) return room;
+    const cursor = state.readSeqs[userId] ?? 0;
+    return { ...room, readSeqs: state.readSeqs, unreadCount: Math.max(0, room.lastSeq - cursor - state.ownAfter) };
+  });
 }
 
 /**

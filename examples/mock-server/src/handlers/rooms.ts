@@ -7,7 +7,7 @@ import { authOf } from './types.js';
 /** The caller's rooms, most recent activity first. */
 export const getUserRooms: Handler<'get_user_rooms'> = (ctx, connection) => {
   const { user } = authOf(connection);
-  return { data: { rooms: ctx.storage.getUserRooms(user.id).map((room) => withReadState(ctx, room, user.id)) } };
+  return { data: { rooms: withReadState(ctx, ctx.storage.getUserRooms(user.id), user.id) } };
 };
 
 /**

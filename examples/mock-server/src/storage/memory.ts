@@ -1,5 +1,5 @@
 import { ChatError, type Message, type Room, type User } from '@chat/sdk/protocol';
-import type { MessagePage, NewMessage, NewRoom, Session, Storage, Upload, WriteHooks } from './types.js';
+import type { MessagePage, NewMessage, NewRoom, ReadState, Session, Storage, Upload, WriteHooks } from './types.js';
 
 interface RoomRecord {
   room: Omit<Room, 'lastSeq' | 'lastMessage'>;
@@ -156,15 +156,20 @@ export class MemoryStorage implements Storage {
     return { seq: next, moved: true };
   }
 
-  getReadSeqs(roomId: string): Record<string, number> {
-    const record = this.rooms.get(roomId);
-    const out: Record<string, number> = {};
-    // In member order, as SQLite returns them.
-    for (const userId of record?.room.memberIds ?? []) {
-      const seq = record!.readSeqs.get(userId);
-      if (seq) out[userId] = seq;
+  getReadStates(userId: string, roomIds: readonly string[]): Map<string, ReadState> {
+    const states = new Map<string, ReadState>();
+    for (const roomId of roomIds) {
+      const record = this.rooms.get(roomId);
+      if (!record || !this.isMember(roomId, userId)) continue;
+      const readSeqs: Record<string, number> = {};
+      // In member order, as SQLite returns them.
+      for (const memberId of record.room.memberIds) {
+        const seq = record.readSeqs.get(memberId);
+        if (seq) readSeqs[memberId] = seq;
+      }
+      states.set(roomId, { readSeqs, ownAfter: this.countOwnAfter(roomId, userId, record.readSeqs.get(userId) ?? 0) });
     }
-    return out;
+    return states;
   }
 
   countOwnAfter(roomId: string, userId: string, seq: number): number {
