@@ -37,11 +37,17 @@ export function ChatView({ roomId }: { roomId: string }) {
     if (!why) setDraft({ image: file });
   };
 
-  // Everything up to the room's newest message is read while it is open (the SDK coalesces,
-  // stores it for an offline moment, and every tab and device of the user follows).
+  // Everything up to the room's newest message is read while it is open and the page is on
+  // screen (a tab in the background reads nothing); the SDK coalesces, keeps it through an
+  // offline moment, and every tab and device of the user follows.
   const lastSeq = room?.lastSeq ?? 0;
   useEffect(() => {
-    if (lastSeq > 0) client.markRead(roomId).catch(() => undefined);
+    const read = () => {
+      if (lastSeq > 0 && document.visibilityState === 'visible') client.markRead(roomId).catch(() => undefined);
+    };
+    read();
+    document.addEventListener('visibilitychange', read);
+    return () => document.removeEventListener('visibilitychange', read);
   }, [client, roomId, lastSeq]);
 
   if (!room) {

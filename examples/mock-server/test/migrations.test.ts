@@ -28,8 +28,8 @@ test('a file written by 0.1 (tables, no user_version) keeps its rows and is brou
   storage.createUser({ id: 'u_new', email: 'new@example.com', name: 'New', createdAt: 2 });
   storage.createRoom({ id: 'r_old', name: null, memberIds: ['u_old', 'u_new'], createdBy: 'u_old', createdAt: 3 });
   storage.createMessage({ id: 'm1', roomId: 'r_old', senderId: 'u_old', clientId: 'c1', text: 'hi', image: null, createdAt: 4 });
-  expect(storage.getReadSeqs('r_old')).toEqual({});
-  expect(storage.unreadCount('r_old', 'u_new')).toBe(1);
+  expect(storage.getReadStates('u_new', ['r_old']).get('r_old')).toEqual({ readSeqs: {}, ownAfter: 0 });
+  expect(storage.countOwnAfter('r_old', 'u_old', 0)).toBe(1);
   storage.close();
   expect(new Database(file).pragma('user_version', { simple: true })).toBe(newest);
 });

@@ -74,6 +74,22 @@ describe('mark_read (protocol 10.4)', () => {
     expect((await carol.client.call<{ rooms: Room[] }>('get_user_rooms')).rooms).toEqual([]);
   });
 
+  test('a failed write (injected) replies INTERNAL, moves nothing and tells no one; the retry moves it; a no-op writes nothing', async () => {
+    const a = await user();
+    const b = await user();
+    const room = await createRoom(a.client, [b.user.id]);
+    await sendText(a.client, room.id, 'one');
+    server.faults.failNextWrites(1);
+    expect(await b.client.request('mark_read', { roomId: room.id, seq: 1 })).toMatchObject({ ok: false, error: { code: 'INTERNAL', retryable: true } });
+    expect((await roomOf(b.client, room.id)).readSeqs).toEqual({});
+    expect(await b.client.call('mark_read', { roomId: room.id, seq: 1 })).toEqual({ roomId: room.id, seq: 1, unreadCount: 0 });
+    server.faults.failNextWrites(1);
+    expect(await b.client.call('mark_read', { roomId: room.id, seq: 1 })).toEqual({ roomId: room.id, seq: 1, unreadCount: 0 }); // nothing to write
+    expect(await a.client.fail('create_user', { email: `spent-${Date.now()}@example.com` })).toBe('INTERNAL'); // the failure was not used up
+    await a.client.call('ping');
+    expect(a.client.eventsNamed('read')).toHaveLength(1);
+  });
+
   test('get_user_rooms: every member\'s cursor and the caller\'s unread count (others\' messages after the cursor)', async () => {
     const a = await user();
     const b = await user();

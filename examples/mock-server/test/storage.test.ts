@@ -189,30 +189,40 @@ describe.each(implementations)('%s storage', (_name, make) => {
     expect(s.createMessage(msg('r', a.id, 'two'), { beforeCommit: fail }).duplicate).toBe(true);
   });
 
-  test('read cursors: never back, clamped to lastSeq, members only; unread counts what others sent after the cursor', () => {
+  test('read cursors: never back, clamped to lastSeq, members only; countOwnAfter counts a sender\'s messages after a seq', () => {
     const [a, b, c] = [user('a@x.io'), user('b@x.io'), user('c@x.io')];
     s.createRoom({ id: 'r', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
-    expect(s.getReadSeqs('r')).toEqual({});
-    expect(s.unreadCount('r', b.id)).toBe(0);
+    expect(s.getReadStates(b.id, ['r'])).toEqual(new Map([['r', { readSeqs: {}, ownAfter: 0 }]]));
+    expect(s.countOwnAfter('r', b.id, 0)).toBe(0);
     for (const id of ['1', '2', '3']) s.createMessage(msg('r', a.id, id));
     s.createMessage(msg('r', b.id, '4'));
     s.createMessage(msg('r', a.id, '5'));
-    // b: 4 of a's messages unread; b's own (seq 4) does not count.
-    expect(s.unreadCount('r', b.id)).toBe(4);
-    expect(s.unreadCount('r', a.id)).toBe(1);
+    expect(s.countOwnAfter('r', b.id, 0)).toBe(1);
+    expect(s.countOwnAfter('r', b.id, 4)).toBe(0);
+    expect(s.countOwnAfter('r', a.id, 0)).toBe(4);
+    expect(s.countOwnAfter('r', a.id, 3)).toBe(1);
+    expect(s.countOwnAfter('nope', a.id, 0)).toBe(0);
     expect(s.markRead('r', b.id, 2)).toEqual({ seq: 2, moved: true });
-    expect(s.unreadCount('r', b.id)).toBe(2);
     expect(s.markRead('r', b.id, 1)).toEqual({ seq: 2, moved: false }); // never back
     expect(s.markRead('r', b.id, 2)).toEqual({ seq: 2, moved: false });
     expect(s.markRead('r', b.id, 99)).toEqual({ seq: 5, moved: true }); // clamped
-    expect(s.unreadCount('r', b.id)).toBe(0);
     expect(s.markRead('r', a.id, 3)).toEqual({ seq: 3, moved: true });
-    expect(s.getReadSeqs('r')).toEqual({ [a.id]: 3, [b.id]: 5 });
-    expect(Object.keys(s.getReadSeqs('r'))).toEqual([a.id, b.id]); // member order
+    s.createRoom({ id: 'r2', name: null, memberIds: [b.id, a.id], createdBy: b.id, createdAt: ++t });
+    s.createMessage(msg('r2', a.id, 'x'));
+    s.markRead('r2', b.id, 1);
+    // Several rooms at once; rooms the user is not in (or that do not exist) are left out.
+    const states = s.getReadStates(a.id, ['r', 'r2', 'nope']);
+    expect(states).toEqual(new Map([
+      ['r', { readSeqs: { [a.id]: 3, [b.id]: 5 }, ownAfter: 1 }], // a's seq 5 is after a's cursor 3
+      ['r2', { readSeqs: { [b.id]: 1 }, ownAfter: 1 }],
+    ]));
+    expect(Object.keys(states.get('r')!.readSeqs)).toEqual([a.id, b.id]); // member order
+    expect(s.getReadStates(c.id, ['r', 'r2'])).toEqual(new Map());
+    expect(s.getReadStates(a.id, [])).toEqual(new Map());
     expect(() => s.markRead('r', c.id, 1)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     expect(() => s.markRead('nope', a.id, 1)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     expect(() => s.markRead('r', a.id, 5, { beforeCommit: fail })).toThrow();
-    expect(s.getReadSeqs('r')[a.id]).toBe(3);
+    expect(s.getReadStates(a.id, ['r']).get('r')!.readSeqs[a.id]).toBe(3);
   });
 
   test('uploads keep their bytes and fields', () => {

@@ -15,7 +15,7 @@ export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   const { seq, moved } = ctx.storage.markRead(room.id, user.id, data.seq, { beforeCommit: ctx.faults.beforeCommit });
-  const unreadCount = ctx.storage.unreadCount(room.id, user.id);
+  const unreadCount = unreadOf(ctx, room, user.id, seq);
   const reply = { data: { roomId: room.id, seq, unreadCount } };
   if (!moved) return reply;
   return {
@@ -28,7 +28,21 @@ export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
   };
 };
 
-/** A room as its member `userId` sees it: with every member's cursor and their own unread count. */
-export function withReadState(ctx: ServerContext, room: Room, userId: string): Room {
-  return { ...room, readSeqs: ctx.storage.getReadSeqs(room.id), unreadCount: ctx.storage.unreadCount(room.id, userId) };
+/** Rooms as their member `userId` sees them: with every member's cursor and their own unread count. */
+export function withReadState(ctx: ServerContext, rooms: readonly Room[], userId: string): Room[] {
+  const states = ctx.storage.getReadStates(userId, rooms.map((room) => room.id));
+  return rooms.map((room) => {
+    const state = states.get(room.id);
+    if (!state) return room;
+    const cursor = state.readSeqs[userId] ?? 0;
+    return { ...room, readSeqs: state.readSeqs, unreadCount: Math.max(0, room.lastSeq - cursor - state.ownAfter) };
+  });
+}
+
+/**
+ * Messages after the cursor that others sent: every message after it but the member's own,
+ * so the cost is one range count over the member's own messages after the cursor (an index).
+ */
+function unreadOf(ctx: ServerContext, room: Room, userId: string, cursor: number): number {
+  return Math.max(0, room.lastSeq - cursor - ctx.storage.countOwnAfter(room.id, userId, cursor));
 }

@@ -16,7 +16,7 @@ export const getUserRooms: Handler<'get_user_rooms'> = (ctx, connection, data) =
     limit: data.limit ?? DEFAULT_ROOMS_LIMIT,
     ...(data.cursor !== undefined ? { before: readCursor(data.cursor) } : {}),
   });
-  const rooms = page.rooms.map((room) => withReadState(ctx, room, user.id));
+  const rooms = withReadState(ctx, page.rooms, user.id);
   return { data: { rooms, nextCursor: page.next === null ? null : String(page.next) } };
 };
 

@@ -1,6 +1,6 @@
 import { ChatError, type Message, type Room, type User } from '@chat/sdk/protocol';
 import type {
-  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, RoomPage, Session, Storage, Upload, WriteHooks,
+  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, Upload, WriteHooks,
 } from './types.js';
 
 interface RoomRecord {
@@ -219,22 +219,26 @@ export class MemoryStorage implements Storage {
     return { seq: next, moved: true };
   }
 
-  getReadSeqs(roomId: string): Record<string, number> {
-    const record = this.rooms.get(roomId);
-    const out: Record<string, number> = {};
-    // In member order, as SQLite returns them.
-    for (const userId of record?.room.memberIds ?? []) {
-      const seq = record!.readSeqs.get(userId);
-      if (seq) out[userId] = seq;
+  getReadStates(userId: string, roomIds: readonly string[]): Map<string, ReadState> {
+    const states = new Map<string, ReadState>();
+    for (const roomId of roomIds) {
+      const record = this.rooms.get(roomId);
+      if (!record || !this.isMember(roomId, userId)) continue;
+      const readSeqs: Record<string, number> = {};
+      // In member order, as SQLite returns them.
+      for (const memberId of record.room.memberIds) {
+        const seq = record.readSeqs.get(memberId);
+        if (seq) readSeqs[memberId] = seq;
+      }
+      states.set(roomId, { readSeqs, ownAfter: this.countOwnAfter(roomId, userId, record.readSeqs.get(userId) ?? 0) });
     }
-    return out;
+    return states;
   }
 
-  unreadCount(roomId: string, userId: string): number {
-    const record = this.rooms.get(roomId);
-    if (!record) return 0;
+  countOwnAfter(roomId: string, userId: string, seq: number): number {
+    const messages = this.rooms.get(roomId)?.messages ?? [];
     let count = 0;
-    for (let i = record.readSeqs.get(userId) ?? 0; i < record.messages.length; i++) if (record.messages[i]!.senderId !== userId) count++;
+    for (let i = seq; i < messages.length; i++) if (messages[i]!.senderId === userId) count++;
     return count;
   }
 

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError, type Image, type Message, type Room, type User } from '@chat/sdk/protocol';
 import type {
-  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, RoomPage, Session, Storage, Upload, WriteHooks,
+  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, Upload, WriteHooks,
 } from './types.js';
 
 /** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). Exported for the migration tests. */
@@ -212,8 +212,14 @@ export class SqliteStorage implements Storage {
       after: db.prepare<[string, number, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?'),
       readSeq: db.prepare<[string, string], { read_seq: number }>('SELECT read_seq FROM room_members WHERE room_id = ? AND user_id = ?'),
       setReadSeq: db.prepare('UPDATE room_members SET read_seq = ? WHERE room_id = ? AND user_id = ?'),
-      readSeqs: db.prepare<[string], { user_id: string; read_seq: number }>(
-        'SELECT user_id, read_seq FROM room_members WHERE room_id = ? AND read_seq > 0 ORDER BY position',
+      // The rooms are a JSON array of ids, so a page of any size is one statement.
+      readSeqs: db.prepare<[string], { room_id: string; user_id: string; read_seq: number }>(
+        `SELECT room_id, user_id, read_seq FROM room_members
+         WHERE room_id IN (SELECT value FROM json_each(?)) AND read_seq > 0 ORDER BY room_id, position`,
+      ),
+      ownAfterMine: db.prepare<[string, string], { room_id: string; own: number }>(
+        `SELECT m.room_id, (SELECT count(*) FROM messages WHERE room_id = m.room_id AND sender_id = m.user_id AND seq > m.read_seq) AS own
+         FROM room_members m WHERE m.user_id = ? AND m.room_id IN (SELECT value FROM json_each(?))`,
       ),
       ownAfter: db.prepare<[string, string, number], { n: number }>(
         'SELECT count(*) AS n FROM messages WHERE room_id = ? AND sender_id = ? AND seq > ?',
@@ -397,19 +403,20 @@ export class SqliteStorage implements Storage {
     }).immediate();
   }
 
-  getReadSeqs(roomId: string): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const row of this.stmt.readSeqs.all(roomId)) out[row.user_id] = row.read_seq;
-    return out;
+  getReadStates(userId: string, roomIds: readonly string[]): Map<string, ReadState> {
+    const ids = JSON.stringify(roomIds);
+    const states = new Map<string, ReadState>();
+    for (const row of this.stmt.ownAfterMine.all(userId, ids)) states.set(row.room_id, { readSeqs: {}, ownAfter: row.own });
+    for (const row of this.stmt.readSeqs.all(ids)) {
+      const state = states.get(row.room_id);
+      if (state) state.readSeqs[row.user_id] = row.read_seq;
+    }
+    return states;
   }
 
-  /** Two index lookups and a range count of the member's own messages after the cursor (usually none). */
-  unreadCount(roomId: string, userId: string): number {
-    const room = this.stmt.roomById.get(roomId);
-    const member = this.stmt.readSeq.get(roomId, userId);
-    if (!room || !member) return 0;
-    const own = this.stmt.ownAfter.get(roomId, userId, member.read_seq)!.n;
-    return Math.max(0, room.last_seq - member.read_seq - own);
+  /** A range count over the covering index messages(room_id, sender_id, seq): O(the user's own messages after `seq`). */
+  countOwnAfter(roomId: string, userId: string, seq: number): number {
+    return this.stmt.ownAfter.get(roomId, userId, seq)!.n;
   }
 
   getCoMemberIds(userId: string): string[] {

@@ -65,10 +65,17 @@ export interface Storage {
    * Returns the cursor after the call and whether it moved.
    */
   markRead(roomId: string, userId: string, seq: number, hooks?: WriteHooks): { seq: number; moved: boolean };
-  /** Every member's cursor above 0 (members at 0 are left out). */
-  getReadSeqs(roomId: string): Record<string, number>;
-  /** Messages after the member's cursor that others sent. */
-  unreadCount(roomId: string, userId: string): number;
+  /**
+   * For each listed room the user is a member of (others are left out): every member's
+   * cursor above 0, in member order, and how many of the user's own messages come after the
+   * user's cursor. Two queries for a whole page of rooms (`get_user_rooms`).
+   */
+  getReadStates(userId: string, roomIds: readonly string[]): Map<string, ReadState>;
+  /**
+   * How many of the room's messages after `seq` the user sent: a member's unread count is
+   * `lastSeq - cursor - countOwnAfter(room, member, cursor)` (see handlers/read.ts).
+   */
+  countOwnAfter(roomId: string, userId: string, seq: number): number;
   /** Everyone who shares at least one room with the user (the user not included). */
   getCoMemberIds(userId: string): string[];
 
@@ -90,6 +97,13 @@ export interface Storage {
  */
 export interface WriteHooks {
   beforeCommit?: () => void;
+}
+
+/** A room's read state as one member sees it (see `Storage.getReadStates`). */
+export interface ReadState {
+  readSeqs: Record<string, number>;
+  /** The member's own messages after their cursor (their unread count is `lastSeq - cursor - ownAfter`). */
+  ownAfter: number;
 }
 
 export interface Session {
