@@ -3,7 +3,7 @@
  * (`kind: 'chat'`) or the bare broadcast baseline (`kind: 'baseline'`). Being alone in its
  * process, its CPU and memory can be measured apart from the load generator's.
  */
-import { startServer, type RunningServer, type ServerOptions } from '@chat/mock-server';
+import { startServer, type RunningServer, type ServerOptions, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { startBaseline } from './baseline-server.js';
 
 type Command = { id: number; cmd: 'start'; kind: 'chat' | 'baseline'; options: ServerOptions } | { id: number; cmd: 'memory' | 'cpu' | 'close' };
@@ -14,7 +14,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function handle(command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'start':
-      server = command.kind === 'chat' ? await startServer({ logLevel: 'silent', ...command.options }) : await startBaseline(command.options.port ?? 0);
+      server = command.kind === 'chat' ? await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS, ...command.options }) : await startBaseline(command.options.port ?? 0);
       return { wsUrl: server.wsUrl, port: server.port };
     case 'memory':
       // Twice: the second pass collects what the first one's finalizers released.

@@ -11,9 +11,16 @@ async function main(): Promise<void> {
   const [{ optionsFromEnv }, { startServer }] = await Promise.all([import('./config.js'), import('./server.js')]);
   let options;
   try {
-    options = optionsFromEnv();
+    // `--dev` (npm start, npm run server): development mode, where email sign-in is on unless CHAT_EMAIL_LOGIN=off.
+    options = optionsFromEnv(process.env, { development: process.argv.includes('--dev') });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
+  }
+  if (options.emailLogin) {
+    // First, and loud: anyone who can reach this server can sign in as anyone.
+    process.stderr.write(
+      'WARNING: email sign-in is ON: anyone who can reach this server can sign in as any user with just an email (development only; CHAT_EMAIL_LOGIN=off to turn it off)\n',
+    );
   }
   let server;
   try {

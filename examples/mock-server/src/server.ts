@@ -7,6 +7,7 @@ import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { Faults } from './faults.js';
 import { Hub, type ServerStats } from './hub.js';
+import { Limits, MemoryLimitStore } from './limits/index.js';
 import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
@@ -33,10 +34,15 @@ export interface RunningServer {
   /** The emails of the sample people seeded at start (`sample: true` on a database without users), else empty. */
   seeded: string[];
   stats(): ServerStats;
+  /** Runs the background clean-up now (it runs every minute): deletes expired sessions and orphan uploads. */
+  sweep(): void;
   faults: ServerFaults;
   /** Like SIGTERM: stops accepting, closes sockets with 1001, closes storage. Safe to call twice. */
   close(): Promise<void>;
 }
+
+/** How often expired sessions and orphan uploads are deleted. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 /** How long `close()` waits for close handshakes before cutting the remaining sockets. */
 const CLOSE_GRACE_MS = 1000;
@@ -52,12 +58,13 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     log,
     now,
     hub: new Hub(),
+    limits: new Limits(options.limits, new MemoryLimitStore()),
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
   };
   const origins = new OriginPolicy(options.origins);
   let address = '';
-  const http = createServer(createHttpHandler(ctx, origins, () => address));
+  const http = createServer(createHttpHandler(ctx, origins));
   // maxPayload makes ws close a bigger frame with 1009; 65,536 bytes exactly is accepted.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, clientTracking: true });
   const sockets = new Set<Duplex>();
@@ -67,10 +74,13 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws') return refuse(socket, 404, 'Not Found');
     if (!origins.allows(req.headers.origin)) return refuse(socket, 403, 'Forbidden');
+    const ip = clientAddress(req, options.trustProxy);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
-      new Connection(ws, ctx);
+      // Refused with a close code a browser can see (an HTTP status before the upgrade is hidden from it).
+      if (!ctx.limits.openConnection(ip)) return ws.close(CloseCode.TRY_AGAIN_LATER, 'too many connections from this address');
+      new Connection(ws, ctx, ip);
     });
   });
   http.on('clientError', (_error, socket) => socket.destroy());
@@ -79,6 +89,17 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     for (const connection of ctx.hub.connections()) connection.heartbeat();
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
+  // Expired sessions and orphan uploads are deleted in the background, not only when looked up.
+  const sweep = () => {
+    try {
+      ctx.sessions.deleteExpired();
+      ctx.storage.deleteOrphanUploads(now() - options.limits.orphanUploadTtlMs);
+    } catch (error) {
+      log.error('sweep failed', { error });
+    }
+  };
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
 
   let seeded: string[] = [];
   try {
@@ -89,6 +110,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         // Only once the port is ours, and before any connection is handled (same tick).
         try {
           if (options.sample) seeded = seedSample(storage, now());
+          sweep();
           resolve();
         } catch (error) {
           http.close();
@@ -98,6 +120,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     });
   } catch (error) {
     clearInterval(heartbeat);
+    clearInterval(sweeper);
     storage.close();
     throw error;
   }
@@ -110,6 +133,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const close = () =>
     (closing ??= (async () => {
       clearInterval(heartbeat);
+      clearInterval(sweeper);
       ctx.faults.dispose();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
@@ -129,6 +153,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     port,
     seeded,
     stats: () => ctx.hub.stats(),
+    sweep,
     faults: {
       dropAll(code?: number) {
         for (const connection of ctx.hub.connections()) {
@@ -141,6 +166,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     },
     close,
   };
+}
+
+/**
+ * The client's address: the socket's peer, or behind a trusted reverse proxy the last
+ * `X-Forwarded-For` entry (the one the proxy added; earlier ones are the client's word).
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  if (!trustProxy) return peer;
+  const forwarded = req.headers['x-forwarded-for'];
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '').split(',').map((s) => s.trim()).filter(Boolean).pop();
+  return last ?? peer;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
