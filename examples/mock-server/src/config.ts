@@ -151,8 +151,12 @@ function limitsFromEnv(env: Env): Partial<LimitSettings> {
   bytes('CHAT_LIMIT_UPLOAD_BYTES_PER_DAY', 'uploadBytesPerDay');
   bytes('CHAT_LIMIT_UPLOAD_BYTES_TOTAL', 'uploadBytesTotal');
   bytes('CHAT_LIMIT_HELD_BYTES', 'maxHeldBytes');
+  const serverBytes = nonEmpty(env.CHAT_LIMIT_SERVER_BYTES);
+  if (serverBytes !== undefined) limits.serverBytes = { perSecond: parseBytes('CHAT_LIMIT_SERVER_BYTES', serverBytes), burst: parseBytes('CHAT_LIMIT_SERVER_BYTES', serverBytes) / 2 };
+  const ipBytes = nonEmpty(env.CHAT_LIMIT_IP_BYTES);
+  if (ipBytes !== undefined) limits.ipBytes = burstOf(parseBytes('CHAT_LIMIT_IP_BYTES', ipBytes), 1);
   const userBytes = nonEmpty(env.CHAT_LIMIT_USER_BYTES);
-  if (userBytes !== undefined) limits.userBytes = burstOf(parseBytes('CHAT_LIMIT_USER_BYTES', userBytes), 4);
+  if (userBytes !== undefined) limits.userBytes = burstOf(parseBytes('CHAT_LIMIT_USER_BYTES', userBytes), 2);
   const orphan = nonEmpty(env.CHAT_UPLOAD_ORPHAN_TTL);
   if (orphan !== undefined) limits.orphanUploadTtlMs = parseDuration('CHAT_UPLOAD_ORPHAN_TTL', orphan);
   return limits;

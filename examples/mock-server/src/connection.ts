@@ -18,6 +18,9 @@ import { runAction } from './handlers/index.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Authenticated } from './sessions.js';
 
+/** Actions whose reply can be a big page: they also wait out the whole server's byte debt. */
+const PAGED_ACTIONS: ReadonlySet<string> = new Set(['get_messages', 'get_users', 'get_user_rooms']);
+
 /** How long a closing connection may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -185,7 +188,7 @@ export class Connection {
         return this.send(replyErrorFrame(frame.requestId, error.toBody()));
       }
       try {
-        this.ctx.limits.request(this.ip, this.auth?.user.id);
+        this.ctx.limits.request(this.ip, this.auth?.user.id, frame.kind === 'request' && PAGED_ACTIONS.has(frame.action));
       } catch (error) {
         return this.send(replyErrorFrame(frame.requestId, (error as ChatError).toBody()));
       }
@@ -222,7 +225,7 @@ export class Connection {
       const text = JSON.stringify(replyFrame(requestId, result.data));
       this.sendText(text);
       // Charged by what it cost: a history page of 1.6 MB counts as such, not as one request.
-      if (this.auth) this.ctx.limits.sent(this.auth.user.id, text.length);
+      if (this.auth) this.ctx.limits.sent(this.ip, this.auth.user.id, Buffer.byteLength(text));
     } catch (error) {
       if (!isChatError(error)) this.ctx.log.error(`${action} failed`, { error });
       const body = isChatError(error) ? error.toBody() : new ChatError('INTERNAL', 'the server failed; nothing was written').toBody();

@@ -61,8 +61,12 @@ export interface LimitSettings {
   ipRequests: Rate;
   /** `create_message` of one user. Default two thirds of `rateLimit` (20/s), bursts of `rateLimit.burst` (60). */
   userMessages: Rate;
-  /** Reply and event bytes sent to one user's connections: a request is refused while the user is in debt. Default 2 MiB/s, bursts of 8 MiB. */
+  /** Reply and event bytes sent to one user's connections: a request is refused while the user is in debt. Default 1 MiB/s, bursts of 2 MiB (one largest history page). */
   userBytes: Rate;
+  /** Reply bytes sent to one address (all its users). Default 4 MiB/s, bursts of 4 MiB. */
+  ipBytes: Rate;
+  /** Reply bytes of the whole server: while in debt, the requests that can answer big pages (history, directory, room list) wait; others do not. Default 16 MiB/s, bursts of 8 MiB. */
+  serverBytes: Rate;
   /** `create_user` from one address. Default 20 an hour (bursts of 20). */
   signupsPerIp: Rate;
   /** `create_room` of one user. Default 60 an hour (bursts of 60). */
@@ -93,7 +97,9 @@ export function resolveLimits(given: Partial<LimitSettings>, rateLimit: Rate): L
     userRequests: given.userRequests ?? { perSecond: rateLimit.perSecond * 2, burst: rateLimit.burst * 2 },
     ipRequests: given.ipRequests ?? { perSecond: rateLimit.perSecond * 10, burst: rateLimit.burst * 10 },
     userMessages: given.userMessages ?? { perSecond: (rateLimit.perSecond * 2) / 3, burst: rateLimit.burst },
-    userBytes: given.userBytes ?? { perSecond: 2 * MIB, burst: 8 * MIB },
+    userBytes: given.userBytes ?? { perSecond: MIB, burst: 2 * MIB },
+    ipBytes: given.ipBytes ?? { perSecond: 4 * MIB, burst: 4 * MIB },
+    serverBytes: given.serverBytes ?? { perSecond: 16 * MIB, burst: 8 * MIB },
     signupsPerIp: given.signupsPerIp ?? { perSecond: 20 / HOUR, burst: 20 },
     roomsPerUser: given.roomsPerUser ?? { perSecond: 60 / HOUR, burst: 60 },
     maxRoomMembers: given.maxRoomMembers ?? 100,

@@ -43,6 +43,8 @@ export interface RunningServer {
 
 /** How often expired sessions and orphan uploads are deleted. */
 const SWEEP_INTERVAL_MS = 60_000;
+/** Orphan uploads deleted per batch (one transaction each). */
+const ORPHANS_PER_BATCH = 1;
 
 /** How long `close()` waits for close handshakes before cutting the remaining sockets. */
 const CLOSE_GRACE_MS = 1000;
@@ -90,12 +92,26 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
   // Expired sessions and orphan uploads are deleted in the background, not only when looked up.
+  // Orphans go a few at a time, yielding between batches, so a big clean-up never holds
+  // up the frames of everyone else.
   const sweep = () => {
     try {
       ctx.sessions.deleteExpired();
-      ctx.storage.deleteOrphanUploads(now() - options.limits.orphanUploadTtlMs);
+      sweepOrphans(now() - options.limits.orphanUploadTtlMs);
     } catch (error) {
       log.error('sweep failed', { error });
+    }
+  };
+  let sweepStopped = false;
+  const sweepOrphans = (before: number) => {
+    if (ctx.storage.deleteOrphanUploads(before, ORPHANS_PER_BATCH) === ORPHANS_PER_BATCH) {
+      setImmediate(() => {
+        try {
+          if (!sweepStopped) sweepOrphans(before);
+        } catch (error) {
+          log.error('sweep failed', { error });
+        }
+      });
     }
   };
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
@@ -121,6 +137,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   } catch (error) {
     clearInterval(heartbeat);
     clearInterval(sweeper);
+    sweepStopped = true;
     storage.close();
     throw error;
   }
@@ -134,6 +151,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     (closing ??= (async () => {
       clearInterval(heartbeat);
       clearInterval(sweeper);
+      sweepStopped = true;
       ctx.faults.dispose();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();

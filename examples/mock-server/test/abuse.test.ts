@@ -96,7 +96,7 @@ describe('rates per user and per address, across connections', () => {
   });
 
   test('requests are charged by the bytes they cost: big history pages put the user in debt', async () => {
-    const server = await start({ rateLimit: { perSecond: 10_000, burst: 10_000 }, limits: { userBytes: { perSecond: 100_000, burst: 1_000_000 } } });
+    const server = await start({ rateLimit: { perSecond: 10_000, burst: 10_000 }, limits: { userBytes: { perSecond: 100_000, burst: 1_000_000 }, ipBytes: { perSecond: 1e12, burst: 1e12 }, serverBytes: { perSecond: 1e12, burst: 1e12 } } });
     const a = fx.track(await signUp(server));
     const b = fx.track(await signUp(server));
     const room = await createRoom(a.client, [b.user.id]);
@@ -113,9 +113,30 @@ describe('rates per user and per address, across connections', () => {
   });
 });
 
+describe('the whole server\'s reply bytes', () => {
+  test('while in debt, requests that answer big pages wait (anyone\'s); small requests and messages do not', async () => {
+    const unlimited = { perSecond: 1e12, burst: 1e12 };
+    const server = await start({ rateLimit: { perSecond: 10_000, burst: 10_000 }, limits: { userBytes: unlimited, ipBytes: unlimited, serverBytes: { perSecond: 1000, burst: 300_000 } } });
+    const a = fx.track(await signUp(server));
+    const b = fx.track(await signUp(server));
+    const room = await createRoom(a.client, [b.user.id]);
+    for (let i = 0; i < 100; i++) await a.client.call('create_message', { roomId: room.id, clientId: `g${i}`, text: 'y'.repeat(4000) });
+    let refused;
+    for (let i = 0; i < 5 && !refused; i++) {
+      const reply = await b.client.request('get_messages', { roomId: room.id, limit: 100 });
+      if (!reply.ok) refused = reply.error;
+    }
+    expect(refused).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) });
+    expect((await a.client.request('get_user_rooms')).error?.code).toBe('RATE_LIMITED');
+    expect((await a.client.request('ping')).ok).toBe(true);
+    expect((await a.client.request('create_message', { roomId: room.id, clientId: 'small', text: 'still sending' })).ok).toBe(true);
+  });
+});
+
 describe('slow readers', () => {
   test('when all connections together hold more than the process cap, the one holding most is closed 1013', async () => {
-    const server = await start({ rateLimit: { perSecond: 10_000, burst: 10_000 }, limits: { maxHeldBytes: 300 * 1024 } });
+    const unlimited = { perSecond: 1e12, burst: 1e12 };
+    const server = await start({ rateLimit: { perSecond: 10_000, burst: 10_000 }, limits: { maxHeldBytes: 300 * 1024, userBytes: unlimited, ipBytes: unlimited, serverBytes: unlimited } });
     const a = fx.track(await signUp(server));
     const slow = fx.track(await signUp(server));
     const room = await createRoom(a.client, [slow.user.id]);
@@ -203,7 +224,7 @@ describe('uploads', () => {
     const a = fx.track(await signUp(server));
     const res = await post(`${server.httpUrl}/uploads`, a.token, png(2, 2, MAX_UPLOAD_BYTES + 1));
     expect(res.status).toBe(413);
-    const viaFetch = await fetch(`${server.httpUrl}/uploads`, { method: 'POST', headers: { 'Content-Type': 'image/png', Authorization: `Bearer ${a.token}` }, body: png(2, 2, MAX_UPLOAD_BYTES + 1) });
+    const viaFetch = await fetch(`${server.httpUrl}/uploads`, { method: 'POST', headers: { 'Content-Type': 'image/png', Authorization: `Bearer ${a.token}` }, body: new Blob([new Uint8Array(png(2, 2, MAX_UPLOAD_BYTES + 1))]) });
     expect(viaFetch.status).toBe(413);
   });
 });

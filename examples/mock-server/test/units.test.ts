@@ -95,7 +95,7 @@ describe('text', () => {
 });
 
 describe('limits', () => {
-  const settings = resolveLimits({ connectionsPerUser: 2, userMessages: { perSecond: 1, burst: 2 }, userBytes: { perSecond: 100, burst: 100 } }, { perSecond: 30, burst: 60 });
+  const settings = resolveLimits({ connectionsPerUser: 2, userMessages: { perSecond: 1, burst: 2 }, userBytes: { perSecond: 100, burst: 100 }, ipBytes: { perSecond: 1000, burst: 1000 } }, { perSecond: 30, burst: 60 });
 
   test('counts across connections: a user past its maximum is refused until one closes', () => {
     const limits = new Limits(settings, new MemoryLimitStore());
@@ -127,9 +127,9 @@ describe('limits', () => {
     let now = 0;
     const limits = new Limits(settings, new MemoryLimitStore(() => now));
     limits.request('1.2.3.4', 'u');
-    limits.sent('u', 300); // 100 allowed, 200 in debt
+    limits.sent('1.2.3.4', 'u', 300); // 100 allowed, 200 in debt
     expect(() => limits.request('1.2.3.4', 'u')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', retryAfterMs: 2010 }));
-    expect(() => limits.request('1.2.3.4', 'other')).not.toThrow();
+    expect(() => limits.request('5.6.7.8', 'other')).not.toThrow();
     now += 2020;
     expect(() => limits.request('1.2.3.4', 'u')).not.toThrow();
   });
@@ -190,12 +190,13 @@ describe('config', () => {
       CHAT_LIMIT_IP_REQUESTS: '400', CHAT_LIMIT_USER_MESSAGES: '5', CHAT_LIMIT_USER_BYTES: '1M', CHAT_LIMIT_SIGNUPS_PER_IP: '10',
       CHAT_LIMIT_ROOMS_PER_USER: '30', CHAT_LIMIT_ROOM_MEMBERS: '50', CHAT_LIMIT_UPLOAD_BYTES_PER_DAY: '50M',
       CHAT_LIMIT_UPLOAD_BYTES_TOTAL: '2G', CHAT_LIMIT_CONCURRENT_UPLOADS: '2', CHAT_UPLOAD_ORPHAN_TTL: '2h', CHAT_LIMIT_HELD_BYTES: '32M',
+      CHAT_LIMIT_IP_BYTES: '3M', CHAT_LIMIT_SERVER_BYTES: '32M',
     });
     expect(l).toMatchObject({ signup: 'closed', showEmails: true, trustProxy: true });
     expect(l.limits).toEqual({
       connectionsPerUser: 5, connectionsPerIp: 50, userRequests: { perSecond: 40, burst: 80 }, ipRequests: { perSecond: 400, burst: 800 },
-      userMessages: { perSecond: 5, burst: 10 }, userBytes: { perSecond: 1024 ** 2, burst: 4 * 1024 ** 2 },
-      signupsPerIp: { perSecond: 10 / 3600, burst: 10 }, roomsPerUser: { perSecond: 30 / 3600, burst: 30 }, maxRoomMembers: 50,
+      userMessages: { perSecond: 5, burst: 10 }, userBytes: { perSecond: 1024 ** 2, burst: 2 * 1024 ** 2 },
+      ipBytes: { perSecond: 3 * 1024 ** 2, burst: 3 * 1024 ** 2 }, serverBytes: { perSecond: 32 * 1024 ** 2, burst: 16 * 1024 ** 2 }, signupsPerIp: { perSecond: 10 / 3600, burst: 10 }, roomsPerUser: { perSecond: 30 / 3600, burst: 30 }, maxRoomMembers: 50,
       uploadBytesPerDay: 50 * 1024 ** 2, uploadBytesTotal: 2 * 1024 ** 3, concurrentUploads: 2, orphanUploadTtlMs: 7_200_000, maxHeldBytes: 32 * 1024 ** 2,
     });
   });

@@ -40,17 +40,25 @@ export class Limits {
     this.store.release(`conn:user:${userId}`);
   }
 
-  /** Any request: the address's rate, then the user's rate and byte debt. */
-  request(ip: string, userId: string | undefined): void {
+  /**
+   * Any request: the address's rate and byte debt, then the user's. A request that can
+   * answer a big page (`paged`) also waits while the whole server is in byte debt, so that
+   * many readers together cannot hold up everyone's small requests.
+   */
+  request(ip: string, userId: string | undefined, paged = false): void {
     this.check(this.store.take(`req:ip:${ip}`, this.settings.ipRequests), 'too many requests from this address');
+    if (paged) this.check(this.store.wait('bytes:server', this.settings.serverBytes), 'the server is sending a lot of data; ask again shortly');
+    this.check(this.store.wait(`bytes:ip:${ip}`, this.settings.ipBytes), 'too much data asked for from this address; wait before asking for more');
     if (userId === undefined) return;
     this.check(this.store.wait(`bytes:user:${userId}`, this.settings.userBytes), 'too much data asked for; wait before asking for more');
     this.check(this.store.take(`req:user:${userId}`, this.settings.userRequests), 'too many requests for this user');
   }
 
-  /** Bytes sent to the user (replies and events): charged after the fact, refused on the next request while in debt. */
-  sent(userId: string, bytes: number): void {
+  /** Bytes of a reply sent to the user at `ip`: charged to both after the fact; their next request is refused while either is in debt. */
+  sent(ip: string, userId: string, bytes: number): void {
     this.store.charge(`bytes:user:${userId}`, this.settings.userBytes, bytes);
+    this.store.charge(`bytes:ip:${ip}`, this.settings.ipBytes, bytes);
+    this.store.charge('bytes:server', this.settings.serverBytes, bytes);
   }
 
   message(userId: string): void {

@@ -192,9 +192,10 @@ export class MemoryStorage implements Storage {
     return total;
   }
 
-  deleteOrphanUploads(createdBefore: number): number {
+  deleteOrphanUploads(createdBefore: number, max = Infinity): number {
     let deleted = 0;
     for (const upload of [...this.uploads.values()]) {
+      if (deleted >= max) break;
       if (!upload.used && upload.createdAt < createdBefore) {
         this.deleteUpload(upload.id);
         deleted++;

@@ -183,7 +183,7 @@ export class SqliteStorage implements Storage {
       deleteUpload: db.prepare('DELETE FROM uploads WHERE id = ?'),
 
       uploadBytesOf: db.prepare<[string], { total: number }>('SELECT coalesce(sum(size), 0) AS total FROM uploads WHERE owner_id = ?'),
-      orphans: db.prepare<[number], { id: string }>('SELECT upload_id AS id FROM unused_uploads WHERE created_at < ?'),
+      orphans: db.prepare<[number, number], { id: string }>('SELECT upload_id AS id FROM unused_uploads WHERE created_at < ? LIMIT ?'),
       strayParts: db.prepare(
         'DELETE FROM upload_parts WHERE created_at < ? AND upload_id NOT IN (SELECT id FROM uploads)',
       ),
@@ -352,9 +352,9 @@ export class SqliteStorage implements Storage {
     return this.stmt.uploadBytesOf.get(ownerId)!.total;
   }
 
-  deleteOrphanUploads(createdBefore: number): number {
+  deleteOrphanUploads(createdBefore: number, max = Number.MAX_SAFE_INTEGER): number {
     return this.db.transaction(() => {
-      const ids = this.stmt.orphans.all(createdBefore).map((r) => r.id);
+      const ids = this.stmt.orphans.all(createdBefore, max).map((r) => r.id);
       for (const id of ids) {
         this.stmt.deleteParts.run(id);
         this.stmt.deleteUnused.run(id);

@@ -56,8 +56,8 @@ export interface Storage {
   markUploadUsed(id: string): void;
   /** Bytes of all uploads of a user. */
   uploadBytesOf(ownerId: string): number;
-  /** Deletes uploads no message uses made before `createdBefore` (and parts of uploads that never completed); returns how many. */
-  deleteOrphanUploads(createdBefore: number): number;
+  /** Deletes up to `max` uploads no message uses made before `createdBefore` (and parts of uploads that never completed); returns how many. */
+  deleteOrphanUploads(createdBefore: number, max?: number): number;
 
   close(): void;
 }
