@@ -96,7 +96,7 @@ export interface ChatClient extends ChatClientEventSource {
   reconnect(): Promise<void>;
 
   createRoom(input: { memberIds: string[]; name?: string | null }): Promise<Room>;
-  /** The directory: by name or email prefix, paged, or by ids (to name senders). */
+  /** The directory: by name prefix or whole email, paged, or by ids (to name senders). Others' `email` may be '' (the server's choice). */
   users(input?: UsersQuery | { ids: string[] }): Promise<{ users: User[]; nextCursor: string | null }>;
   /**
    * The user directory as a live store: the answer to `users(input)`, shared by everyone
