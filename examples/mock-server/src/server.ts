@@ -41,6 +41,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export const EMAIL_LOGIN_WARNING =
+  'WARNING: email sign-in is ON: anyone who can reach this server can sign in as any user with just an email (development only; CHAT_EMAIL_LOGIN=off to turn it off)';
+
 /** How often expired sessions and orphan uploads are deleted. */
 const SWEEP_INTERVAL_MS = 60_000;
 /** Orphan uploads deleted per batch (one transaction each). */
@@ -144,6 +147,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const port = (http.address() as AddressInfo).port;
   const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   address = `http://${hostInUrl}:${port}`;
+  // First, and loud: with email sign-in anyone who can reach the server signs in as anyone.
+  if (options.emailLogin) log.warn(EMAIL_LOGIN_WARNING);
   log.info('listening', { url: address, storage: storage.kind, db: options.db });
 
   let closing: Promise<void> | undefined;
