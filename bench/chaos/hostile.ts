@@ -332,7 +332,9 @@ function attacks(scale: HostileScale): Attack[] {
           req.write(half);
           return req;
         });
-        await sleep(1500);
+        // Refusals come back at once; the accepted ones hang. Wait for the answers (a loaded machine is slow to give them).
+        for (let waited = 0; waited < 10_000 && refused < scale.stalled - 3; waited += 100) await sleep(100);
+        await sleep(500);
         for (const req of requests) req.destroy();
         wire.close();
         return { now: `${scale.stalled - refused} in progress (3 a user), ${refused} refused 429; bytes go to storage in 256 KiB parts`, ok: scale.stalled - refused <= 3 };
