@@ -57,6 +57,24 @@ describe('connections per user and per address', () => {
   });
 });
 
+describe('the client\'s address', () => {
+  test('behind a trusted proxy it is the last X-Forwarded-For entry; otherwise the header is ignored', async () => {
+    const proxied = await start({ trustProxy: true, limits: { connectionsPerIp: 1 } });
+    const via = (address: string) => TestClient.open(proxied.wsUrl, { headers: { 'X-Forwarded-For': `203.0.113.9, ${address}` } }).then((c) => fx.track(c));
+    const first = await via('198.51.100.1');
+    const other = await via('198.51.100.2');
+    expect((await other.request('ping')).ok).toBe(true);
+    const same = await via('198.51.100.1');
+    expect((await same.closed).code).toBe(CloseCode.TRY_AGAIN_LATER);
+    expect((await first.request('ping')).ok).toBe(true);
+    // Without trustProxy the header is the client's word: every socket here is 127.0.0.1.
+    const direct = await start({ limits: { connectionsPerIp: 1 } });
+    fx.track(await TestClient.open(direct.wsUrl, { headers: { 'X-Forwarded-For': '198.51.100.3' } }));
+    const second = fx.track(await TestClient.open(direct.wsUrl, { headers: { 'X-Forwarded-For': '198.51.100.4' } }));
+    expect((await second.closed).code).toBe(CloseCode.TRY_AGAIN_LATER);
+  });
+});
+
 describe('rates per user and per address, across connections', () => {
   test('messages: a user on many connections gets no more than its own rate', async () => {
     const server = await start({ limits: { userMessages: { perSecond: 1, burst: 5 } } });
