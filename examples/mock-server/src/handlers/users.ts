@@ -1,5 +1,6 @@
 import { ChatError, DEFAULT_USERS_LIMIT, MAX_USER_NAME_CHARS, type User } from '@chat/sdk/protocol';
 import { newId } from '../sessions.js';
+import type { ServerContext } from '../context.js';
 import type { Handler } from './types.js';
 import { authOf } from './types.js';
 import { wellFormed } from '../text.js';
@@ -24,6 +25,14 @@ export const createUser: Handler<'create_user'> = (ctx, connection, data) => {
 };
 
 /**
+ * A user as `viewerId` may see them: every field, but another user's email is '' unless
+ * the server shows emails. Everything that sends a User to someone else goes through here.
+ */
+export function asSeenBy(ctx: ServerContext, viewerId: string, user: User): User {
+  return ctx.options.showEmails || user.id === viewerId ? user : { ...user, email: '' };
+}
+
+/**
  * The directory. With `ids`: those that exist. Otherwise a case-insensitive prefix match
  * on the name, or the whole email exactly (never an email prefix), ordered by email
  * (unique). The cursor is opaque to clients; it is the id of the last user of the page,
@@ -32,7 +41,7 @@ export const createUser: Handler<'create_user'> = (ctx, connection, data) => {
  */
 export const getUsers: Handler<'get_users'> = (ctx, connection, data) => {
   const { user: viewer } = authOf(connection);
-  const shown = (users: User[]) => (ctx.options.showEmails ? users : users.map((u) => (u.id === viewer.id ? u : { ...u, email: '' })));
+  const shown = (users: User[]) => users.map((u) => asSeenBy(ctx, viewer.id, u));
   if (data.ids !== undefined) return { data: { users: shown(ctx.storage.getUsersByIds(data.ids)), nextCursor: null } };
   const limit = data.limit ?? DEFAULT_USERS_LIMIT;
   const prefix = (data.query ?? '').trim().toLowerCase();
