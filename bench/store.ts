@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
-import { startServer } from '@chat/mock-server';
+import { startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { createChatClient } from '@chat/sdk';
 import type { Message } from '@chat/sdk/protocol';
 import { RoomMessages } from '../packages/chat-sdk/src/client/room-messages.js';
@@ -134,7 +134,7 @@ export interface SendResult {
 
 /** A real client (memory storage, in-process host) against a real server on loopback. */
 export async function sendToStore(sends = 1000): Promise<SendResult> {
-  const server = await startServer({ rateLimit: { perSecond: 100_000, burst: 100_000 } });
+  const server = await startServer({ ...TEST_SERVER_OPTIONS, rateLimit: { perSecond: 100_000, burst: 100_000 } });
   const client = createChatClient({ url: server.wsUrl, WebSocket: WebSocket as never, storage: 'memory' });
   const other = await Wire.open(server.wsUrl);
   try {

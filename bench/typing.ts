@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { startServer } from '@chat/mock-server';
+import { TEST_SERVER_OPTIONS, startServer } from '@chat/mock-server';
 import { createChatClient } from '@chat/sdk';
 import { ServerProcess } from './lib/server-process.js';
 import { fmt, machine, replaceSection, table } from './lib/stats.js';
@@ -41,7 +41,7 @@ interface BurstResult {
 
 /** `keystrokes` at `intervalMs`, then the message: frames the typist sent, events one member got. */
 async function burst(keystrokes: number, intervalMs: number): Promise<BurstResult[]> {
-  const server = await startServer({ logLevel: 'silent' });
+  const server = await startServer({ ...TEST_SERVER_OPTIONS, logLevel: 'silent' });
   try {
     const ada = await signIn(server.wsUrl, 'ada'); // the SDK's user (signed in again by the client)
     const naive = await signIn(server.wsUrl, 'naive');

@@ -126,7 +126,7 @@ if (listened) {
 // 3. The reference server, before the demo's build so that a taken port or a bad setting
 //    stops us at once. In this process group so Ctrl-C reaches it too. When it cannot start it
 //    says why in one line on stderr (which it shares with us), and we exit with its code.
-server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--dev'], {
   cwd: join(root, 'examples/mock-server'),
   env: process.env,
   stdio: ['ignore', 'pipe', 'inherit'],

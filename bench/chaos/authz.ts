@@ -4,7 +4,7 @@
  * with the code docs/protocol.md names. Where the protocol says a field is ignored (a
  * `senderId` in `create_message`), the check is that it was ignored.
  */
-import { startServer } from '@chat/mock-server';
+import { startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { Wire } from '../lib/wire.js';
 
 export interface AuthzRow {
@@ -16,7 +16,7 @@ export interface AuthzRow {
 }
 
 export async function authorizationMatrix(): Promise<AuthzRow[]> {
-  const server = await startServer({});
+  const server = await startServer({ ...TEST_SERVER_OPTIONS });
   const rows: AuthzRow[] = [];
   const wires: Wire[] = [];
   try {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authorizationMatrix } from './authz.js';
 import { runDelivery } from './delivery.js';
 import { fuzzParser, fuzzServer } from './fuzz.js';
+import { SHORT, runHostile } from './hostile.js';
 
 // The short form of `npm run chaos`: the same checks at a size that takes seconds.
 // Only guarantees are asserted, never a time.
@@ -38,4 +39,11 @@ describe('chaos (short)', () => {
     expect(result.cases).toBeGreaterThanOrEqual(300);
     expect(result.requests).toBeGreaterThan(0);
   });
+
+  it('hostile clients: every attack of the abuse report is met (limits per user and per address, quotas, privacy), no bystander message lost', async () => {
+    const rows = await runHostile(SHORT);
+    expect(rows.filter((r) => !r.ok).map((r) => `${r.attack}: ${r.now}`)).toEqual([]);
+    expect(rows.map((r) => r.lost)).toEqual(rows.map(() => 0));
+    expect(rows.length).toBe(10);
+  }, 240_000);
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { type RunningServer, startServer } from '@chat/mock-server';
+import { type RunningServer, startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { type ChatClient, createChatClient, exponentialBackoff } from '@chat/sdk';
 import { ServerProcess } from '../lib/server-process.js';
 import { Wire, sleep, waitFor } from '../lib/wire.js';
@@ -51,13 +51,13 @@ interface Restartable {
 
 async function restartable(mode: DeliveryOptions['restartMode'], db: string): Promise<Restartable> {
   if (mode === 'close') {
-    let server: RunningServer = await startServer({ db });
+    let server: RunningServer = await startServer({ db, ...TEST_SERVER_OPTIONS });
     return {
       wsUrl: server.wsUrl,
       port: server.port,
       async restart() {
         await server.close();
-        server = await startServer({ db, port: server.port });
+        server = await startServer({ db, port: server.port, ...TEST_SERVER_OPTIONS });
       },
       stop: () => server.close(),
     };

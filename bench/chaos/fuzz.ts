@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { ACTION_NAMES, PROTOCOL_ERROR_CODES, parseServerFrame, readClientFrame } from '@chat/sdk/protocol';
-import { startServer } from '@chat/mock-server';
+import { startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { Wire } from '../lib/wire.js';
 
 const anyText = fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ unit: 'binary' }));
@@ -63,7 +63,7 @@ export interface ServerFuzzResult {
  * server only closes a connection for a reason the protocol names; and it keeps answering.
  */
 export async function fuzzServer(cases: number, seed?: number): Promise<ServerFuzzResult> {
-  const server = await startServer({ rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } });
+  const server = await startServer({ ...TEST_SERVER_OPTIONS, rateLimit: { perSecond: 1_000_000, burst: 1_000_000 } });
   const result: ServerFuzzResult = { cases: 0, requests: 0, errorCodes: {}, closes: {} };
   let n = 0;
   let wire: Wire | undefined;

@@ -3,18 +3,23 @@
  * (`kind: 'chat'`) or the bare broadcast baseline (`kind: 'baseline'`). Being alone in its
  * process, its CPU and memory can be measured apart from the load generator's.
  */
-import { startServer, type RunningServer, type ServerOptions } from '@chat/mock-server';
+import { startServer, type RunningServer, type ServerOptions, TEST_SERVER_OPTIONS } from '@chat/mock-server';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startBaseline } from './baseline-server.js';
 
-type Command = { id: number; cmd: 'start'; kind: 'chat' | 'baseline'; options: ServerOptions } | { id: number; cmd: 'memory' | 'cpu' | 'close' };
+type Command = { id: number; cmd: 'start'; kind: 'chat' | 'baseline'; options: ServerOptions } | { id: number; cmd: 'memory' | 'cpu' | 'close' | 'sweep' | 'loop' };
 
-let server: Pick<RunningServer, 'wsUrl' | 'port' | 'close'> | undefined;
+/** The event loop's delay (what every frame waits), reset by each `loop` command. */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
+let server: (Pick<RunningServer, 'wsUrl' | 'port' | 'close'> & Partial<Pick<RunningServer, 'sweep'>>) | undefined;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function handle(command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'start':
-      server = command.kind === 'chat' ? await startServer({ logLevel: 'silent', ...command.options }) : await startBaseline(command.options.port ?? 0);
+      server = command.kind === 'chat' ? await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS, ...command.options }) : await startBaseline(command.options.port ?? 0);
       return { wsUrl: server.wsUrl, port: server.port };
     case 'memory':
       // Twice: the second pass collects what the first one's finalizers released.
@@ -23,6 +28,14 @@ async function handle(command: Command): Promise<unknown> {
       return { ...process.memoryUsage(), gc: Boolean(gc) };
     case 'cpu':
       return process.cpuUsage();
+    case 'loop': {
+      const result = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+      loopDelay.reset();
+      return result;
+    }
+    case 'sweep':
+      server?.sweep?.();
+      return {};
     case 'close':
       await server?.close();
       server = undefined;

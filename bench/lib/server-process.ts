@@ -54,6 +54,16 @@ export class ServerProcess {
     return this.command({ cmd: 'memory' });
   }
 
+  /** The server process's event-loop delay since the last call (ms): what any frame waited at most. */
+  loopDelay(): Promise<{ p99: number; max: number }> {
+    return this.command({ cmd: 'loop' });
+  }
+
+  /** Runs the reference server's background clean-up now (expired sessions, orphan uploads). */
+  sweep(): Promise<void> {
+    return this.command({ cmd: 'sweep' });
+  }
+
   cpu(): Promise<NodeJS.CpuUsage> {
     return this.command({ cmd: 'cpu' });
   }

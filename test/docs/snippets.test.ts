@@ -29,7 +29,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { type ChatClient, createChatClient } from '@chat/sdk';
-import { startServer } from '@chat/mock-server';
+import { startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { sourceAliases } from '../../vitest.shared.js';
 import { type CodeBlock, codeBlocks, isChecked } from './markdown.js';
 
@@ -144,7 +144,7 @@ describe('docs snippets', () => {
 
   const runnable = blocks.filter((block) => block.runnable);
   it.each(runnable.map((block) => [where(block, 0), block] as const))('%s runs against a fresh reference server', async (_name, block) => {
-    const server = await startServer({ storage: 'memory', logLevel: 'silent' });
+    const server = await startServer({ storage: 'memory', logLevel: 'silent', ...TEST_SERVER_OPTIONS });
     const bob = createChatClient({ url: server.wsUrl, WebSocket, storage: 'memory' });
     await bob.signUp({ email: 'bob@example.com', name: 'Bob' });
     await bob.close();

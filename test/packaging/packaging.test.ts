@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type ChatClient, createChatClient } from '@chat/sdk';
-import { type RunningServer, startServer } from '@chat/mock-server';
+import { type RunningServer, startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { eventually, launchChromium, run, serveStatic } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,7 +32,7 @@ let starting: Array<Promise<unknown>> = [];
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'chat-packaging-'));
   const serverUp = (async () => {
-    srv = await startServer({ logLevel: 'silent' });
+    srv = await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS });
     bob = createChatClient({ url: srv.wsUrl, WebSocket: WebSocket as never, storage: 'memory' });
     bobId = (await bob.signUp({ email: `bob-${Date.now()}@example.com`, name: 'Bob' })).id;
   })();

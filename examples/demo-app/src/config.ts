@@ -11,3 +11,18 @@ export function serverUrl(): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.hostname || '127.0.0.1'}:8787/ws`;
 }
+
+/**
+ * An image url from the server as the page can load it. A server without a public url
+ * (the default) gives upload urls relative to itself (`/uploads/ID`), so they are resolved
+ * against the server's http origin, not the page's.
+ */
+export function imageUrl(url: string): string {
+  try {
+    const base = new URL(serverUrl());
+    base.protocol = base.protocol === 'wss:' ? 'https:' : 'http:';
+    return new URL(url, base).href;
+  } catch {
+    return url;
+  }
+}

@@ -67,7 +67,7 @@ export function CreateRoom() {
           id={`${id}-search`}
           type="search"
           autoFocus
-          placeholder="Search by name or email"
+          placeholder="Search by name, or a whole email"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
           aria-controls={`${id}-list`}
@@ -95,7 +95,8 @@ export function CreateRoom() {
               </span>
               <span className="person-text">
                 <span className="person-name">{user.name}</span>
-                <span className="person-email">{user.email}</span>
+                {/* The server shows only the signed-in user's own email unless it opts in; others' are ''. */}
+                {user.email && <span className="person-email">{user.email}</span>}
               </span>
             </label>
           ))}

@@ -2,6 +2,7 @@ import type { ChatMessage, User } from '@chat/sdk';
 import { useMessageActions, useMessages, useReceipts, useUserId } from '@chat/react';
 import { type CSSProperties, memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatTime } from './format.js';
+import { imageUrl } from './config.js';
 import { useObjectUrl } from './object-url.js';
 import { hue, initials } from './users.js';
 
@@ -203,13 +204,14 @@ const MessageItem = memo(function MessageItem({ message, mine, sender, continued
 function MessageImage({ message, onLoad }: { message: ChatMessage; onLoad(): void }) {
   // While pending (and after, so it does not flicker) the local Blob; otherwise the server's url.
   const local = useObjectUrl(message.localImage ?? null);
-  const src = local ?? message.image?.url ?? null;
+  const remote = message.image ? imageUrl(message.image.url) : null;
+  const src = local ?? remote;
   const [broken, setBroken] = useState<string | null>(null);
   if (!src && !message.localImage) return null;
   if (src && broken === src) return <span className="picture-broken">This picture cannot be shown</span>;
   const { width, height } = message.image ?? {};
   return (
-    <a className="picture" href={message.image?.url ?? src ?? undefined} target="_blank" rel="noreferrer noopener">
+    <a className="picture" href={remote ?? src ?? undefined} target="_blank" rel="noreferrer noopener">
       {src ? (
         <img src={src} alt="Picture" width={width} height={height} onLoad={onLoad} onError={() => setBroken(src)} style={width && height ? { aspectRatio: `${width} / ${height}` } : undefined} />
       ) : (

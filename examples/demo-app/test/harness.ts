@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import { type RunningServer, type ServerOptions, startServer } from '@chat/mock-server';
+import { type RunningServer, type ServerOptions, startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -80,7 +80,7 @@ export function demoSuite(serverOptions: ServerOptions = {}, { sqlite = false }:
 
   beforeAll(async () => {
     if (sqlite) dataDir = mkdtempSync(join(tmpdir(), 'chat-demo-db-'));
-    options = { logLevel: 'silent', ...serverOptions, ...(dataDir ? { db: join(dataDir, 'chat.sqlite') } : {}) };
+    options = { logLevel: 'silent', ...TEST_SERVER_OPTIONS, ...serverOptions, ...(dataDir ? { db: join(dataDir, 'chat.sqlite') } : {}) };
     [server, built, browser] = await Promise.all([startServer(options), buildDemo(), launchChromium()]);
     app = await serveDir(built.dir);
   });

@@ -3,7 +3,7 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '@chat/mock-server';
+import { startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { createChatClient } from '@chat/sdk';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -108,7 +108,7 @@ describe('sign-in form', () => {
   });
 
   it('signs in as a sample person in one click when the server has them', async () => {
-    const sampled = await startServer({ logLevel: 'silent', sample: true });
+    const sampled = await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS, sample: true });
     try {
       const { page } = await suite.openUser(suite.url(sampled.wsUrl));
       await page.getByRole('button', { name: 'Sign in as Ada (sample)' }).click();

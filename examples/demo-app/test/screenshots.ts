@@ -2,7 +2,7 @@
 // Not a test (vitest runs test/**/*.test.ts only), so `npm test` leaves the tree clean.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '@chat/mock-server';
+import { startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { createChatClient } from '@chat/sdk';
 import WebSocket from 'ws';
 import { type Page, buildDemo, demoUrl, launch, makePng, messageItems, openUser, sendText, serveDir } from './harness.js';
@@ -10,7 +10,7 @@ import { type Page, buildDemo, demoUrl, launch, makePng, messageItems, openUser,
 const out = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
 mkdirSync(out, { recursive: true });
 
-const server = await startServer({ logLevel: 'silent' });
+const server = await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS });
 const built = await buildDemo();
 const app = await serveDir(built.dir);
 const browser = await launch();

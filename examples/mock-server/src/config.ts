@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { isLogLevel } from './log.js';
-import { DEFAULT_SESSION_TTL_MS, type ServerOptions, isLoopbackHost } from './options.js';
+import { DEFAULT_SESSION_TTL_MS, type LimitSettings, type Rate, type ServerOptions } from './options.js';
 import { DEFAULT_ORIGINS } from './origins.js';
 
 /** `.data/chat.sqlite` inside examples/mock-server, wherever the process was started. */
@@ -13,14 +13,24 @@ export type Env = Record<string, string | undefined>;
  * naming the variable when a value cannot be read, so a typo never starts a server with
  * a setting nobody asked for.
  */
-export function optionsFromEnv(env: Env = process.env): ServerOptions & Required<Pick<ServerOptions, 'port' | 'host' | 'db'>> {
+export function optionsFromEnv(
+  env: Env = process.env,
+  { development = false }: { development?: boolean } = {},
+): ServerOptions & Required<Pick<ServerOptions, 'port' | 'host' | 'db'>> {
   const host = nonEmpty(env.HOST) ?? '127.0.0.1';
   const options: ServerOptions & Required<Pick<ServerOptions, 'port' | 'host' | 'db'>> = {
     port: parsePort(env.PORT),
     host,
     db: nonEmpty(env.CHAT_DB) ?? DEFAULT_DB_FILE,
     origins: env.CHAT_ORIGINS === undefined ? [...DEFAULT_ORIGINS] : parseList(env.CHAT_ORIGINS),
-    emailLogin: env.CHAT_EMAIL_LOGIN === undefined || env.CHAT_EMAIL_LOGIN.trim() === '' ? isLoopbackHost(host) : parseSwitch('CHAT_EMAIL_LOGIN', env.CHAT_EMAIL_LOGIN),
+    // Email sign-in lets anyone sign in as anyone: only when asked for, or in development
+    // mode (`npm start`, `npm run server` pass --dev). Never inferred from HOST: a server
+    // behind a reverse proxy listens on loopback too.
+    emailLogin: nonEmpty(env.CHAT_EMAIL_LOGIN) === undefined ? development : parseSwitch('CHAT_EMAIL_LOGIN', env.CHAT_EMAIL_LOGIN!),
+    signup: parseSignup(env.CHAT_SIGNUP),
+    showEmails: nonEmpty(env.CHAT_SHOW_EMAILS) === undefined ? false : parseSwitch('CHAT_SHOW_EMAILS', env.CHAT_SHOW_EMAILS!),
+    trustProxy: nonEmpty(env.CHAT_TRUST_PROXY) === undefined ? false : parseSwitch('CHAT_TRUST_PROXY', env.CHAT_TRUST_PROXY!),
+    limits: limitsFromEnv(env),
     sessionTtlMs: env.CHAT_SESSION_TTL === undefined || env.CHAT_SESSION_TTL.trim() === '' ? DEFAULT_SESSION_TTL_MS : parseDuration('CHAT_SESSION_TTL', env.CHAT_SESSION_TTL),
     logLevel: parseLogLevel(env.LOG_LEVEL),
     // A fresh database gets the sample people and rooms (src/sample.ts) unless CHAT_SAMPLE=off.
@@ -82,4 +92,76 @@ function parsePublicUrl(value: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`CHAT_PUBLIC_URL must be http or https, got "${value}"`);
   return url.href.replace(/\/+$/, '');
+}
+
+function parseSignup(value: string | undefined): 'open' | 'closed' {
+  const v = nonEmpty(value)?.toLowerCase() ?? 'open';
+  if (v !== 'open' && v !== 'closed') throw new TypeError(`CHAT_SIGNUP must be open or closed, got "${value}"`);
+  return v;
+}
+
+function parseCount(name: string, value: string): number {
+  const n = Number(value.trim());
+  if (!Number.isInteger(n) || n < 1) throw new TypeError(`${name} must be a whole number of at least 1, got "${value}"`);
+  return n;
+}
+
+/** A size: bytes, or a number with K, M or G (binary: 1M = 1 MiB). */
+export function parseBytes(name: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg])?i?b?$/i.exec(value.trim());
+  const scale = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match?.[2] ?? '').toLowerCase() as 'k'] ?? 1;
+  const bytes = match ? Math.round(Number(match[1]) * scale) : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1) throw new TypeError(`${name} must be a size in bytes or with K, M or G (e.g. 100M), got "${value}"`);
+  return bytes;
+}
+
+/**
+ * The CHAT_LIMIT_* variables (docs/security.md). A rate given per hour or per second keeps
+ * a burst of that many (per hour) or of twice that (per second); unset keeps the default.
+ */
+function limitsFromEnv(env: Env): Partial<LimitSettings> {
+  const limits: Partial<LimitSettings> = {};
+  const count = (variable: string, key: 'connectionsPerUser' | 'connectionsPerIp' | 'maxRoomMembers' | 'concurrentUploads') => {
+    const v = nonEmpty(env[variable]);
+    if (v !== undefined) limits[key] = parseCount(variable, v);
+  };
+  const perSecond = (variable: string, key: 'userRequests' | 'ipRequests' | 'userMessages'): void => {
+    const v = nonEmpty(env[variable]);
+    if (v !== undefined) limits[key] = burstOf(parseCount(variable, v), 2);
+  };
+  const perHour = (variable: string, key: 'signupsPerIp' | 'roomsPerUser'): void => {
+    const v = nonEmpty(env[variable]);
+    if (v === undefined) return;
+    const n = parseCount(variable, v);
+    limits[key] = { perSecond: n / 3600, burst: n };
+  };
+  const bytes = (variable: string, key: 'uploadBytesPerDay' | 'uploadBytesTotal' | 'maxHeldBytes'): void => {
+    const v = nonEmpty(env[variable]);
+    if (v !== undefined) limits[key] = parseBytes(variable, v);
+  };
+  count('CHAT_LIMIT_CONNECTIONS_PER_USER', 'connectionsPerUser');
+  count('CHAT_LIMIT_CONNECTIONS_PER_IP', 'connectionsPerIp');
+  count('CHAT_LIMIT_ROOM_MEMBERS', 'maxRoomMembers');
+  count('CHAT_LIMIT_CONCURRENT_UPLOADS', 'concurrentUploads');
+  perSecond('CHAT_LIMIT_USER_REQUESTS', 'userRequests');
+  perSecond('CHAT_LIMIT_IP_REQUESTS', 'ipRequests');
+  perSecond('CHAT_LIMIT_USER_MESSAGES', 'userMessages');
+  perHour('CHAT_LIMIT_SIGNUPS_PER_IP', 'signupsPerIp');
+  perHour('CHAT_LIMIT_ROOMS_PER_USER', 'roomsPerUser');
+  bytes('CHAT_LIMIT_UPLOAD_BYTES_PER_DAY', 'uploadBytesPerDay');
+  bytes('CHAT_LIMIT_UPLOAD_BYTES_TOTAL', 'uploadBytesTotal');
+  bytes('CHAT_LIMIT_HELD_BYTES', 'maxHeldBytes');
+  const serverBytes = nonEmpty(env.CHAT_LIMIT_SERVER_BYTES);
+  if (serverBytes !== undefined) limits.serverBytes = { perSecond: parseBytes('CHAT_LIMIT_SERVER_BYTES', serverBytes), burst: parseBytes('CHAT_LIMIT_SERVER_BYTES', serverBytes) / 2 };
+  const ipBytes = nonEmpty(env.CHAT_LIMIT_IP_BYTES);
+  if (ipBytes !== undefined) limits.ipBytes = burstOf(parseBytes('CHAT_LIMIT_IP_BYTES', ipBytes), 1);
+  const userBytes = nonEmpty(env.CHAT_LIMIT_USER_BYTES);
+  if (userBytes !== undefined) limits.userBytes = burstOf(parseBytes('CHAT_LIMIT_USER_BYTES', userBytes), 2);
+  const orphan = nonEmpty(env.CHAT_UPLOAD_ORPHAN_TTL);
+  if (orphan !== undefined) limits.orphanUploadTtlMs = parseDuration('CHAT_UPLOAD_ORPHAN_TTL', orphan);
+  return limits;
+}
+
+function burstOf(perSecond: number, times: number): Rate {
+  return { perSecond, burst: perSecond * times };
 }

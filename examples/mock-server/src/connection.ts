@@ -18,6 +18,12 @@ import { runAction } from './handlers/index.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Authenticated } from './sessions.js';
 
+/** Actions whose reply can be a big page: they also wait out the whole server's byte debt. */
+const PAGED_ACTIONS: ReadonlySet<string> = new Set(['get_messages', 'get_users', 'get_user_rooms']);
+
+/** How long a closing connection may take to finish its close handshake before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+
 /**
  * One WebSocket and its state: who is signed in on it, its rate-limit bucket, how many
  * unreadable frames it sent, its authentication deadline and its heartbeat misses.
@@ -30,10 +36,15 @@ export class Connection {
   private missedPongs = 0;
   private authTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  private released = false;
+  /** True once the user's connection count holds this one (released on close). */
+  private bound = false;
 
   constructor(
     readonly ws: WebSocket,
     private readonly ctx: ServerContext,
+    /** The client's address (the socket's, or X-Forwarded-For's last entry behind a trusted proxy). */
+    readonly ip: string,
   ) {
     const { rateLimit, authTimeoutMs } = ctx.options;
     this.bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
@@ -72,16 +83,31 @@ export class Connection {
     this.sendText(JSON.stringify(frame));
   }
 
-  /** Sends without waiting; a connection whose send buffer passes the cap is closed with 1013. */
+  /** Bytes this process holds for the connection: frames `ws` has queued and those the socket has not handed to the kernel. */
+  get heldBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /**
+   * Sends without waiting. A connection holding more than its cap is closed with 1013; so
+   * is the one holding most when all connections together hold more than the process cap.
+   */
   sendText(text: string): void {
     if (!this.isOpen) return;
     this.ws.send(text);
-    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) {
-      this.ctx.log.warn('connection too far behind; closing 1013', { buffered: this.ws.bufferedAmount });
+    const held = this.heldBytes;
+    if (held > this.ctx.options.maxBufferedBytes) {
+      this.ctx.log.warn('connection too far behind; closing 1013', { buffered: held });
       this.close(CloseCode.TRY_AGAIN_LATER, 'too far behind');
+    } else if (held > 64 * 1024) {
+      this.ctx.hub.enforceHeldBytes(this.ctx.options.limits.maxHeldBytes);
     }
   }
 
+  /**
+   * Closes with `code`. A close frame waits behind whatever the peer has not read, so a
+   * connection that does not finish closing within a second is cut (its memory freed).
+   */
   close(code: number, reason = ''): void {
     if (this.closing) return;
     this.closing = true;
@@ -89,19 +115,40 @@ export class Connection {
     clearTimeout(this.authTimer);
     try {
       this.ws.close(code, reason);
+      setTimeout(() => {
+        if (this.ws.readyState !== this.ws.CLOSED) this.ws.terminate();
+      }, CLOSE_GRACE_MS).unref();
     } catch {
       this.ws.terminate();
     }
+    this.release();
   }
 
   terminate(): void {
     this.closing = true;
     this.ctx.hub.remove(this);
     this.ws.terminate();
+    this.release();
   }
+
+  /**
+   * Counts this connection against its user's maximum before a sign-in completes: throws
+   * RATE_LIMITED when the user has too many open. Released when the connection closes.
+   */
+  reserveUser(userId: string): void {
+    if (this.bound) return;
+    if (!this.ctx.limits.bindUser(userId)) {
+      throw new ChatError('RATE_LIMITED', 'this user has too many connections open', { retryAfterMs: 5000 });
+    }
+    this.bound = true;
+    this.boundUserId = userId;
+  }
+
+  private boundUserId: string | undefined;
 
   /** Marks the connection signed in: clears the deadline and indexes it by user and session. */
   authenticate(auth: Omit<Authenticated, 'token'> & { protocolVersion: ProtocolVersion }): void {
+    this.reserveUser(auth.user.id);
     this.auth = auth;
     clearTimeout(this.authTimer);
     this.authTimer = undefined;
@@ -112,6 +159,15 @@ export class Connection {
     this.closing = true;
     clearTimeout(this.authTimer);
     this.ctx.hub.remove(this);
+    this.release();
+  }
+
+  /** Gives back this connection's places in the per-address and per-user counts, once. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.ctx.limits.closeConnection(this.ip);
+    if (this.bound && this.boundUserId !== undefined) this.ctx.limits.unbindUser(this.boundUserId);
   }
 
   private onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
@@ -125,6 +181,16 @@ export class Connection {
       if (waitMs > 0) {
         const error = new ChatError('RATE_LIMITED', 'too many requests', { retryAfterMs: waitMs });
         return this.send(replyErrorFrame(frame.requestId, error.toBody()));
+      }
+      if (this.heldBytes > this.ctx.options.maxBufferedBytes / 4) {
+        // A client that does not read what it asked for gets no more until it does.
+        const error = new ChatError('RATE_LIMITED', 'earlier replies are still unread', { retryAfterMs: 1000 });
+        return this.send(replyErrorFrame(frame.requestId, error.toBody()));
+      }
+      try {
+        this.ctx.limits.request(this.ip, this.auth?.user.id, frame.kind === 'request' && PAGED_ACTIONS.has(frame.action));
+      } catch (error) {
+        return this.send(replyErrorFrame(frame.requestId, (error as ChatError).toBody()));
       }
       if (frame.kind === 'invalid') return this.send(replyErrorFrame(frame.requestId, frame.error.toBody()));
       this.onRequest(frame.requestId, frame.action, frame.data);
@@ -156,7 +222,10 @@ export class Connection {
       if (!parsed.ok) throw parsed.error;
       const result = runAction(this.ctx, this, action, parsed.value);
       after = result.after;
-      this.send(replyFrame(requestId, result.data));
+      const text = JSON.stringify(replyFrame(requestId, result.data));
+      this.sendText(text);
+      // Charged by what it cost: a history page of 1.6 MB counts as such, not as one request.
+      if (this.auth) this.ctx.limits.sent(this.ip, this.auth.user.id, Buffer.byteLength(text));
     } catch (error) {
       if (!isChatError(error)) this.ctx.log.error(`${action} failed`, { error });
       const body = isChatError(error) ? error.toBody() : new ChatError('INTERNAL', 'the server failed; nothing was written').toBody();

@@ -1,5 +1,6 @@
 import type { Faults } from './faults.js';
 import type { Hub } from './hub.js';
+import type { Limits } from './limits/index.js';
 import type { Logger } from './log.js';
 import type { ResolvedOptions } from './options.js';
 import type { PresenceTracker } from './presence.js';
@@ -13,6 +14,8 @@ export interface ServerContext {
   storage: Storage;
   sessions: Sessions;
   hub: Hub;
+  /** Per-user and per-address limits across connections. */
+  limits: Limits;
   faults: Faults;
   log: Logger;
   /** Who is online (in memory; last-seen times in storage). */

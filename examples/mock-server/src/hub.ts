@@ -1,4 +1,4 @@
-import type { ProtocolVersion } from '@chat/sdk/protocol';
+import { CloseCode, type ProtocolVersion } from '@chat/sdk/protocol';
 import type { Connection } from './connection.js';
 
 export interface ServerStats {
@@ -69,6 +69,22 @@ export class Hub {
   /** Whether the user has an authenticated connection open. */
   isConnected(userId: string): boolean {
     return this.byUser.has(userId);
+  }
+
+  /**
+   * When all connections together hold more than `max` unsent bytes, closes (1013) those
+   * holding most until they do not: the process's memory for slow readers stays bounded.
+   */
+  enforceHeldBytes(max: number): void {
+    let total = 0;
+    for (const connection of this.all) total += connection.heldBytes;
+    if (total <= max) return;
+    const heaviest = [...this.all].sort((a, b) => b.heldBytes - a.heldBytes);
+    for (const connection of heaviest) {
+      if (total <= max) break;
+      total -= connection.heldBytes;
+      connection.close(CloseCode.TRY_AGAIN_LATER, 'too far behind (server memory)');
+    }
   }
 
   connections(): Connection[] {

@@ -27,6 +27,8 @@ export function verifyJwt(token: string, secret: string, nowMs: number = Date.no
   if (!header || header.alg !== 'HS256') return { ok: false, reason: 'the JWT must be signed with HS256' };
   const expected = createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest();
   const given = Buffer.from(signaturePart, 'base64url');
+  // One encoding only: a last character that differs in bits the bytes do not use is another token.
+  if (given.toString('base64url') !== signaturePart) return { ok: false, reason: 'bad JWT signature' };
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad JWT signature' };
   const claims = decodeJson(payloadPart);
   if (!claims) return { ok: false, reason: 'unreadable JWT payload' };

@@ -8,10 +8,11 @@ import { startupErrorLine } from './startup-error.js';
  */
 async function main(): Promise<void> {
   // Imported here, not above, so that even a missing @chat/sdk build is one clear line.
-  const [{ optionsFromEnv }, { startServer }] = await Promise.all([import('./config.js'), import('./server.js')]);
+  const [{ optionsFromEnv }, { startServer, EMAIL_LOGIN_WARNING }] = await Promise.all([import('./config.js'), import('./server.js')]);
   let options;
   try {
-    options = optionsFromEnv();
+    // `--dev` (npm start, npm run server): development mode, where email sign-in is on unless CHAT_EMAIL_LOGIN=off.
+    options = optionsFromEnv(process.env, { development: process.argv.includes('--dev') });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error), 2);
   }
@@ -38,6 +39,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
+  if (options.emailLogin && (options.logLevel === 'silent' || options.logLevel === 'error')) {
+    // The server logs it first at LOG_LEVEL warn and above; quieter, it is said here all the
+    // same. (After the start, so that a failure to start stays one line.)
+    process.stderr.write(`${EMAIL_LOGIN_WARNING}\n`);
+  }
   if (server.seeded.length > 0) process.stderr.write(`seeded sample people: ${server.seeded.join(', ')} (CHAT_SAMPLE=off to skip)\n`);
   process.stdout.write(`listening on ${server.httpUrl}\n`);
 }

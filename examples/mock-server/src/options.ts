@@ -15,10 +15,18 @@ export interface ServerOptions {
   jwtSecret?: string;
   /** Allowed browser origins (patterns); default http://localhost:* and http://127.0.0.1:*. */
   origins?: string[];
-  /** Development email sign-in; default on only when `host` is a loopback address. */
+  /** Development email sign-in (anyone can sign in as anyone by email); default off. Tests pass `true`. */
   emailLogin?: boolean;
-  /** Base of upload urls (e.g. https://chat.example.com); default the request's Host. */
+  /** `create_user` open to anyone ('open', the default) or refused FORBIDDEN ('closed'). */
+  signup?: 'open' | 'closed';
+  /** Show every user's email to every signed-in user; default false (others' `email` is ''). */
+  showEmails?: boolean;
+  /** Take the client's address from the last `X-Forwarded-For` entry (behind a reverse proxy); default false. */
+  trustProxy?: boolean;
+  /** Base of upload urls (e.g. https://chat.example.com); default none: urls are relative (`/uploads/ID`). */
   publicUrl?: string;
+  /** Per-user and per-address limits across connections (see docs/security.md); each defaults as documented. */
+  limits?: Partial<LimitSettings>;
   /** Session lifetime; default 30 days. */
   sessionTtlMs?: number;
   /** Default 'silent'. */
@@ -29,7 +37,7 @@ export interface ServerOptions {
   heartbeatIntervalMs?: number;
   /** Token bucket per connection; default 30 a second, bursts of 60. */
   rateLimit?: { perSecond: number; burst: number };
-  /** Send buffer past which a connection is closed with 1013; default 4 MiB. */
+  /** Bytes held for one connection (unsent frames, in the process and the socket) past which it is closed with 1013; default 4 MiB. */
   maxBufferedBytes?: number;
   /** How long after a user's last connection closed they are announced offline (a reload stays online); default 5 s. */
   presenceGraceMs?: number;
@@ -37,8 +45,78 @@ export interface ServerOptions {
   sample?: boolean;
 }
 
+/** A token bucket: `perSecond` refill, at most `burst` held. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
+
+/** The limits that hold across connections, per user and per address (docs/security.md). */
+export interface LimitSettings {
+  /** Open authenticated connections of one user; the next is refused RATE_LIMITED and closed 1013. Default 20. */
+  connectionsPerUser: number;
+  /** Open connections from one address; the next is closed 1013 at once. Default 100. */
+  connectionsPerIp: number;
+  /** Requests of one user over all its connections. Default twice `rateLimit` (60/s, bursts of 120). */
+  userRequests: Rate;
+  /** Requests from one address over all its connections. Default ten times `rateLimit`. */
+  ipRequests: Rate;
+  /** `create_message` of one user. Default two thirds of `rateLimit` (20/s), bursts of `rateLimit.burst` (60). */
+  userMessages: Rate;
+  /** Reply and event bytes sent to one user's connections: a request is refused while the user is in debt. Default 1 MiB/s, bursts of 2 MiB (one largest history page). */
+  userBytes: Rate;
+  /** Reply bytes sent to one address (all its users). Default 4 MiB/s, bursts of 4 MiB. */
+  ipBytes: Rate;
+  /** Reply bytes of the whole server: while in debt, the requests that can answer big pages (history, directory, room list) wait; others do not. Default 16 MiB/s, bursts of 8 MiB. */
+  serverBytes: Rate;
+  /** `create_user` from one address. Default 20 an hour (bursts of 20). */
+  signupsPerIp: Rate;
+  /** `create_room` of one user. Default 60 an hour (bursts of 60). */
+  roomsPerUser: Rate;
+  /** Members a room may hold. Default 100 (the creator and 99 others, the protocol's create_room cap). */
+  maxRoomMembers: number;
+  /** Upload bytes one user may store in a day (rolling bucket). Default 100 MiB. */
+  uploadBytesPerDay: number;
+  /** Upload bytes one user may hold in all. Default 1 GiB. */
+  uploadBytesTotal: number;
+  /** Uploads of one user in progress at once. Default 3. */
+  concurrentUploads: number;
+  /** An upload no message uses is deleted this long after it was made. Default 24 h. */
+  orphanUploadTtlMs: number;
+  /** Bytes the process holds for all connections' unsent frames together; past it the connection holding most is closed 1013. Default 64 MiB. */
+  maxHeldBytes: number;
+}
+
 export const DEFAULT_SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const MIB = 1024 * 1024;
+const HOUR = 3600;
+
+export function resolveLimits(given: Partial<LimitSettings>, rateLimit: Rate): LimitSettings {
+  const limits: LimitSettings = {
+    connectionsPerUser: given.connectionsPerUser ?? 20,
+    connectionsPerIp: given.connectionsPerIp ?? 100,
+    userRequests: given.userRequests ?? { perSecond: rateLimit.perSecond * 2, burst: rateLimit.burst * 2 },
+    ipRequests: given.ipRequests ?? { perSecond: rateLimit.perSecond * 10, burst: rateLimit.burst * 10 },
+    userMessages: given.userMessages ?? { perSecond: (rateLimit.perSecond * 2) / 3, burst: rateLimit.burst },
+    userBytes: given.userBytes ?? { perSecond: MIB, burst: 2 * MIB },
+    ipBytes: given.ipBytes ?? { perSecond: 4 * MIB, burst: 4 * MIB },
+    serverBytes: given.serverBytes ?? { perSecond: 16 * MIB, burst: 8 * MIB },
+    signupsPerIp: given.signupsPerIp ?? { perSecond: 20 / HOUR, burst: 20 },
+    roomsPerUser: given.roomsPerUser ?? { perSecond: 60 / HOUR, burst: 60 },
+    maxRoomMembers: given.maxRoomMembers ?? 100,
+    uploadBytesPerDay: given.uploadBytesPerDay ?? 100 * MIB,
+    uploadBytesTotal: given.uploadBytesTotal ?? 1024 * MIB,
+    concurrentUploads: given.concurrentUploads ?? 3,
+    orphanUploadTtlMs: given.orphanUploadTtlMs ?? 24 * HOUR * 1000,
+    maxHeldBytes: given.maxHeldBytes ?? 64 * MIB,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    const ok = typeof value === 'number' ? value > 0 : value.perSecond > 0 && value.burst >= 1;
+    if (!ok) throw new TypeError(`limits.${name} must be positive`);
+  }
+  return limits;
+}
 
 export interface ResolvedOptions {
   port: number;
@@ -48,7 +126,11 @@ export interface ResolvedOptions {
   jwtSecret: string | undefined;
   origins: string[];
   emailLogin: boolean;
+  signup: 'open' | 'closed';
+  showEmails: boolean;
+  trustProxy: boolean;
   publicUrl: string | undefined;
+  limits: LimitSettings;
   sessionTtlMs: number;
   logLevel: LogLevel;
   authTimeoutMs: number;
@@ -75,7 +157,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     storage: options.storage ?? (options.db === 'memory' ? 'memory' : 'sqlite'),
     jwtSecret: options.jwtSecret || undefined,
     origins: options.origins ?? [...DEFAULT_ORIGINS],
-    emailLogin: options.emailLogin ?? isLoopbackHost(host),
+    emailLogin: options.emailLogin ?? false,
+    signup: options.signup ?? 'open',
+    showEmails: options.showEmails ?? false,
+    trustProxy: options.trustProxy ?? false,
+    limits: resolveLimits(options.limits ?? {}, rateLimit),
     publicUrl: options.publicUrl?.replace(/\/+$/, '') || undefined,
     sessionTtlMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     logLevel: options.logLevel ?? 'silent',
@@ -87,3 +173,16 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     sample: options.sample ?? false,
   };
 }
+
+/**
+ * What this repository's own test suites start servers with: email sign-in on, and the
+ * sign-up and room-creation limits per address and per user out of the way, since every
+ * test client signs up many people from 127.0.0.1. Never a deployment's settings.
+ */
+export const TEST_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
+  emailLogin: true,
+  limits: {
+    signupsPerIp: { perSecond: 10_000, burst: 100_000 },
+    roomsPerUser: { perSecond: 10_000, burst: 100_000 },
+  },
+});

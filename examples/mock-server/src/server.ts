@@ -7,6 +7,7 @@ import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { Faults } from './faults.js';
 import { Hub, type ServerStats } from './hub.js';
+import { Limits, MemoryLimitStore } from './limits/index.js';
 import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
@@ -37,10 +38,20 @@ export interface RunningServer {
   stats(): ServerStats;
   /** Typing and presence counters: `typing` frames taken since the start, users online now (tests and benchmarks). */
   awareness(): { typingFrames: number; online: number };
+  /** Runs the background clean-up now (it runs every minute): deletes expired sessions and orphan uploads. */
+  sweep(): void;
   faults: ServerFaults;
   /** Like SIGTERM: stops accepting, closes sockets with 1001, closes storage. Safe to call twice. */
   close(): Promise<void>;
 }
+
+export const EMAIL_LOGIN_WARNING =
+  'WARNING: email sign-in is ON: anyone who can reach this server can sign in as any user with just an email (development only; CHAT_EMAIL_LOGIN=off to turn it off)';
+
+/** How often expired sessions and orphan uploads are deleted. */
+const SWEEP_INTERVAL_MS = 60_000;
+/** Orphan uploads deleted per batch (one transaction each). */
+const ORPHANS_PER_BATCH = 1;
 
 /** How long `close()` waits for close handshakes before cutting the remaining sockets. */
 const CLOSE_GRACE_MS = 1000;
@@ -62,12 +73,13 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     hub,
     presence,
     typing,
+    limits: new Limits(options.limits, new MemoryLimitStore()),
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
   };
   const origins = new OriginPolicy(options.origins);
   let address = '';
-  const http = createServer(createHttpHandler(ctx, origins, () => address));
+  const http = createServer(createHttpHandler(ctx, origins));
   // maxPayload makes ws close a bigger frame with 1009; 65,536 bytes exactly is accepted.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, clientTracking: true });
   const sockets = new Set<Duplex>();
@@ -77,10 +89,13 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws') return refuse(socket, 404, 'Not Found');
     if (!origins.allows(req.headers.origin)) return refuse(socket, 403, 'Forbidden');
+    const ip = clientAddress(req, options.trustProxy);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
-      new Connection(ws, ctx);
+      // Refused with a close code a browser can see (an HTTP status before the upgrade is hidden from it).
+      if (!ctx.limits.openConnection(ip)) return ws.close(CloseCode.TRY_AGAIN_LATER, 'too many connections from this address');
+      new Connection(ws, ctx, ip);
     });
   });
   http.on('clientError', (_error, socket) => socket.destroy());
@@ -89,6 +104,31 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     for (const connection of ctx.hub.connections()) connection.heartbeat();
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
+  // Expired sessions and orphan uploads are deleted in the background, not only when looked up.
+  // Orphans go a few at a time, yielding between batches, so a big clean-up never holds
+  // up the frames of everyone else.
+  const sweep = () => {
+    try {
+      ctx.sessions.deleteExpired();
+      sweepOrphans(now() - options.limits.orphanUploadTtlMs);
+    } catch (error) {
+      log.error('sweep failed', { error });
+    }
+  };
+  let sweepStopped = false;
+  const sweepOrphans = (before: number) => {
+    if (ctx.storage.deleteOrphanUploads(before, ORPHANS_PER_BATCH) === ORPHANS_PER_BATCH) {
+      setImmediate(() => {
+        try {
+          if (!sweepStopped) sweepOrphans(before);
+        } catch (error) {
+          log.error('sweep failed', { error });
+        }
+      });
+    }
+  };
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
 
   let seeded: string[] = [];
   try {
@@ -99,6 +139,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         // Only once the port is ours, and before any connection is handled (same tick).
         try {
           if (options.sample) seeded = seedSample(storage, now());
+          sweep();
           resolve();
         } catch (error) {
           http.close();
@@ -108,18 +149,24 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     });
   } catch (error) {
     clearInterval(heartbeat);
+    clearInterval(sweeper);
+    sweepStopped = true;
     storage.close();
     throw error;
   }
   const port = (http.address() as AddressInfo).port;
   const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   address = `http://${hostInUrl}:${port}`;
+  // First, and loud: with email sign-in anyone who can reach the server signs in as anyone.
+  if (options.emailLogin) log.warn(EMAIL_LOGIN_WARNING);
   log.info('listening', { url: address, storage: storage.kind, db: options.db });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(heartbeat);
+      clearInterval(sweeper);
+      sweepStopped = true;
       ctx.faults.dispose();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
@@ -141,6 +188,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     seeded,
     stats: () => ctx.hub.stats(),
     awareness: () => ({ typingFrames: typing.frames, online: presence.onlineCount() }),
+    sweep,
     faults: {
       dropAll(code?: number) {
         for (const connection of ctx.hub.connections()) {
@@ -153,6 +201,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     },
     close,
   };
+}
+
+/**
+ * The client's address: the socket's peer, or behind a trusted reverse proxy the last
+ * `X-Forwarded-For` entry (the one the proxy added; earlier ones are the client's word).
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  if (!trustProxy) return peer;
+  const forwarded = req.headers['x-forwarded-for'];
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '').split(',').map((s) => s.trim()).filter(Boolean).pop();
+  return last ?? peer;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {

@@ -84,6 +84,11 @@ export class Sessions {
     return this.find(token)?.user;
   }
 
+  /** Deletes every expired session (the server's sweep); returns how many. */
+  deleteExpired(): number {
+    return this.storage.deleteExpiredSessions(this.now());
+  }
+
   isLive(session: Session): boolean {
     return session.expiresAt > this.now();
   }

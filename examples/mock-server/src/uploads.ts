@@ -4,17 +4,16 @@ import { MAX_UPLOAD_BYTES, isImageMimeType } from '@chat/sdk/protocol';
 import type { ServerContext } from './context.js';
 import { readImageInfo } from './image-info.js';
 import type { OriginPolicy } from './origins.js';
-import type { Upload } from './storage/index.js';
+import type { UploadRecord } from './storage/index.js';
 
 const UPLOAD_PATH = /^\/uploads\/([A-Za-z0-9_-]{1,64})$/;
-const SANE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * The HTTP side: `POST /uploads`, `GET /uploads/<id>`, CORS and preflights. POST checks
  * run in the contract's order: origin (403), token (401), type (415), size (413), bytes'
  * signature (415).
  */
-export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy, ownAddress: () => string) {
+export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     try {
       route(req, res);
@@ -52,50 +51,96 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy, own
   }
 
   function upload(req: IncomingMessage, res: ServerResponse): void {
-    if (!origins.allows(req.headers.origin)) return sendJson(res, 403, { error: 'origin not allowed' }, true);
+    if (!origins.allows(req.headers.origin)) return refuse(req, res, 403, { error: 'origin not allowed' });
     const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     const user = token === undefined ? undefined : ctx.sessions.authorize(token);
-    if (!user) return sendJson(res, 401, { error: 'a valid bearer token is required' }, true);
+    if (!user) return refuse(req, res, 401, { error: 'a valid bearer token is required' });
     const mime = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!isImageMimeType(mime)) return sendJson(res, 415, { error: 'Content-Type must be image/png, image/jpeg, image/gif or image/webp' }, true);
+    if (!isImageMimeType(mime)) return refuse(req, res, 415, { error: 'Content-Type must be image/png, image/jpeg, image/gif or image/webp' });
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > MAX_UPLOAD_BYTES) return sendJson(res, 413, { error: 'an upload is at most 5 MiB' }, true);
+    if (Number.isFinite(declared) && declared > MAX_UPLOAD_BYTES) return refuse(req, res, 413, { error: 'an upload is at most 5 MiB' });
+    const { limits } = ctx.options;
+    if (ctx.storage.uploadBytesOf(user.id) + (Number.isFinite(declared) ? declared : 0) > limits.uploadBytesTotal) {
+      return refuse(req, res, 429, { error: 'upload quota used up: this user holds the most upload bytes allowed' });
+    }
+    if (!ctx.limits.uploadStarted(user.id)) {
+      return refuse(req, res, 429, { error: 'too many uploads in progress for this user', retryAfterMs: 1000 }, 1000);
+    }
 
-    const chunks: Buffer[] = [];
+    // The bytes go to storage in parts as they arrive; only the head (for the type and
+    // the pixel size) and one part at a time are held in memory.
+    const id = randomBytes(18).toString('base64url');
+    const createdAt = ctx.now();
+    let head = Buffer.alloc(0);
+    let pending: Buffer[] = [];
+    let pendingSize = 0;
+    let parts = 0;
     let size = 0;
     let done = false;
+    const finish = () => {
+      if (done) return false;
+      done = true;
+      ctx.limits.uploadEnded(user.id);
+      return true;
+    };
+    const abort = () => {
+      if (!finish()) return;
+      ctx.storage.deleteUpload(id);
+    };
+    const flush = () => {
+      if (pendingSize === 0) return;
+      ctx.storage.writeUploadPart(id, parts++, Buffer.concat(pending, pendingSize), createdAt);
+      pending = [];
+      pendingSize = 0;
+    };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
       if (size > MAX_UPLOAD_BYTES) {
-        // Stop keeping bytes past the cap; answer now and close the connection.
-        done = true;
-        chunks.length = 0;
-        sendJson(res, 413, { error: 'an upload is at most 5 MiB' }, true);
-        return;
+        abort();
+        return refuse(req, res, 413, { error: 'an upload is at most 5 MiB' });
       }
-      chunks.push(chunk);
+      const waitMs = ctx.limits.uploadBytes(user.id, chunk.length);
+      if (waitMs > 0) {
+        abort();
+        return refuse(req, res, 429, { error: 'daily upload quota used up', retryAfterMs: waitMs }, waitMs);
+      }
+      if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+      pending.push(chunk);
+      pendingSize += chunk.length;
+      try {
+        if (pendingSize >= PART_BYTES) flush();
+      } catch (error) {
+        ctx.log.error('storing an upload part failed', { error });
+        abort();
+        sendJson(res, 500, { error: 'internal error' }, true);
+      }
     });
-    req.on('error', () => {
-      done = true;
+    req.on('error', abort);
+    req.on('close', () => {
+      if (!req.complete) abort();
     });
     req.on('end', () => {
       if (done) return;
-      done = true;
-      const bytes = Buffer.concat(chunks, size);
-      const info = readImageInfo(bytes);
-      if (!info || info.mime !== mime) return sendJson(res, 415, { error: `the bytes are not ${mime}` });
-      const id = randomBytes(18).toString('base64url');
-      const record: Upload = { id, ownerId: user.id, url: `${baseUrl(req)}/uploads/${id}`, mime, size, bytes, createdAt: ctx.now() };
+      const info = readImageInfo(head);
+      if (!info || info.mime !== mime) {
+        abort();
+        return sendJson(res, 415, { error: `the bytes are not ${mime}` });
+      }
+      const url = `${ctx.options.publicUrl ?? ''}/uploads/${id}`;
+      const record: UploadRecord = { id, ownerId: user.id, url, mime, size, createdAt };
       if (info.width !== undefined) record.width = info.width;
       if (info.height !== undefined) record.height = info.height;
       try {
+        flush();
         ctx.storage.createUpload(record);
       } catch (error) {
         ctx.log.error('storing an upload failed', { error });
+        abort();
         return sendJson(res, 500, { error: 'internal error' });
       }
-      const { url, width, height } = record;
+      finish();
+      const { width, height } = record;
       sendJson(res, 201, { url, mime, size, ...(width === undefined ? {} : { width }), ...(height === undefined ? {} : { height }) });
     });
   }
@@ -105,22 +150,49 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy, own
     if (!found) return sendJson(res, 404, { error: 'no such upload' });
     res.writeHead(200, {
       'Content-Type': found.mime,
-      'Content-Length': String(found.bytes.length),
+      'Content-Length': String(found.size),
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'public, max-age=31536000, immutable',
       'Cross-Origin-Resource-Policy': 'cross-origin',
       'Content-Security-Policy': "default-src 'none'",
     });
-    res.end(req.method === 'HEAD' ? undefined : found.bytes);
+    if (req.method === 'HEAD') return void res.end();
+    // Part by part, each written when the socket has taken the one before.
+    const parts = ctx.storage.readUpload(id)[Symbol.iterator]();
+    const pump = () => {
+      for (;;) {
+        const next = parts.next();
+        if (next.done) return void res.end();
+        if (!res.write(next.value)) return void res.once('drain', pump);
+      }
+    };
+    res.once('close', () => parts.return?.());
+    pump();
   }
 
-  /** Upload urls are absolute: the public-url setting, else the request's Host (when it is sane). */
-  function baseUrl(req: IncomingMessage): string {
-    if (ctx.options.publicUrl) return ctx.options.publicUrl;
-    const host = req.headers.host;
-    return host && SANE_HOST.test(host) ? `http://${host}` : ownAddress();
+  /**
+   * Answers a refused upload, then reads and discards what the client is still sending
+   * (up to a bound) so that it sees the answer rather than a broken pipe.
+   */
+  function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: object, retryAfterMs?: number): void {
+    if (retryAfterMs !== undefined && !res.headersSent) res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+    sendJson(res, status, body);
+    let discarded = 0;
+    req.removeAllListeners('data');
+    req.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > MAX_DISCARD_BYTES) req.socket.destroy();
+    });
+    req.resume();
   }
 }
+
+/** Bytes read before the type and pixel size are decided (a JPEG's frame header can follow its metadata). */
+const HEAD_BYTES = 256 * 1024;
+/** Bytes per stored part of an upload. */
+const PART_BYTES = 256 * 1024;
+/** What a refused upload may still send, read and dropped, before its connection is cut. */
+const MAX_DISCARD_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, closeAfter = false): void {
   if (res.headersSent) return;

@@ -89,11 +89,12 @@ describe('get_users', () => {
   beforeAll(async () => {
     me = await user();
     const c = await open();
-    for (let i = 0; i < 7; i++) await c.call('create_user', { email: `${prefix}-${i}@example.com`, name: `Person ${i}` });
+    for (let i = 0; i < 7; i++) await c.call('create_user', { email: `${prefix}-${i}@example.com`, name: `${prefix} Person ${i}` });
     await c.call('create_user', { email: `zz-${prefix}@example.com`, name: `${prefix.toUpperCase()} Named` });
+    await c.call('create_user', { email: `${prefix}-mail-only@example.com`, name: 'Someone Else' });
   });
 
-  test('prefix match on email or name, case-insensitive, ordered by email, paged without gaps', async () => {
+  test('prefix match on the name, case-insensitive, ordered by email, paged without gaps; others\' emails hidden', async () => {
     const seen: User[] = [];
     let cursor: string | null | undefined;
     let pages = 0;
@@ -108,7 +109,26 @@ describe('get_users', () => {
       pages++;
     } while (cursor);
     expect(pages).toBe(3);
-    expect(seen.map((u) => u.email)).toEqual([...Array.from({ length: 7 }, (_, i) => `${prefix}-${i}@example.com`), `zz-${prefix}@example.com`]);
+    expect(seen.map((u) => u.name)).toEqual([...Array.from({ length: 7 }, (_, i) => `${prefix} Person ${i}`), `${prefix.toUpperCase()} Named`]);
+    expect(seen.every((u) => u.email === '')).toBe(true);
+  });
+
+  test('an email matches only whole (the user comes back, its email still hidden), never by prefix', async () => {
+    const exact = await me.client.call('get_users', { query: `${prefix}-mail-only@example.com` });
+    expect(exact.users.map((u: User) => [u.name, u.email])).toEqual([['Someone Else', '']]);
+    expect((await me.client.call('get_users', { query: `${prefix}-mail` })).users).toEqual([]);
+    expect((await me.client.call('get_users', { query: 'dir' })).users.some((u: User) => u.name === 'Someone Else')).toBe(false);
+  });
+
+  test('ids mode hides others\' emails too; a server that opts in (showEmails) shows them', async () => {
+    const other = await user();
+    const page = await me.client.call('get_users', { ids: [other.user.id, me.user.id] });
+    expect(page.users.find((u: User) => u.id === other.user.id).email).toBe('');
+    expect(page.users.find((u: User) => u.id === me.user.id).email).toBe(me.user.email);
+    const open = await fx.start({ showEmails: true });
+    const a = fx.track(await signUp(open));
+    const b = fx.track(await signUp(open));
+    expect((await a.client.call('get_users', { ids: [b.user.id] })).users[0].email).toBe(b.user.email);
   });
 
   test('the last page has nextCursor null; the default limit is 50', async () => {

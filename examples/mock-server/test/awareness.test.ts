@@ -213,7 +213,7 @@ describe('presence across a restart', () => {
   });
 
   async function startOwn(options: Parameters<typeof fx.start>[0]) {
-    const { startServer } = await import('../src/index.js');
-    return startServer(options);
+    const { TEST_SERVER_OPTIONS, startServer } = await import('../src/index.js');
+    return startServer({ ...TEST_SERVER_OPTIONS, ...options });
   }
 });

@@ -1,6 +1,6 @@
 import { WebSocket, type ClientOptions } from 'ws';
 import { type ErrorBody, type Message, PROTOCOL_VERSION, type Room, type User } from '@chat/sdk/protocol';
-import { type RunningServer, type ServerOptions, startServer } from '../src/index.js';
+import { type RunningServer, type ServerOptions, startServer, TEST_SERVER_OPTIONS } from '../src/index.js';
 
 export interface Reply {
   type: 'reply';
@@ -157,7 +157,7 @@ export function serverFixture() {
   const servers = new Set<RunningServer>();
   return {
     async start(options: ServerOptions = {}) {
-      const server = await startServer(options);
+      const server = await startServer({ ...TEST_SERVER_OPTIONS, ...options });
       servers.add(server);
       return server;
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, test } from 'vitest';
 import { CloseCode } from '@chat/sdk/protocol';
-import { startServer } from '../src/index.js';
+import { startServer, TEST_SERVER_OPTIONS } from '../src/index.js';
 import { TestClient, createRoom, sendText, signUp } from './helpers.js';
 import { png } from './images.js';
 
@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a restart on the same SQLite file and port keeps users, sessions, rooms, messages and uploads', async () => {
   const db = join(dir, 'nested', 'chat.sqlite'); // the folder is created
-  const first = await startServer({ db });
+  const first = await startServer({ db, ...TEST_SERVER_OPTIONS });
   const a = await signUp(first, 'Ann');
   const b = await signUp(first, 'Ben');
   const room = await createRoom(a.client, [b.user.id], 'kept');
@@ -27,7 +27,7 @@ test('a restart on the same SQLite file and port keeps users, sessions, rooms, m
   expect((await closing).code).toBe(CloseCode.GOING_AWAY);
   expect((await b.client.closed).code).toBe(CloseCode.GOING_AWAY);
 
-  const second = await startServer({ db, port: first.port });
+  const second = await startServer({ db, port: first.port, ...TEST_SERVER_OPTIONS });
   expect(second.port).toBe(first.port);
   try {
     // Every tab's session survives: the same token signs in again.
@@ -42,7 +42,7 @@ test('a restart on the same SQLite file and port keeps users, sessions, rooms, m
     expect((await sendText(back, room.id, 'after')).message.seq).toBe(4);
     const { messages } = await back.call('get_messages', { roomId: room.id });
     expect(messages.map((m: { text: string }) => m.text)).toEqual(['before 1', 'before 2', 'before 3', 'after']);
-    const img = await fetch(uploaded.url);
+    const img = await fetch(new URL(uploaded.url, second.httpUrl));
     expect(img.status).toBe(200);
     expect(Buffer.from(await img.arrayBuffer()).equals(png(5, 6))).toBe(true);
     back.close();
@@ -61,10 +61,10 @@ test('a restart on the same SQLite file and port keeps users, sessions, rooms, m
 });
 
 test(':memory: keeps nothing across a restart', async () => {
-  const first = await startServer({ db: ':memory:' });
+  const first = await startServer({ db: ':memory:', ...TEST_SERVER_OPTIONS });
   const a = await signUp(first);
   await first.close();
-  const second = await startServer({ db: ':memory:', port: first.port });
+  const second = await startServer({ db: ':memory:', port: first.port, ...TEST_SERVER_OPTIONS });
   const c = await TestClient.open(second.wsUrl);
   expect(await c.fail('create_connection', { protocolVersion: 1, token: a.token })).toBe('UNAUTHENTICATED');
   c.close();

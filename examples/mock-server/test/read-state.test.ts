@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Room } from '@chat/sdk/protocol';
-import { type RunningServer, startServer } from '../src/index.js';
+import { type RunningServer, TEST_SERVER_OPTIONS, startServer } from '../src/index.js';
 import { TestClient, createRoom, joinSession, sendText, serverFixture, signUp, sleep } from './helpers.js';
 
 const fx = serverFixture();
@@ -114,14 +114,14 @@ test('read cursors survive a restart on the same SQLite file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chat-read-'));
   const db = join(dir, 'chat.sqlite');
   try {
-    const first = await startServer({ db });
+    const first = await startServer({ ...TEST_SERVER_OPTIONS, db });
     const a = await signUp(first);
     const b = await signUp(first);
     const room = await createRoom(a.client, [b.user.id]);
     for (let i = 1; i <= 5; i++) await sendText(a.client, room.id, `m${i}`);
     await b.client.call('mark_read', { roomId: room.id, seq: 3 });
     await first.close();
-    const second = await startServer({ db, port: first.port });
+    const second = await startServer({ ...TEST_SERVER_OPTIONS, db, port: first.port });
     try {
       const back = await joinSession(second, b.token);
       expect(await roomOf(back, room.id)).toMatchObject({ readSeqs: { [b.user.id]: 3 }, unreadCount: 2 });

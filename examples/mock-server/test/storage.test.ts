@@ -40,12 +40,14 @@ describe.each(implementations)('%s storage', (_name, make) => {
     expect(s.getUser('nope')).toBeUndefined();
   });
 
-  test('searchUsers: prefix of email or lower-cased name, by email, after a cursor', () => {
+  test('searchUsers: prefix of the lower-cased name or the whole email (never an email prefix), by email, after a cursor', () => {
     user('bob@x.io', 'Zed Bobson');
     user('zara@x.io', 'Bobby');
     user('carl@x.io', 'Carl');
     user('ümit@x.io', 'Ümit');
-    expect(s.searchUsers('bob', null, 10).map((u) => u.email)).toEqual(['bob@x.io', 'zara@x.io']);
+    expect(s.searchUsers('bob', null, 10).map((u) => u.email)).toEqual(['zara@x.io']);
+    expect(s.searchUsers('bob@x.io', null, 10).map((u) => u.email)).toEqual(['bob@x.io']);
+    expect(s.searchUsers('bob@x', null, 10)).toEqual([]);
     expect(s.searchUsers('zed', null, 10).map((u) => u.email)).toEqual(['bob@x.io']);
     expect(s.searchUsers('ümit', null, 10).map((u) => u.email)).toEqual(['ümit@x.io']);
     expect(s.searchUsers('', null, 2).map((u) => u.email)).toEqual(['bob@x.io', 'carl@x.io']);
@@ -225,15 +227,46 @@ describe.each(implementations)('%s storage', (_name, make) => {
     expect(s.getReadStates(a.id, ['r']).get('r')!.readSeqs[a.id]).toBe(3);
   });
 
-  test('uploads keep their bytes and fields', () => {
+  test('uploads keep their bytes (in parts, read without the record) and fields', () => {
     const a = user('a@x.io');
-    const bytes = Buffer.from([1, 2, 3, 4]);
-    s.createUpload({ id: 'up1', ownerId: a.id, url: 'http://h/uploads/up1', mime: 'image/png', size: 4, width: 2, height: 2, bytes, createdAt: 5 });
-    s.createUpload({ id: 'up2', ownerId: a.id, url: 'http://h/uploads/up2', mime: 'image/gif', size: 4, bytes, createdAt: 6 });
+    s.writeUploadPart('up1', 0, Buffer.from([1, 2]), 5);
+    s.writeUploadPart('up1', 1, Buffer.from([3, 4]), 5);
+    expect([...s.readUpload('up1')]).toEqual([]); // not visible before its record
+    s.createUpload({ id: 'up1', ownerId: a.id, url: '/uploads/up1', mime: 'image/png', size: 4, width: 2, height: 2, createdAt: 5 });
+    s.writeUploadPart('up2', 0, Buffer.from([9, 9, 9, 9]), 6);
+    s.createUpload({ id: 'up2', ownerId: a.id, url: '/uploads/up2', mime: 'image/gif', size: 4, createdAt: 6 });
     const got = s.getUpload('up1')!;
-    expect(got).toMatchObject({ id: 'up1', ownerId: a.id, mime: 'image/png', size: 4, width: 2, height: 2 });
-    expect(Buffer.from(got.bytes).equals(bytes)).toBe(true);
+    expect(got).toEqual({ id: 'up1', ownerId: a.id, url: '/uploads/up1', mime: 'image/png', size: 4, width: 2, height: 2, createdAt: 5 });
+    expect(Buffer.concat([...s.readUpload('up1')]).equals(Buffer.from([1, 2, 3, 4]))).toBe(true);
     expect(s.getUpload('up2')).not.toHaveProperty('width');
     expect(s.getUpload('nope')).toBeUndefined();
+    expect(s.uploadBytesOf(a.id)).toBe(8);
+    s.deleteUpload('up2');
+    expect(s.getUpload('up2')).toBeUndefined();
+    expect([...s.readUpload('up2')]).toEqual([]);
+  });
+
+  test('orphan uploads (never used by a message) are deleted after their time; used ones stay', () => {
+    const a = user('a@x.io');
+    for (const id of ['old', 'used', 'new']) {
+      s.writeUploadPart(id, 0, Buffer.from([1]), id === 'new' ? 500 : 100);
+      s.createUpload({ id, ownerId: a.id, url: `/uploads/${id}`, mime: 'image/png', size: 1, createdAt: id === 'new' ? 500 : 100 });
+    }
+    s.writeUploadPart('unfinished', 0, Buffer.from([1]), 100);
+    s.markUploadUsed('used');
+    expect(s.deleteOrphanUploads(200)).toBe(1);
+    expect(s.getUpload('old')).toBeUndefined();
+    expect(s.getUpload('used')).toBeDefined();
+    expect(s.getUpload('new')).toBeDefined();
+    expect(s.uploadBytesOf(a.id)).toBe(2);
+  });
+
+  test('expired sessions are deleted by a sweep, live ones stay', () => {
+    const a = user('a@x.io');
+    s.createSession({ id: 's1', userId: a.id, tokenHash: 'h1', createdAt: 1, expiresAt: 100 });
+    s.createSession({ id: 's2', userId: a.id, tokenHash: 'h2', createdAt: 1, expiresAt: 300 });
+    expect(s.deleteExpiredSessions(200)).toBe(1);
+    expect(s.getSessionByTokenHash('h1')).toBeUndefined();
+    expect(s.getSessionByTokenHash('h2')).toBeDefined();
   });
 });

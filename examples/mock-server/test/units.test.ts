@@ -3,7 +3,9 @@ import { optionsFromEnv, parseDuration, DEFAULT_DB_FILE } from '../src/config.js
 import { readImageInfo, sniffImageType } from '../src/image-info.js';
 import { signJwt, verifyJwt } from '../src/jwt.js';
 import { createLogger } from '../src/log.js';
-import { isLoopbackHost, resolveOptions } from '../src/options.js';
+import { Limits, MemoryLimitStore } from '../src/limits/index.js';
+import { isLoopbackHost, resolveLimits, resolveOptions } from '../src/options.js';
+import { isBlank, wellFormed } from '../src/text.js';
 import { OriginPolicy } from '../src/origins.js';
 import { TokenBucket } from '../src/rate-limit.js';
 import { gif, jpeg, png, webpExtended } from './images.js';
@@ -64,6 +66,85 @@ describe('jwt', () => {
     expect(verifyJwt(signJwt({ sub: '', exp }, 's'), 's', now).ok).toBe(false);
     expect(verifyJwt(signJwt({ sub: 7, exp }, 's'), 's', now).ok).toBe(false);
   });
+
+  test('a signature whose last character is another encoding of the same bytes is refused', () => {
+    const now = Date.now();
+    const token = signJwt({ sub: 'u1', exp: Math.floor(now / 1000) + 60 }, 's');
+    const sig = token.slice(token.lastIndexOf('.') + 1);
+    // 32 bytes are 43 base64url characters: the last one carries 4 bits, 2 unused.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(sig.at(-1)!);
+    const twin = `${token.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(twin.slice(twin.lastIndexOf('.') + 1), 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true);
+    expect(verifyJwt(token, 's', now).ok).toBe(true);
+    expect(verifyJwt(twin, 's', now)).toEqual({ ok: false, reason: 'bad JWT signature' });
+  });
+});
+
+describe('text', () => {
+  test('a lone surrogate becomes U+FFFD; pairs stay', () => {
+    expect(wellFormed('a\uD800b')).toBe('a\uFFFDb');
+    expect(wellFormed('\uDC00')).toBe('\uFFFD');
+    expect(wellFormed('ok 😀')).toBe('ok 😀');
+  });
+
+  test('only spaces and invisible characters are blank', () => {
+    for (const t of ['', ' ', '\u200B', '\u200B\u200C\u200D\u2060\uFEFF', '\u00A0\u3000', '\u3164', '\u2800\u034F']) expect(isBlank(t)).toBe(true);
+    for (const t of ['a', '\u200Bx', '😀', '.']) expect(isBlank(t)).toBe(false);
+  });
+});
+
+describe('limits', () => {
+  const settings = resolveLimits({ connectionsPerUser: 2, userMessages: { perSecond: 1, burst: 2 }, userBytes: { perSecond: 100, burst: 100 }, ipBytes: { perSecond: 1000, burst: 1000 } }, { perSecond: 30, burst: 60 });
+
+  test('counts across connections: a user past its maximum is refused until one closes', () => {
+    const limits = new Limits(settings, new MemoryLimitStore());
+    expect(limits.bindUser('u')).toBe(true);
+    expect(limits.bindUser('u')).toBe(true);
+    expect(limits.bindUser('u')).toBe(false);
+    expect(limits.bindUser('v')).toBe(true);
+    limits.unbindUser('u');
+    expect(limits.bindUser('u')).toBe(true);
+  });
+
+  test('buckets refuse with RATE_LIMITED and retryAfterMs, and refill with time', () => {
+    let now = 0;
+    const limits = new Limits(settings, new MemoryLimitStore(() => now));
+    limits.message('u');
+    limits.message('u');
+    let error: unknown;
+    try {
+      limits.message('u');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 1000 });
+    now += 1000;
+    expect(() => limits.message('u')).not.toThrow();
+  });
+
+  test('bytes sent are charged after the fact: a request in debt waits until it is paid', () => {
+    let now = 0;
+    const limits = new Limits(settings, new MemoryLimitStore(() => now));
+    limits.request('1.2.3.4', 'u');
+    limits.sent('1.2.3.4', 'u', 300); // 100 allowed, 200 in debt
+    expect(() => limits.request('1.2.3.4', 'u')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', retryAfterMs: 2010 }));
+    expect(() => limits.request('5.6.7.8', 'other')).not.toThrow();
+    now += 2020;
+    expect(() => limits.request('1.2.3.4', 'u')).not.toThrow();
+  });
+
+  test('idle keys are dropped', () => {
+    let now = 0;
+    const store = new MemoryLimitStore(() => now);
+    const limits = new Limits(settings, store);
+    limits.message('u');
+    expect(limits.bindUser('u')).toBe(true);
+    limits.unbindUser('u');
+    expect(store.size()).toBe(1);
+    now += 10_000;
+    expect(store.size()).toBe(0);
+  });
 });
 
 describe('image-info', () => {
@@ -82,7 +163,11 @@ describe('image-info', () => {
 describe('config', () => {
   test('defaults', () => {
     const o = optionsFromEnv({});
-    expect(o).toMatchObject({ port: 8787, host: '127.0.0.1', db: DEFAULT_DB_FILE, emailLogin: true, sessionTtlMs: 30 * 86_400_000, logLevel: 'info', sample: true });
+    expect(o).toMatchObject({ port: 8787, host: '127.0.0.1', db: DEFAULT_DB_FILE, emailLogin: false, signup: 'open', showEmails: false, trustProxy: false, sessionTtlMs: 30 * 86_400_000, logLevel: 'info', sample: true });
+    // Development mode (npm start, npm run server) turns email sign-in on; CHAT_EMAIL_LOGIN still decides.
+    expect(optionsFromEnv({}, { development: true }).emailLogin).toBe(true);
+    expect(optionsFromEnv({ CHAT_EMAIL_LOGIN: 'off' }, { development: true }).emailLogin).toBe(false);
+    expect(optionsFromEnv({ HOST: '127.0.0.1' }).emailLogin).toBe(false); // loopback no longer implies it
     expect(o.origins).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
     expect(DEFAULT_DB_FILE).toMatch(/examples[/\\]mock-server[/\\]\.data[/\\]chat\.sqlite$/);
     expect(o).not.toHaveProperty('jwtSecret');
@@ -99,11 +184,29 @@ describe('config', () => {
     });
     expect(optionsFromEnv({ HOST: '0.0.0.0', CHAT_EMAIL_LOGIN: 'on' }).emailLogin).toBe(true);
     expect(optionsFromEnv({ CHAT_EMAIL_LOGIN: 'off' }).emailLogin).toBe(false);
+    const l = optionsFromEnv({
+      CHAT_SIGNUP: 'closed', CHAT_SHOW_EMAILS: 'on', CHAT_TRUST_PROXY: 'on',
+      CHAT_LIMIT_CONNECTIONS_PER_USER: '5', CHAT_LIMIT_CONNECTIONS_PER_IP: '50', CHAT_LIMIT_USER_REQUESTS: '40',
+      CHAT_LIMIT_IP_REQUESTS: '400', CHAT_LIMIT_USER_MESSAGES: '5', CHAT_LIMIT_USER_BYTES: '1M', CHAT_LIMIT_SIGNUPS_PER_IP: '10',
+      CHAT_LIMIT_ROOMS_PER_USER: '30', CHAT_LIMIT_ROOM_MEMBERS: '50', CHAT_LIMIT_UPLOAD_BYTES_PER_DAY: '50M',
+      CHAT_LIMIT_UPLOAD_BYTES_TOTAL: '2G', CHAT_LIMIT_CONCURRENT_UPLOADS: '2', CHAT_UPLOAD_ORPHAN_TTL: '2h', CHAT_LIMIT_HELD_BYTES: '32M',
+      CHAT_LIMIT_IP_BYTES: '3M', CHAT_LIMIT_SERVER_BYTES: '32M',
+    });
+    expect(l).toMatchObject({ signup: 'closed', showEmails: true, trustProxy: true });
+    expect(l.limits).toEqual({
+      connectionsPerUser: 5, connectionsPerIp: 50, userRequests: { perSecond: 40, burst: 80 }, ipRequests: { perSecond: 400, burst: 800 },
+      userMessages: { perSecond: 5, burst: 10 }, userBytes: { perSecond: 1024 ** 2, burst: 2 * 1024 ** 2 },
+      ipBytes: { perSecond: 3 * 1024 ** 2, burst: 3 * 1024 ** 2 }, serverBytes: { perSecond: 32 * 1024 ** 2, burst: 16 * 1024 ** 2 }, signupsPerIp: { perSecond: 10 / 3600, burst: 10 }, roomsPerUser: { perSecond: 30 / 3600, burst: 30 }, maxRoomMembers: 50,
+      uploadBytesPerDay: 50 * 1024 ** 2, uploadBytesTotal: 2 * 1024 ** 3, concurrentUploads: 2, orphanUploadTtlMs: 7_200_000, maxHeldBytes: 32 * 1024 ** 2,
+    });
   });
 
   test('bad values are refused with the variable named', () => {
     expect(() => optionsFromEnv({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => optionsFromEnv({ CHAT_EMAIL_LOGIN: 'maybe' })).toThrow(/CHAT_EMAIL_LOGIN/);
+    expect(() => optionsFromEnv({ CHAT_SIGNUP: 'invite' })).toThrow(/CHAT_SIGNUP/);
+    expect(() => optionsFromEnv({ CHAT_LIMIT_CONNECTIONS_PER_USER: '0' })).toThrow(/CHAT_LIMIT_CONNECTIONS_PER_USER/);
+    expect(() => optionsFromEnv({ CHAT_LIMIT_USER_BYTES: 'lots' })).toThrow(/CHAT_LIMIT_USER_BYTES/);
     expect(() => optionsFromEnv({ CHAT_SESSION_TTL: '30 days' })).toThrow(/CHAT_SESSION_TTL/);
     expect(() => optionsFromEnv({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => optionsFromEnv({ CHAT_PUBLIC_URL: 'ftp://x' })).toThrow(/CHAT_PUBLIC_URL/);
@@ -120,7 +223,8 @@ describe('config', () => {
   });
 
   test('options defaults and loopback detection', () => {
-    expect(resolveOptions()).toMatchObject({ port: 0, host: '127.0.0.1', db: ':memory:', logLevel: 'silent', authTimeoutMs: 10_000, heartbeatIntervalMs: 30_000, rateLimit: { perSecond: 30, burst: 60 }, maxBufferedBytes: 4 * 1024 * 1024 });
+    expect(resolveOptions()).toMatchObject({ port: 0, host: '127.0.0.1', db: ':memory:', logLevel: 'silent', authTimeoutMs: 10_000, heartbeatIntervalMs: 30_000, rateLimit: { perSecond: 30, burst: 60 }, maxBufferedBytes: 4 * 1024 * 1024, emailLogin: false, signup: 'open', showEmails: false });
+    expect(resolveOptions().limits).toMatchObject({ connectionsPerUser: 20, connectionsPerIp: 100, userRequests: { perSecond: 60, burst: 120 }, userMessages: { perSecond: 20, burst: 60 }, signupsPerIp: { burst: 20 }, roomsPerUser: { burst: 60 }, maxRoomMembers: 100 });
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['0.0.0.0', '192.168.1.2', '::', 'example.com']) expect(isLoopbackHost(h)).toBe(false);
   });

@@ -12,7 +12,7 @@ const constant = (value: UsersState): Store<UsersState> => ({ getSnapshot: () =>
 const idleStore = constant(IDLE);
 
 /**
- * The user directory: `{ query, limit, cursor }` searches by name or email prefix (paged),
+ * The user directory: `{ query, limit, cursor }` searches by name prefix or whole email (paged),
  * `{ ids }` names senders. Pass null to ask nothing (an empty search box). The input is
  * compared by value, so an inline object is fine. A subscription to `client.directory`:
  * answers are shared by everyone asking the same thing, and kept 30 s after the last one

@@ -1,12 +1,12 @@
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '@chat/mock-server';
+import { TEST_SERVER_OPTIONS, startServer } from '@chat/mock-server';
 import { usePresence, useTyping } from '@chat/react';
 import { type RunningServer, closeClients, pair, providing, signedIn, until } from './helpers.js';
 
 let srv: RunningServer;
 beforeAll(async () => {
-  srv = await startServer({ logLevel: 'silent', presenceGraceMs: 200 });
+  srv = await startServer({ ...TEST_SERVER_OPTIONS, logLevel: 'silent', presenceGraceMs: 200 });
 });
 afterEach(() => {
   cleanup();

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
 import { StrictMode, type ReactNode } from 'react';
-import { startServer, type RunningServer } from '@chat/mock-server';
+import { startServer, type RunningServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { type ChatClient, type ChatClientOptions, type Store, type User, createChatClient } from '@chat/sdk';
 import { ChatProvider } from '@chat/react';
 
@@ -14,7 +14,7 @@ export type { RunningServer };
 
 /** The real reference server on a random loopback port, in memory. */
 export function server(): Promise<RunningServer> {
-  return startServer({ logLevel: 'silent' });
+  return startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS });
 }
 
 /**

@@ -3,7 +3,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
-import { type RunningServer, startServer } from '@chat/mock-server';
+import { type RunningServer, startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { type ChatClient, type ChatClientOptions, createChatClient } from '../src/index.js';
 import type { Store } from '../src/contract/store.js';
 
@@ -11,7 +11,7 @@ export { IDBFactory };
 
 /** A real reference server on a random loopback port, in memory unless told otherwise. */
 export function server(options: Parameters<typeof startServer>[0] = {}): Promise<RunningServer> {
-  return startServer({ logLevel: 'silent', ...options });
+  return startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS, ...options });
 }
 
 /** A client speaking to `srv` through real `ws` sockets, with fast timings for tests. */

@@ -1,7 +1,8 @@
-import { ChatError, DEFAULT_MESSAGES_LIMIT, type Image, eventFrame } from '@chat/sdk/protocol';
+import { ChatError, DEFAULT_MESSAGES_LIMIT, eventFrame } from '@chat/sdk/protocol';
 import type { ServerContext } from '../context.js';
 import { newId } from '../sessions.js';
-import { imageOf } from '../storage/index.js';
+import { type UploadRecord, imageOf } from '../storage/index.js';
+import { isBlank, wellFormed } from '../text.js';
 import type { Handler } from './types.js';
 import { authOf } from './types.js';
 
@@ -16,9 +17,14 @@ export const createMessage: Handler<'create_message'> = (ctx, connection, data) 
   const room = ctx.storage.getRoom(data.roomId);
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
-  const image = data.image ? resolveImage(ctx, data.image.url) : null;
+  const text = wellFormed(data.text ?? '');
+  if (!data.image && isBlank(text)) throw new ChatError('BAD_REQUEST', 'a message needs a non-blank text or an image');
+  ctx.limits.message(user.id);
+  const upload = data.image ? resolveUpload(ctx, data.image.url) : null;
+  const image = upload && imageOf(upload);
+  if (upload) ctx.storage.markUploadUsed(upload.id);
   const { message, duplicate } = ctx.storage.createMessage(
-    { id: newId('m'), roomId: room.id, senderId: user.id, clientId: data.clientId, text: data.text ?? '', image, createdAt: ctx.now() },
+    { id: newId('m'), roomId: room.id, senderId: user.id, clientId: data.clientId, text, image, createdAt: ctx.now() },
     { beforeCommit: ctx.faults.beforeCommit },
   );
   if (duplicate) return { data: { message, duplicate } };
@@ -44,8 +50,8 @@ function pick(data: { before?: number | undefined; after?: number | undefined })
 /** The last path segments `/uploads/<id>` name one of this server's uploads, whatever the host. */
 const UPLOAD_PATH = /\/uploads\/([A-Za-z0-9_-]{1,64})$/;
 
-/** An image a message may carry: one of this server's uploads; its fields come from the upload record. */
-function resolveImage(ctx: ServerContext, url: string): Image {
+/** An image a message may carry: one of this server's uploads (its record, read without its bytes). */
+function resolveUpload(ctx: ServerContext, url: string): UploadRecord {
   let path: string;
   try {
     path = new URL(url, 'http://upload.invalid').pathname;
@@ -56,5 +62,5 @@ function resolveImage(ctx: ServerContext, url: string): Image {
   if (!id) throw new ChatError('BAD_REQUEST', 'image.url is not an upload of this server (POST /uploads first)');
   const upload = ctx.storage.getUpload(id);
   if (!upload) throw new ChatError('NOT_FOUND', 'no such upload');
-  return imageOf(upload);
+  return upload;
 }

@@ -1,9 +1,10 @@
-import { ChatError, DEFAULT_ROOMS_LIMIT, MAX_ROOM_MEMBERS, type Room, eventFrame, normalizeMemberIds } from '@chat/sdk/protocol';
+import { ChatError, DEFAULT_ROOMS_LIMIT, type Room, eventFrame, normalizeMemberIds } from '@chat/sdk/protocol';
 import type { ServerContext } from '../context.js';
 import { newId } from '../sessions.js';
 import { withReadState } from './read.js';
 import type { Handler } from './types.js';
 import { authOf } from './types.js';
+import { wellFormed } from '../text.js';
 
 /**
  * The caller's rooms, most recent activity first, one page at a time: at most `limit`
@@ -32,10 +33,18 @@ export const createRoom: Handler<'create_room'> = (ctx, connection, data) => {
     if (made !== undefined) return { data: { room: ctx.storage.getRoom(made)!, duplicate: true } };
   }
   const others = normalizeMemberIds(data.memberIds, user.id);
+  if (others.length + 1 > ctx.options.limits.maxRoomMembers) {
+    throw new ChatError('TOO_LARGE', `a room holds at most ${ctx.options.limits.maxRoomMembers} members on this server`);
+  }
   checkAddable(ctx, user.id, others);
+  ctx.limits.room(user.id);
   const room = ctx.storage.createRoom(
     {
-      id: newId('r'), name: data.name ?? null, memberIds: [user.id, ...others], createdBy: user.id, createdAt: ctx.now(),
+      id: newId('r'),
+      name: data.name == null ? null : wellFormed(data.name),
+      memberIds: [user.id, ...others],
+      createdBy: user.id,
+      createdAt: ctx.now(),
       ...(data.clientId !== undefined ? { clientId: data.clientId } : {}),
     },
     { beforeCommit: ctx.faults.beforeCommit },
@@ -76,8 +85,8 @@ export const addMembers: Handler<'add_members'> = (ctx, connection, data) => {
   const before = requireMember(ctx, data.roomId, user.id);
   const present = new Set(before.memberIds);
   const added = [...new Set(data.userIds)].filter((id) => !present.has(id));
-  if (present.size + added.length > MAX_ROOM_MEMBERS + 1) {
-    throw new ChatError('TOO_LARGE', `a room holds at most ${MAX_ROOM_MEMBERS + 1} members`);
+  if (present.size + added.length > ctx.options.limits.maxRoomMembers) {
+    throw new ChatError('TOO_LARGE', `a room holds at most ${ctx.options.limits.maxRoomMembers} members on this server`);
   }
   checkAddable(ctx, user.id, added);
   const room = ctx.storage.addMembers(

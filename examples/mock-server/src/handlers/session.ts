@@ -10,6 +10,7 @@ export const createConnection: Handler<'create_connection'> = (ctx, connection, 
     if (!ctx.options.emailLogin) throw new ChatError('FORBIDDEN', 'email sign-in is switched off on this server');
     const user = ctx.storage.getUserByEmail(data.email);
     if (!user) throw new ChatError('NOT_FOUND', 'no user with this email');
+    connection.reserveUser(user.id); // before a session is written: too many connections write none
     auth = ctx.sessions.open(user);
   } else {
     auth = ctx.sessions.login(data.token!);

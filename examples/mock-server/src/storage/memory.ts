@@ -1,6 +1,6 @@
 import { ChatError, type Message, type Room, type User } from '@chat/sdk/protocol';
 import type {
-  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, Upload, WriteHooks,
+  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, UploadRecord, WriteHooks,
 } from './types.js';
 
 interface RoomRecord {
@@ -27,7 +27,8 @@ export class MemoryStorage implements Storage {
   private readonly rooms = new Map<string, RoomRecord>();
   private readonly roomsByUser = new Map<string, Set<string>>();
   private readonly messagesByClientId = new Map<string, Message>();
-  private readonly uploads = new Map<string, Upload>();
+  private readonly uploads = new Map<string, UploadRecord & { used: boolean }>();
+  private readonly uploadParts = new Map<string, { parts: Buffer[]; createdAt: number }>();
   /** Idempotency keys of 1.1 changes: `user \0 action \0 clientId` -> room id. */
   private readonly applied = new Map<string, string>();
   /** Per user, the users they blocked from adding them to rooms. */
@@ -63,7 +64,7 @@ export class MemoryStorage implements Storage {
 
   searchUsers(prefix: string, after: string | null, limit: number): User[] {
     return [...this.users.values()]
-      .filter((u) => (after === null || u.email > after) && (u.email.startsWith(prefix) || u.name.toLowerCase().startsWith(prefix)))
+      .filter((u) => (after === null || u.email > after) && (u.email === prefix || u.name.toLowerCase().startsWith(prefix)))
       .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0))
       .slice(0, limit)
       .map((u) => ({ ...u }));
@@ -85,6 +86,17 @@ export class MemoryStorage implements Storage {
     if (!session) return;
     this.sessions.delete(id);
     this.sessionsByHash.delete(session.tokenHash);
+  }
+
+  deleteExpiredSessions(now: number): number {
+    let deleted = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (session.expiresAt <= now) {
+        this.deleteSession(session.id);
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   createRoom(input: NewRoom, hooks?: WriteHooks): Room {
@@ -263,13 +275,57 @@ export class MemoryStorage implements Storage {
     return found;
   }
 
-  createUpload(upload: Upload): void {
-    this.uploads.set(upload.id, { ...upload });
+  writeUploadPart(id: string, index: number, bytes: Buffer, createdAt: number): void {
+    let entry = this.uploadParts.get(id);
+    if (!entry) this.uploadParts.set(id, (entry = { parts: [], createdAt }));
+    entry.parts[index] = Buffer.from(bytes);
   }
 
-  getUpload(id: string): Upload | undefined {
+  createUpload(upload: UploadRecord): void {
+    this.uploads.set(upload.id, { ...upload, used: false });
+  }
+
+  deleteUpload(id: string): void {
+    this.uploads.delete(id);
+    this.uploadParts.delete(id);
+  }
+
+  getUpload(id: string): UploadRecord | undefined {
+    const found = this.uploads.get(id);
+    if (!found) return undefined;
+    const { used: _used, ...upload } = found;
+    return upload;
+  }
+
+  *readUpload(id: string): Iterable<Buffer> {
+    if (!this.uploads.has(id)) return;
+    for (const part of this.uploadParts.get(id)?.parts ?? []) yield part;
+  }
+
+  markUploadUsed(id: string): void {
     const upload = this.uploads.get(id);
-    return upload && { ...upload };
+    if (upload) upload.used = true;
+  }
+
+  uploadBytesOf(ownerId: string): number {
+    let total = 0;
+    for (const upload of this.uploads.values()) if (upload.ownerId === ownerId) total += upload.size;
+    return total;
+  }
+
+  deleteOrphanUploads(createdBefore: number, max = Infinity): number {
+    let deleted = 0;
+    for (const upload of [...this.uploads.values()]) {
+      if (deleted >= max) break;
+      if (!upload.used && upload.createdAt < createdBefore) {
+        this.deleteUpload(upload.id);
+        deleted++;
+      }
+    }
+    for (const [id, entry] of [...this.uploadParts]) {
+      if (!this.uploads.has(id) && entry.createdAt < createdBefore) this.uploadParts.delete(id);
+    }
+    return deleted;
   }
 
   close(): void {

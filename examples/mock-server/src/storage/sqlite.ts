@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError, type Image, type Message, type Room, type User } from '@chat/sdk/protocol';
 import type {
-  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, Upload, WriteHooks,
+  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, UploadRecord, WriteHooks,
 } from './types.js';
 
 /** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). Exported for the migration tests. */
@@ -115,7 +115,30 @@ CREATE TABLE last_seen (
 ) WITHOUT ROWID;
 `;
 
-const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE];
+/**
+ * Abuse resistance: upload bytes in parts (streamed in, streamed out, metadata read
+ * without them), uploads no message uses yet listed in unused_uploads (those stored
+ * before count as used), a user's upload total by owner, expired sessions by a sweep.
+ */
+const UPLOADS = `
+  CREATE TABLE unused_uploads (
+    upload_id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX unused_uploads_created ON unused_uploads(created_at);
+  CREATE TABLE upload_parts (
+    upload_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, idx)
+  );
+  CREATE INDEX upload_parts_created ON upload_parts(created_at);
+  CREATE INDEX uploads_owner ON uploads(owner_id);
+  CREATE INDEX sessions_expires ON sessions(expires_at);
+  `;
+
+const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS];
 
 function migrate(db: Database.Database): void {
   const at = db.pragma('user_version', { simple: true }) as number;
@@ -139,7 +162,7 @@ interface MessageRow {
 }
 interface UploadRow {
   id: string; owner_id: string; url: string; mime: string; size: number;
-  width: number | null; height: number | null; bytes: Buffer; created_at: number;
+  width: number | null; height: number | null; created_at: number;
 }
 
 /**
@@ -168,7 +191,7 @@ export class SqliteStorage implements Storage {
       userByEmail: db.prepare<[string], UserRow>('SELECT id, email, name, created_at FROM users WHERE email = ?'),
       searchUsers: db.prepare<[string, string, string, number], UserRow>(
         `SELECT id, email, name, created_at FROM users
-         WHERE email > ? AND (instr(email, ?) = 1 OR instr(name_lower, ?) = 1)
+         WHERE email > ? AND (email = ? OR instr(name_lower, ?) = 1)
          ORDER BY email LIMIT ?`,
       ),
       insertSession: db.prepare('INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
@@ -233,10 +256,26 @@ export class SqliteStorage implements Storage {
         'INSERT INTO last_seen (user_id, at) SELECT id, ? FROM users WHERE id = ? ON CONFLICT (user_id) DO UPDATE SET at = excluded.at',
       ),
       lastSeen: db.prepare<[string], { at: number }>('SELECT at FROM last_seen WHERE user_id = ?'),
+      // New uploads keep their bytes in upload_parts; the old column holds an empty blob.
       insertUpload: db.prepare(
-        'INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        "INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?)",
       ),
-      uploadById: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+      insertUnused: db.prepare('INSERT INTO unused_uploads (upload_id, created_at) VALUES (?, ?)'),
+      deleteUnused: db.prepare('DELETE FROM unused_uploads WHERE upload_id = ?'),
+      uploadById: db.prepare<[string], UploadRow>('SELECT id, owner_id, url, mime, size, width, height, created_at FROM uploads WHERE id = ?'),
+      uploadOldBytes: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM uploads WHERE id = ? AND length(bytes) > 0'),
+      insertPart: db.prepare('INSERT OR REPLACE INTO upload_parts (upload_id, idx, bytes, created_at) VALUES (?, ?, ?, ?)'),
+      partIndexes: db.prepare<[string], { idx: number }>('SELECT idx FROM upload_parts WHERE upload_id = ? ORDER BY idx'),
+      part: db.prepare<[string, number], { bytes: Buffer }>('SELECT bytes FROM upload_parts WHERE upload_id = ? AND idx = ?'),
+      deleteParts: db.prepare('DELETE FROM upload_parts WHERE upload_id = ?'),
+      deleteUpload: db.prepare('DELETE FROM uploads WHERE id = ?'),
+
+      uploadBytesOf: db.prepare<[string], { total: number }>('SELECT coalesce(sum(size), 0) AS total FROM uploads WHERE owner_id = ?'),
+      orphans: db.prepare<[number, number], { id: string }>('SELECT upload_id AS id FROM unused_uploads WHERE created_at < ? LIMIT ?'),
+      strayParts: db.prepare(
+        'DELETE FROM upload_parts WHERE created_at < ? AND upload_id NOT IN (SELECT id FROM uploads)',
+      ),
+      deleteExpiredSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
     };
   }
 
@@ -282,6 +321,10 @@ export class SqliteStorage implements Storage {
 
   deleteSession(id: string): void {
     this.stmt.deleteSession.run(id);
+  }
+
+  deleteExpiredSessions(now: number): number {
+    return this.stmt.deleteExpiredSessions.run(now).changes;
   }
 
   createRoom(input: NewRoom, hooks?: WriteHooks): Room {
@@ -436,22 +479,70 @@ export class SqliteStorage implements Storage {
     return found;
   }
 
-  createUpload(upload: Upload): void {
-    this.stmt.insertUpload.run(
-      upload.id, upload.ownerId, upload.url, upload.mime, upload.size,
-      upload.width ?? null, upload.height ?? null, upload.bytes, upload.createdAt,
-    );
+  writeUploadPart(id: string, index: number, bytes: Buffer, createdAt: number): void {
+    this.stmt.insertPart.run(id, index, bytes, createdAt);
   }
 
-  getUpload(id: string): Upload | undefined {
+  createUpload(upload: UploadRecord): void {
+    this.db.transaction(() => {
+      this.stmt.insertUpload.run(
+        upload.id, upload.ownerId, upload.url, upload.mime, upload.size,
+        upload.width ?? null, upload.height ?? null, upload.createdAt,
+      );
+      this.stmt.insertUnused.run(upload.id, upload.createdAt);
+    })();
+  }
+
+  deleteUpload(id: string): void {
+    this.db.transaction(() => {
+      this.stmt.deleteParts.run(id);
+      this.stmt.deleteUnused.run(id);
+      this.stmt.deleteUpload.run(id);
+    })();
+  }
+
+  getUpload(id: string): UploadRecord | undefined {
     const row = this.stmt.uploadById.get(id);
     if (!row) return undefined;
-    const upload: Upload = {
-      id: row.id, ownerId: row.owner_id, url: row.url, mime: row.mime, size: row.size, bytes: row.bytes, createdAt: row.created_at,
-    };
+    const upload: UploadRecord = { id: row.id, ownerId: row.owner_id, url: row.url, mime: row.mime, size: row.size, createdAt: row.created_at };
     if (row.width !== null) upload.width = row.width;
     if (row.height !== null) upload.height = row.height;
     return upload;
+  }
+
+  *readUpload(id: string): Iterable<Buffer> {
+    if (!this.stmt.uploadById.get(id)) return;
+    const old = this.stmt.uploadOldBytes.get(id);
+    if (old) {
+      yield old.bytes; // an upload stored before parts existed
+      return;
+    }
+    // One part in memory at a time.
+    for (const { idx } of this.stmt.partIndexes.all(id)) {
+      const part = this.stmt.part.get(id, idx);
+      if (part) yield part.bytes;
+    }
+  }
+
+  markUploadUsed(id: string): void {
+    this.stmt.deleteUnused.run(id);
+  }
+
+  uploadBytesOf(ownerId: string): number {
+    return this.stmt.uploadBytesOf.get(ownerId)!.total;
+  }
+
+  deleteOrphanUploads(createdBefore: number, max = Number.MAX_SAFE_INTEGER): number {
+    return this.db.transaction(() => {
+      const ids = this.stmt.orphans.all(createdBefore, max).map((r) => r.id);
+      for (const id of ids) {
+        this.stmt.deleteParts.run(id);
+        this.stmt.deleteUnused.run(id);
+        this.stmt.deleteUpload.run(id);
+      }
+      this.stmt.strayParts.run(createdBefore);
+      return ids.length;
+    })();
   }
 
   close(): void {

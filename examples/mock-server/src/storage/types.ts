@@ -14,13 +14,15 @@ export interface Storage {
   getUser(id: string): User | undefined;
   getUserByEmail(email: string): User | undefined;
   getUsersByIds(ids: readonly string[]): User[];
-  /** Users whose email or lower-cased name starts with `prefix`, ordered by email, after `after` (an email). */
+  /** Users whose lower-cased name starts with `prefix` or whose email is `prefix` exactly, ordered by email, after `after` (an email). */
   searchUsers(prefix: string, after: string | null, limit: number): User[];
 
   // sessions
   createSession(session: Session): void;
   getSessionByTokenHash(tokenHash: string): Session | undefined;
   deleteSession(id: string): void;
+  /** Deletes every session whose `expiresAt` is at or before `now`; returns how many. */
+  deleteExpiredSessions(now: number): number;
 
   // rooms
   /** Stores the room and its members in one transaction. */
@@ -84,9 +86,23 @@ export interface Storage {
   /** The stored times of those listed that have one. */
   getLastSeenAt(userIds: readonly string[]): Map<string, number>;
 
-  // uploads
-  createUpload(upload: Upload): void;
-  getUpload(id: string): Upload | undefined;
+  // uploads: the bytes are written in parts as they arrive, then the record commits them.
+  /** Stores part `index` (0, 1, 2, ...) of the bytes of the upload `id` (not yet visible). */
+  writeUploadPart(id: string, index: number, bytes: Buffer, createdAt: number): void;
+  /** Makes the upload visible: its record over the parts written for it. */
+  createUpload(upload: UploadRecord): void;
+  /** Drops an upload's parts and record (an upload that failed or was refused). */
+  deleteUpload(id: string): void;
+  /** The record without the bytes. */
+  getUpload(id: string): UploadRecord | undefined;
+  /** The bytes, part by part, read as they are iterated. */
+  readUpload(id: string): Iterable<Buffer>;
+  /** Marks an upload as used by a message: it is no longer an orphan. */
+  markUploadUsed(id: string): void;
+  /** Bytes of all uploads of a user. */
+  uploadBytesOf(ownerId: string): number;
+  /** Deletes up to `max` uploads no message uses made before `createdBefore` (and parts of uploads that never completed); returns how many. */
+  deleteOrphanUploads(createdBefore: number, max?: number): number;
 
   close(): void;
 }
@@ -165,20 +181,21 @@ export interface MessagePage {
   limit: number;
 }
 
-export interface Upload {
+/** An upload's metadata; its bytes are read with `readUpload`. */
+export interface UploadRecord {
   id: string;
   ownerId: string;
+  /** Relative (`/uploads/ID`) unless the server has a public url. */
   url: string;
   mime: string;
   size: number;
   width?: number;
   height?: number;
-  bytes: Buffer;
   createdAt: number;
 }
 
 /** The Image a message stores, taken from the upload record (never from the client). */
-export function imageOf(upload: Upload): Image {
+export function imageOf(upload: UploadRecord): Image {
   const image: Image = { url: upload.url, mime: upload.mime, size: upload.size };
   if (upload.width !== undefined) image.width = upload.width;
   if (upload.height !== undefined) image.height = upload.height;

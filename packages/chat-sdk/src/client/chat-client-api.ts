@@ -120,7 +120,7 @@ export interface ChatClient extends ChatClientEventSource {
   markRead(roomId: string, seq?: number): Promise<void>;
   /** "Seen by": each member's read cursor in a room (user id -> the highest seq read), live. */
   receipts(roomId: string): Store<Readonly<Record<string, number>>>;
-  /** The directory: by name or email prefix, paged, or by ids (to name senders). */
+  /** The directory: by name prefix or whole email, paged, or by ids (to name senders). Others' `email` may be '' (the server's choice). */
   users(input?: UsersQuery | { ids: string[] }): Promise<{ users: User[]; nextCursor: string | null }>;
   /**
    * The user directory as a live store: the answer to `users(input)`, shared by everyone

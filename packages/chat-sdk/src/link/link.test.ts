@@ -1,7 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '@chat/mock-server';
+import { type RunningServer, startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { ChatHost } from '../host/chat-host.js';
 import { exponentialBackoff } from '../host/backoff.js';
 import { HostHub } from './hub/host-hub.js';
@@ -26,7 +26,7 @@ let counter = 0;
 const email = (name: string) => `${name}-${Date.now().toString(36)}-${counter++}@example.com`;
 
 async function server(): Promise<RunningServer> {
-  const srv = await startServer({ logLevel: 'silent' });
+  const srv = await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS });
   servers.push(srv);
   return srv;
 }

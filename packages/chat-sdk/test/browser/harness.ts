@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { eventually, launchChromium, serveDir } from '../../../../test/support/browser.js';
-import { type RunningServer, startServer } from '@chat/mock-server';
+import { type RunningServer, startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import type { ChatClientOptions } from '../../src/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -36,7 +36,7 @@ export async function buildFixture(): Promise<{ dir: string; cleanup(): void }> 
 }
 
 export function chatServer(): Promise<RunningServer> {
-  return startServer({ logLevel: 'silent', origins: ['http://127.0.0.1:*', 'http://localhost:*'] });
+  return startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS, origins: ['http://127.0.0.1:*', 'http://localhost:*'] });
 }
 
 /** Fast timings so liveness checks run in a second, not a minute. */
