@@ -12,6 +12,7 @@ import { type Backoff, exponentialBackoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { Delivery } from './delivery.js';
 import { HostOutbox } from './outbox.js';
+import { pacedReads } from './paced-reads.js';
 import { HostSession } from './host-session.js';
 import { uploadUrlFor } from './uploads.js';
 
@@ -136,7 +137,7 @@ export class ChatHost {
     const context: HostContext = {
       storage: options.storage,
       session: () => this.session.current(),
-      request: (action, data) => this.connection.request(action, data),
+      request: pacedReads((action, data) => this.connection.request(action, data)),
       emit: (event) => this.emit(event),
       track: (write) => this.track(write),
       report: (error) => this.report(error),
