@@ -7,7 +7,7 @@
  * the full jitter it had before, and a backoff without jitter, in the same run.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -15,7 +15,7 @@ import { type ChatClient, createChatClient } from '@chat/sdk';
 import type { Backoff } from '@chat/sdk';
 import { LOAD_RATE_LIMIT } from './fanout.js';
 import { ServerProcess } from './lib/server-process.js';
-import { fmt, ms, replaceSection, table } from './lib/stats.js';
+import { fmt, machine, ms, replaceSection, table } from './lib/stats.js';
 import { Wire, pool, sleep, waitFor } from './lib/wire.js';
 
 export interface StormResult {
@@ -154,6 +154,7 @@ export async function writeStormSection(docPath: string, { quick, log }: { quick
   const clients = quick ? 200 : 1000;
   const outages = quick ? [200, 2000] : [200, 2000, 10_000];
   const results: StormResult[] = [];
+  const loadBefore = loadavg()[0] ?? 0;
   for (const downtimeMs of outages) {
     for (const { label, backoff } of BACKOFFS) {
       log(`reconnect storm: ${clients} clients, ${downtimeMs} ms down, ${label}`);
@@ -172,7 +173,9 @@ closes (1001 to every socket), stays down for the time shown, and starts again o
 file and port; a writer then posts one message into every room. *Recovered*: from the close
 until every client is open again and holds that message (the ones back before it got it live,
 the rest caught it up). *Attempts*: new sockets the clients opened after the close; *peak*: the
-most in one 100 ms. The backoffs, all in this one run (\`npm run bench:storm\` runs this alone):
+most in one 100 ms. The backoffs, all in this one run (\`npm run bench:storm\` runs this alone;
+${machine()}, load average ${fmt(loadBefore, 1)} at the start and ${fmt(loadavg()[0] ?? 0, 1)} at the end: on a
+busy machine the server's own restart takes longer than the outage asked for, see *server down*):
 
 - *SDK default*: the first retry at a random time in the first second (0 to 2 × 500 ms), then
   a wait in the upper half of a ceiling that starts at 500 ms and grows 1.5× per attempt, to
