@@ -103,6 +103,15 @@ export async function waitForPort(port, timeoutMs, isAlive = () => true) {
   }
 }
 
+/** Polls `ready` every 50 ms until it holds, or rejects after `timeoutMs`. */
+async function waitUntil(ready, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const asRoot = () => process.getuid?.() === 0;
 
 /** As root, PostgreSQL's programs run as `postgres` (spawned with its uid, so signals reach them). */
@@ -140,6 +149,8 @@ export async function startPostgres({ fsync = false, port: wanted } = {}) {
     child.once('exit', () => { alive = false; });
     try {
       await waitForPort(port, 30_000, () => alive);
+      // The port opens before the database accepts sessions ("the database system is starting up").
+      await waitUntil(() => spawnSync(join(pgBin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']).status === 0, 30_000, 'PostgreSQL to accept connections');
     } catch (error) {
       throw new Error(`${error.message}: ${stderr.trim().split('\n').pop() ?? ''}`);
     }
