@@ -1,4 +1,3 @@
-export declare const PACKAGES: readonly string[];
 export declare const HOW_TO_GET_THEM: string;
 
 export interface ServiceFacts {

@@ -13,9 +13,6 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { isExecutableFile } from './chromium.mjs';
 
-/** Debian's packages that hold what these helpers run. */
-export const PACKAGES = ['postgresql', 'redis-server'];
-
 export const HOW_TO_GET_THEM =
   "No PostgreSQL or Redis for the scale-out tests: install Debian's `postgresql` and `redis-server` (sudo apt-get install -y postgresql redis-server, or run `node scripts/ensure-services.mjs` as root), or set PG_BIN=/folder/with/initdb and REDIS_SERVER=/path/to/redis-server";
 
