@@ -1,9 +1,8 @@
-import type { User } from '@chat/sdk';
 import { useChatClient, useUserId, useUsers } from '@chat/react';
 import { type CSSProperties, type FormEvent, useEffect, useId, useState } from 'react';
 import { describeError } from './format.js';
 import { navigate } from './route.js';
-import { hue, initials, rememberUser } from './users.js';
+import { hue, initials, usePicked } from './users.js';
 
 function useDebounced<T>(value: T, ms: number): T {
   const [current, setCurrent] = useState(value);
@@ -22,22 +21,12 @@ export function CreateRoom() {
   const [search, setSearch] = useState('');
   const query = useDebounced(search.trim(), 200);
   const { users, loading, error: searchError } = useUsers(query ? { query, limit: 30 } : { limit: 30 });
-  const [picked, setPicked] = useState<ReadonlyMap<string, User>>(new Map());
+  const [picked, toggle] = usePicked();
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   const candidates = users.filter((user) => user.id !== me);
-
-  function toggle(user: User) {
-    rememberUser(user);
-    setPicked((current) => {
-      const next = new Map(current);
-      if (next.has(user.id)) next.delete(user.id);
-      else next.set(user.id, user);
-      return next;
-    });
-  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();

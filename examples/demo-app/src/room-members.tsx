@@ -1,9 +1,9 @@
-import type { Room, User } from '@chat/sdk';
+import type { Room } from '@chat/sdk';
 import { useChatClient, useUsers } from '@chat/react';
 import { type FormEvent, useId, useState } from 'react';
 import { describeError } from './format.js';
 import { navigate } from './route.js';
-import { rememberUser } from './users.js';
+import { usePicked } from './users.js';
 
 /** "Add people" in the room header: search the directory, tick people, add them (any member may). */
 export function AddPeople({ room, onDone }: { room: Room; onDone(): void }) {
@@ -12,20 +12,10 @@ export function AddPeople({ room, onDone }: { room: Room; onDone(): void }) {
   const [search, setSearch] = useState('');
   const query = search.trim();
   const { users, loading } = useUsers(query ? { query, limit: 20 } : { limit: 20 });
-  const [picked, setPicked] = useState<ReadonlyMap<string, User>>(new Map());
+  const [picked, toggle] = usePicked();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const candidates = users.filter((user) => !room.memberIds.includes(user.id));
-
-  function toggle(user: User) {
-    rememberUser(user);
-    setPicked((current) => {
-      const next = new Map(current);
-      if (next.has(user.id)) next.delete(user.id);
-      else next.set(user.id, user);
-      return next;
-    });
-  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();

@@ -1,6 +1,6 @@
 import type { User } from '@chat/sdk';
 import { useUsers } from '@chat/react';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 
 /** Every user the page has been told about; names stay on screen while a new lookup loads. */
 const known = new Map<string, User>();
@@ -37,4 +37,19 @@ export function hue(id: string): number {
   let h = 0;
   for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) % 360;
   return h;
+}
+
+/** The people ticked in a picker (new room, add people): the set, and a toggle that also remembers their names. */
+export function usePicked(): [ReadonlyMap<string, User>, (user: User) => void] {
+  const [picked, setPicked] = useState<ReadonlyMap<string, User>>(new Map());
+  function toggle(user: User) {
+    rememberUser(user);
+    setPicked((current) => {
+      const next = new Map(current);
+      if (next.has(user.id)) next.delete(user.id);
+      else next.set(user.id, user);
+      return next;
+    });
+  }
+  return [picked, toggle];
 }
