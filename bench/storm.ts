@@ -46,7 +46,7 @@ export const fullJitter: Backoff = (attempt) => Math.floor(Math.random() * noJit
 export async function storm(
   label: string,
   backoff: Backoff | undefined,
-  { clients = 1000, roomSize = 10, downtimeMs = 0, limitMs = 120_000 } = {},
+  { clients = 1000, roomSize = 10, downtimeMs = 0, limitMs = 120_000, restartHintMs = 0 } = {},
 ): Promise<StormResult> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-bench-storm-'));
   const db = join(dir, 'chat.sqlite');
@@ -56,7 +56,7 @@ export async function storm(
   try {
     // Raised only for the writer, which creates and posts into every room on one connection;
     // a reconnecting client makes a handful of requests, far below the default.
-    const options = { db, storage: 'sqlite' as const, rateLimit: LOAD_RATE_LIMIT };
+    const options = { db, storage: 'sqlite' as const, rateLimit: LOAD_RATE_LIMIT, restartRetryAfterMs: restartHintMs };
     const { wsUrl, port } = await server.start('chat', options);
     const tag = Date.now().toString(36);
     const emails = Array.from({ length: clients }, (_, i) => `s${i}-${tag}@bench.test`);
@@ -143,10 +143,14 @@ export async function storm(
   }
 }
 
-const BACKOFFS: Array<{ label: string; backoff: Backoff | undefined }> = [
-  { label: 'SDK default (spread first retry, equal jitter ×1.5)', backoff: undefined },
-  { label: 'full jitter (0.1 default)', backoff: fullJitter },
-  { label: 'no jitter', backoff: noJitter },
+/** The server's default hint (it does not know how long the outage will be). */
+const SERVER_HINT_MS = 1000;
+
+const BACKOFFS: Array<{ label: string; backoff: Backoff | undefined; restartHintMs: number }> = [
+  { label: 'SDK default + server hint (1 s)', backoff: undefined, restartHintMs: SERVER_HINT_MS },
+  { label: 'SDK default, no hint', backoff: undefined, restartHintMs: 0 },
+  { label: 'full jitter (0.1 default)', backoff: fullJitter, restartHintMs: 0 },
+  { label: 'no jitter', backoff: noJitter, restartHintMs: 0 },
 ];
 
 /** Runs every backoff against every outage and writes the `storm` section of docs/benchmarks.md. */
@@ -156,9 +160,9 @@ export async function writeStormSection(docPath: string, { quick, log }: { quick
   const results: StormResult[] = [];
   const loadBefore = loadavg()[0] ?? 0;
   for (const downtimeMs of outages) {
-    for (const { label, backoff } of BACKOFFS) {
+    for (const { label, backoff, restartHintMs } of BACKOFFS) {
       log(`reconnect storm: ${clients} clients, ${downtimeMs} ms down, ${label}`);
-      const result = await storm(label, backoff, { clients, downtimeMs });
+      const result = await storm(label, backoff, { clients, downtimeMs, restartHintMs });
       log(`  recovered in ${ms(result.recoveredMs, 0)}, peak ${result.peakPer100ms} / 100 ms`);
       results.push(result);
     }
@@ -177,9 +181,13 @@ most in one 100 ms. The backoffs, all in this one run (\`npm run bench:storm\` r
 ${machine()}, load average ${fmt(loadBefore, 1)} at the start and ${fmt(loadavg()[0] ?? 0, 1)} at the end: on a
 busy machine the server's own restart takes longer than the outage asked for, see *server down*):
 
-- *SDK default*: the first retry at a random time in the first second (0 to 2 × 500 ms), then
-  a wait in the upper half of a ceiling that starts at 500 ms and grows 1.5× per attempt, to
-  at most 30 s (\`exponentialBackoff\` in \`host/backoff.ts\`);
+- *SDK default + server hint*: the server's 1001 close says \`retryAfterMs=1000\` (its default,
+  \`CHAT_RESTART_RETRY_AFTER_MS\`; it cannot know how long the outage will be), so each
+  client's first retry lands at a random time between 1 and 2 s after the close; then the
+  default backoff below (protocol section 9, \`scheduleReconnect\` in \`host/connection.ts\`);
+- *SDK default, no hint*: the first retry at a random time in the first second (0 to 2 × 500
+  ms), then a wait in the upper half of a ceiling that starts at 500 ms and grows 1.5× per
+  attempt, to at most 30 s (\`exponentialBackoff\` in \`host/backoff.ts\`);
 - *full jitter*: the default of 0.1, a wait anywhere below 500 ms doubling to 30 s;
 - *no jitter*: that doubling ceiling itself, every client in lockstep.
 
@@ -200,15 +208,16 @@ ${table(
 
 ${outages
   .map((downtimeMs) => {
-    const [ours, full, lockstep] = BACKOFFS.map(({ label }) => results.find((r) => r.downtimeMs === downtimeMs && r.label === label) as StormResult) as [StormResult, StormResult, StormResult];
-    return `- Down ${ms(ours.downMs, 0)}: the default was back after ${ms(ours.recoveredMs, 0)} (full jitter ${ms(full.recoveredMs, 0)}, no jitter ${ms(lockstep.recoveredMs, 0)}) with a peak ${x(ours.peakPer100ms / lockstep.peakPer100ms)} of no jitter's (full jitter ${x(full.peakPer100ms / lockstep.peakPer100ms)}).`;
+    const [hinted, ours, full, lockstep] = BACKOFFS.map(({ label }) => results.find((r) => r.downtimeMs === downtimeMs && r.label === label) as StormResult) as [StormResult, StormResult, StormResult, StormResult];
+    return `- Down ${ms(ours.downMs, 0)}: with the hint all were back after ${ms(hinted.recoveredMs, 0)}, peak ${x(hinted.peakPer100ms / lockstep.peakPer100ms)} of no jitter's; the default alone ${ms(ours.recoveredMs, 0)}, peak ${x(ours.peakPer100ms / lockstep.peakPer100ms)} (full jitter ${ms(full.recoveredMs, 0)}, ${x(full.peakPer100ms / lockstep.peakPer100ms)}; no jitter ${ms(lockstep.recoveredMs, 0)}).`;
   })
   .join('\n')}
 
 Full jitter kept the peak low but had a long tail: after a few failed attempts a client could
 draw a wait near a far ceiling and stay away long after the server was back. The default now
 spreads the first retry, which is where a crowd cut at one moment would otherwise land
-together, and then never waits less than half its ceiling, which grows more slowly.
+together, and then never waits less than half its ceiling, which grows more slowly. A server
+that says when it will be back lets the crowd skip the retries into a closed port altogether.
 `;
   writeFileSync(docPath, replaceSection(readFileSync(docPath, 'utf8'), 'storm', body));
   log('wrote the storm section of docs/benchmarks.md');

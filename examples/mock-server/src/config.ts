@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { isLogLevel } from './log.js';
-import { DEFAULT_SESSION_TTL_MS, type LimitSettings, type Rate, type ServerOptions } from './options.js';
+import { DEFAULT_RESTART_RETRY_AFTER_MS, DEFAULT_SESSION_TTL_MS, type LimitSettings, type Rate, type ServerOptions } from './options.js';
 import { DEFAULT_ORIGINS } from './origins.js';
 
 /** `.data/chat.sqlite` inside examples/mock-server, wherever the process was started. */
@@ -35,6 +35,8 @@ export function optionsFromEnv(
     logLevel: parseLogLevel(env.LOG_LEVEL),
     // A fresh database gets the sample people and rooms (src/sample.ts) unless CHAT_SAMPLE=off.
     sample: env.CHAT_SAMPLE === undefined || env.CHAT_SAMPLE.trim() === '' ? true : parseSwitch('CHAT_SAMPLE', env.CHAT_SAMPLE),
+    // The hint clients get in the close of a shutdown (protocol section 9); 0 sends none.
+    restartRetryAfterMs: parseMillis('CHAT_RESTART_RETRY_AFTER_MS', env.CHAT_RESTART_RETRY_AFTER_MS, DEFAULT_RESTART_RETRY_AFTER_MS),
   };
   const secret = nonEmpty(env.CHAT_JWT_SECRET);
   if (secret !== undefined) options.jwtSecret = secret;
@@ -69,6 +71,14 @@ export function parseSwitch(name: string, value: string): boolean {
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration: a number of seconds (`3600`), or a number with a unit s, m, h or d (`90m`, `30d`). */
+/** Whole milliseconds, 0 to 10 minutes. */
+function parseMillis(name: string, value: string | undefined, fallback: number): number {
+  const v = nonEmpty(value);
+  if (v === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(v) || Number(v) > 600_000) throw new TypeError(`${name} must be whole milliseconds from 0 to 600000, got "${value}"`);
+  return Number(v);
+}
+
 export function parseDuration(name: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([smhd])?$/i.exec(value.trim());
   const amount = match ? Number(match[1]) : NaN;

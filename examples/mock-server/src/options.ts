@@ -43,6 +43,12 @@ export interface ServerOptions {
   presenceGraceMs?: number;
   /** Seed the sample people, rooms and messages (src/sample.ts) when the database has no users; default false. */
   sample?: boolean;
+  /**
+   * The retry hint a shutdown sends in its 1001 close (protocol section 9): how long the
+   * server expects to be away, so clients come back then, spread over as long again,
+   * instead of retrying into a closed port. Default 1 s; 0 sends no hint.
+   */
+  restartRetryAfterMs?: number;
 }
 
 /** A token bucket: `perSecond` refill, at most `burst` held. */
@@ -139,7 +145,11 @@ export interface ResolvedOptions {
   maxBufferedBytes: number;
   presenceGraceMs: number;
   sample: boolean;
+  restartRetryAfterMs: number;
 }
+
+/** A restart of the reference server (SQLite open, listen) takes well under a second. */
+export const DEFAULT_RESTART_RETRY_AFTER_MS = 1000;
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -171,16 +181,20 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     presenceGraceMs: options.presenceGraceMs ?? PRESENCE_GRACE_MS,
     sample: options.sample ?? false,
+    restartRetryAfterMs: options.restartRetryAfterMs ?? DEFAULT_RESTART_RETRY_AFTER_MS,
   };
 }
 
 /**
- * What this repository's own test suites start servers with: email sign-in on, and the
+ * What this repository's own test suites start servers with: email sign-in on, no restart hint, and the
  * sign-up and room-creation limits per address and per user out of the way, since every
  * test client signs up many people from 127.0.0.1. Never a deployment's settings.
  */
 export const TEST_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   emailLogin: true,
+  // Tests restart servers all the time and their clients retry within milliseconds; a test
+  // about the hint sets one.
+  restartRetryAfterMs: 0,
   limits: {
     signupsPerIp: { perSecond: 10_000, burst: 100_000 },
     roomsPerUser: { perSecond: 10_000, burst: 100_000 },

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, MAX_CLIENT_FRAME_BYTES } from '@chat/sdk/protocol';
+import { CloseCode, MAX_CLIENT_FRAME_BYTES, withRetryHint } from '@chat/sdk/protocol';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { Faults } from './faults.js';
@@ -170,7 +170,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       ctx.faults.dispose();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
-      for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+      const reason = options.restartRetryAfterMs > 0 ? withRetryHint('server shutting down', options.restartRetryAfterMs) : 'server shutting down';
+      for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, reason);
       await waitUntil(() => wss.clients.size === 0, CLOSE_GRACE_MS);
       for (const ws of wss.clients) ws.terminate();
       for (const socket of sockets) socket.destroy();

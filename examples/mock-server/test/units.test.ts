@@ -177,11 +177,15 @@ describe('config', () => {
     const o = optionsFromEnv({
       PORT: '0', HOST: '0.0.0.0', CHAT_DB: ':memory:', CHAT_JWT_SECRET: 'x', CHAT_ORIGINS: 'https://a.test, https://*.b.test',
       CHAT_PUBLIC_URL: 'https://chat.example.com/', CHAT_SESSION_TTL: '12h', LOG_LEVEL: 'debug', CHAT_SAMPLE: 'off',
+      CHAT_RESTART_RETRY_AFTER_MS: '2500',
     });
     expect(o).toMatchObject({
       port: 0, host: '0.0.0.0', db: ':memory:', jwtSecret: 'x', origins: ['https://a.test', 'https://*.b.test'],
       publicUrl: 'https://chat.example.com', sessionTtlMs: 12 * 3_600_000, logLevel: 'debug', emailLogin: false, sample: false,
+      restartRetryAfterMs: 2500,
     });
+    expect(optionsFromEnv({}).restartRetryAfterMs).toBe(1000);
+    expect(optionsFromEnv({ CHAT_RESTART_RETRY_AFTER_MS: '0' }).restartRetryAfterMs).toBe(0);
     expect(optionsFromEnv({ HOST: '0.0.0.0', CHAT_EMAIL_LOGIN: 'on' }).emailLogin).toBe(true);
     expect(optionsFromEnv({ CHAT_EMAIL_LOGIN: 'off' }).emailLogin).toBe(false);
     const l = optionsFromEnv({
@@ -211,6 +215,7 @@ describe('config', () => {
     expect(() => optionsFromEnv({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => optionsFromEnv({ CHAT_PUBLIC_URL: 'ftp://x' })).toThrow(/CHAT_PUBLIC_URL/);
     expect(() => optionsFromEnv({ CHAT_SAMPLE: 'some' })).toThrow(/CHAT_SAMPLE/);
+    expect(() => optionsFromEnv({ CHAT_RESTART_RETRY_AFTER_MS: '1s' })).toThrow(/CHAT_RESTART_RETRY_AFTER_MS/);
   });
 
   test('durations', () => {

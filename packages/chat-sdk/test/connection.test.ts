@@ -140,6 +140,34 @@ describe('connection against a misbehaving server (mock-socket)', () => {
   });
 });
 
+describe('a restart with a retry hint (real server)', () => {
+  it('waits as long as the server said before its first retry, spread over as long again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-hint-'));
+    const db = join(dir, 'chat.sqlite');
+    try {
+      real = await server({ db, restartRetryAfterMs: 1500 });
+      const port = Number(new URL(real.wsUrl).port);
+      const asked: number[] = [];
+      const c = client(real, { backoff: (attempt) => (asked.push(attempt), 50) });
+      clients.push(c);
+      await c.signUp({ email: email('hint') });
+      const closedAt = Date.now();
+      await real.close();
+      real = undefined;
+      const waiting = await until(c.connection, (s) => s.status === 'reconnecting');
+      const wait = waiting.nextRetryAt! - closedAt;
+      expect(wait).toBeGreaterThanOrEqual(1500);
+      expect(wait).toBeLessThanOrEqual(3000 + 500);
+      expect(asked).toEqual([]); // the hint, not the backoff, decided the first wait
+      real = await server({ db, port });
+      await until(c.connection, (s) => s.status === 'open', 10_000, 'back after the hinted wait');
+      expect(Date.now() - closedAt).toBeGreaterThanOrEqual(1500);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sessions ending (real server)', () => {
   it('a session revoked elsewhere (4001) drops the session and stays closed', async () => {
     real = await server();

@@ -11,10 +11,15 @@ import {
   type ServerEvent,
   parseReplyData,
   parseServerFrame,
+  retryHintOf,
 } from '../protocol/index.js';
 import type { ConnectionState } from '../contract/host-api.js';
 import type { Backoff } from './backoff.js';
 import { SOCKET_OPEN, type WebSocketConstructor, type WebSocketLike } from '../contract/platform.js';
+
+/** A server's retry hint is followed up to this long: no server can park its clients for longer. */
+const MAX_HINT_MS = 60_000;
+const MIN_HINT_SPREAD_MS = 500;
 
 export interface ConnectionOptions {
   url: string;
@@ -196,7 +201,7 @@ export class Connection {
     this.socket = socket;
     socket.onopen = () => this.handleOpen(socket);
     socket.onmessage = (event) => this.handleFrame(socket, event.data);
-    socket.onclose = (event) => this.handleClose(socket, event.code);
+    socket.onclose = (event) => this.handleClose(socket, event.code, event.reason);
     socket.onerror = (event) => {
       // A close event always follows; reconnecting is decided there. Keep the cause for it.
       const message = (event as { message?: unknown } | undefined)?.message;
@@ -291,7 +296,7 @@ export class Connection {
     }
   }
 
-  private handleClose(socket: WebSocketLike, code: number): void {
+  private handleClose(socket: WebSocketLike, code: number, reason?: string): void {
     if (socket !== this.socket) return;
     this.detach(socket);
     this.socket = null;
@@ -323,15 +328,24 @@ export class Connection {
     }
     // Whoever waits for this socket to open (a login) hears at once that it did not.
     if (!this.opened) this.failWaiters(error);
-    this.scheduleReconnect(error.toJSON());
+    this.scheduleReconnect(error.toJSON(), retryHintOf(reason));
   }
 
-  private scheduleReconnect(error?: ChatErrorData): void {
+  /**
+   * `hintMs`: the server said in its close when to come back (protocol section 9). The
+   * first retry then lands in [hint, 2 × hint] (at least a 500 ms window), so a crowd it
+   * closed at once comes back spread out and not into a port that is still closed; the
+   * backoff takes over from its second attempt if that one fails too.
+   */
+  private scheduleReconnect(error?: ChatErrorData, hintMs?: number): void {
     if (this.disposed) return;
     this.clearReconnect();
     this.clearHealthy();
+    if (hintMs !== undefined) this.failures = 0;
     const attempt = ++this.failures;
-    const delay = Math.max(0, this.options.backoff(attempt));
+    const delay = hintMs === undefined
+      ? Math.max(0, this.options.backoff(attempt))
+      : Math.floor(Math.min(MAX_HINT_MS, hintMs) + Math.random() * Math.max(MIN_HINT_SPREAD_MS, Math.min(MAX_HINT_MS, hintMs)));
     const state: ConnectionState = { status: 'reconnecting', attempt, nextRetryAt: this.options.now() + delay };
     if (error) state.error = error;
     this.setState(state);
