@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { type ChatClient, createChatClient } from '@chat/sdk';
 import type { Backoff } from '@chat/sdk';
-import { LOAD_RATE_LIMIT } from './fanout.js';
+import { LOAD_LIMITS, LOAD_RATE_LIMIT } from './fanout.js';
 import { ServerProcess } from './lib/server-process.js';
 import { fmt, machine, ms, replaceSection, table } from './lib/stats.js';
 import { Wire, pool, sleep, waitFor } from './lib/wire.js';
@@ -56,7 +56,7 @@ export async function storm(
   try {
     // Raised only for the writer, which creates and posts into every room on one connection;
     // a reconnecting client makes a handful of requests, far below the default.
-    const options = { db, storage: 'sqlite' as const, rateLimit: LOAD_RATE_LIMIT, restartRetryAfterMs: restartHintMs };
+    const options = { db, storage: 'sqlite' as const, rateLimit: LOAD_RATE_LIMIT, limits: LOAD_LIMITS, restartRetryAfterMs: restartHintMs };
     const { wsUrl, port } = await server.start('chat', options);
     const tag = Date.now().toString(36);
     const emails = Array.from({ length: clients }, (_, i) => `s${i}-${tag}@bench.test`);
