@@ -14,7 +14,9 @@ const reactExternals = ['react', 'react-dom', 'react/jsx-runtime'];
 
 /** Our entries; those with a budget fail the check when over it (bytes, gzipped). */
 const ours = [
-  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 25 * 1024 },
+  // The page's first load carries no schema library: frames are checked with zod where the
+  // socket is (the worker, or the host loaded later); page input by protocol/guards.ts.
+  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, forbidFirstLoad: /node_modules\/zod\// },
   { name: '@chat/sdk/worker', entry: 'packages/chat-sdk/src/worker.ts', optional: true },
   // What the hooks add on top of the SDK (the package's own 3 KB budget is checked by `npm run size -w @chat/react`).
   { name: '@chat/react (alone)', entry: 'packages/chat-react/src/index.ts', external: [...reactExternals, '@chat/sdk'] },
@@ -69,7 +71,28 @@ export async function measure({ entry, contents, external = [] }) {
   visit(Object.keys(outputs).find((path) => outputs[path].entryPoint !== undefined && path.endsWith('.js')));
   const all = new Set(Object.keys(outputs).filter((path) => path.endsWith('.js')));
   const lazy = [...all].filter((path) => !initial.has(path));
-  return { ...size(initial), ...(lazy.length ? { lazyGzip: size(lazy).gzip } : {}) };
+  const firstLoadInputs = [...initial].flatMap((path) => Object.keys(outputs[path].inputs));
+  return { ...size(initial), ...(lazy.length ? { lazyGzip: size(lazy).gzip } : {}), firstLoadInputs, importers: importersOf(result.metafile.inputs) };
+}
+
+/** input path -> the inputs that import it statically, to say how a forbidden module got in. */
+function importersOf(inputs) {
+  const by = new Map();
+  for (const [path, { imports }] of Object.entries(inputs)) {
+    for (const { path: target, kind } of imports) if (kind === 'import-statement') by.set(target, [...(by.get(target) ?? []), path]);
+  }
+  return by;
+}
+
+/** One chain of static imports that reaches `path`, from the first file outside node_modules and protocol/. */
+function chainTo(path, importers) {
+  const chain = [path];
+  for (let at = path; /node_modules\/|\/protocol\//.test(at) && chain.length < 20; ) {
+    at = (importers.get(at) ?? []).find((p) => !chain.includes(p));
+    if (!at) break;
+    chain.unshift(at);
+  }
+  return chain.join(' -> ');
 }
 
 /** Our entries (those that exist), then, with `withPeers`, the peers: `{ name, raw, gzip, budget? }`. */
@@ -109,6 +132,13 @@ async function main() {
   const write = process.argv.includes('--write');
   const rows = write ? await measureAll() : [{ name: ours[0].name, ...(await measure(ours[0])), budget: ours[0].budget }];
   let failed = false;
+  for (const { name, forbidFirstLoad } of ours) {
+    const row = rows.find((r) => r.name === name);
+    const bad = forbidFirstLoad && row?.firstLoadInputs.find((input) => forbidFirstLoad.test(input));
+    if (!bad) continue;
+    failed = true;
+    console.log(`FAIL ${name}: ${bad} is in the first load (one import path: ${chainTo(bad, row.importers)}); page code checks input with protocol/guards.ts and leaves the schemas (parseRequestData, *Schema) to the host`);
+  }
   for (const { name, raw, gzip, budget } of rows) {
     const ok = budget === undefined || gzip <= budget;
     failed ||= !ok;

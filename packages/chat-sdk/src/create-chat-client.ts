@@ -1,4 +1,4 @@
-import { ChatError } from './protocol/index.js';
+import { ChatError } from './protocol/errors.js';
 import type { HostLink } from './contract/host-api.js';
 import { type HostSettings, hostConfig } from './contract/host-options.js';
 import type { BroadcastChannelConstructor, FetchLike, LockManagerLike, WebSocketConstructor } from './contract/platform.js';
@@ -11,7 +11,6 @@ import { InProcessLink } from './link/in-process-link.js';
 import { type LinkTimings, randomId } from './link/messages.js';
 import { PortLink, VERSION_MISMATCH, connectWhenLoaded } from './link/port-link.js';
 import { sharedWorkerConnect, sharedWorkerName } from './link/shared-worker-link.js';
-import { openStorage } from './storage/open-storage.js';
 import type { ChatStorage } from './storage/types.js';
 
 export interface ChatClientOptions extends HostSettings {
@@ -121,13 +120,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const hasIndexedDB = Boolean(options.indexedDB ?? (globalThis as { indexedDB?: unknown }).indexedDB);
   const storageKind = options.storage ?? (hasIndexedDB ? 'indexeddb' : 'memory');
   let storage: Promise<ChatStorage> | undefined;
-  // The tab's own storage: drafts always, and the host too when it runs in process.
+  // The tab's own storage: drafts always, and the host too when it runs in process. Loaded on
+  // first use (a draft, an in-tab host), so IndexedDB's code is not in the page's first load.
   const tabStorage = () =>
-    (storage ??= openStorage({
+    (storage ??= import('./storage/open-storage.js').then(({ openStorage }) => openStorage({
       kind: storageKind,
       ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
       onFallback: (reason) => warnOnce('storage', `IndexedDB is not available (${reason}); the outbox and drafts are kept in memory only.`),
-    }));
+    })));
 
   const config = hostConfig(url, storageKind, options);
   const inProcess = (): { link: HostLink; ready: Promise<unknown> } => {

@@ -1,5 +1,7 @@
 import EventEmitter from 'eventemitter3';
-import { ChatError, PROTOCOL_VERSION, type RequestInput, type Room, type User, parseRequestData, toChatError } from '../protocol/index.js';
+import type { Room, User } from '../protocol/index.js';
+import { ChatError, toChatError } from '../protocol/errors.js';
+import { checkCredentials, checkEmail, checkId, checkInt, checkUserName, checkUsersQuery } from '../protocol/guards.js';
 import {
   type ConnectionState,
   type HostEvent,
@@ -126,21 +128,17 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   signUp(input: { email: string; name?: string }): Promise<User> {
     return this.settle(async () => {
-      const parsed = parseRequestData('create_user', input);
-      if (!parsed.ok) throw parsed.error;
+      const command: { type: 'signUp'; email: string; name?: string } = { type: 'signUp', email: checkEmail('create_user', input?.email) };
+      if (input.name !== undefined) command.name = checkUserName('create_user', input.name);
       await this.ready;
-      const command: { type: 'signUp'; email: string; name?: string } = { type: 'signUp', email: parsed.value.email };
-      if (parsed.value.name !== undefined) command.name = parsed.value.name;
       return this.link.call(command);
     });
   }
 
   login(credentials: LoginCredentials): Promise<User> {
     return this.settle(async () => {
-      const parsed = parseRequestData('create_connection', { protocolVersion: PROTOCOL_VERSION, ...(credentials as object) });
-      if (!parsed.ok) throw parsed.error;
+      const clean: LoginCredentials = checkCredentials(credentials);
       await this.ready;
-      const clean: LoginCredentials = parsed.value.token !== undefined ? { token: parsed.value.token } : { email: parsed.value.email ?? '' };
       return this.link.call({ type: 'login', credentials: clean });
     });
   }
@@ -185,10 +183,9 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   users(input: UsersQuery | { ids: string[] } = {}): Promise<{ users: User[]; nextCursor: string | null }> {
     return this.settle(async () => {
-      const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);
-      if (!parsed.ok) throw parsed.error;
+      const query = checkUsersQuery(input);
       this.requireSession();
-      return this.link.call({ type: 'users', query: parsed.value });
+      return this.link.call({ type: 'users', query });
     });
   }
 
@@ -198,8 +195,8 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   markRead(roomId: string, seq?: number): Promise<void> {
     return this.settle(async () => {
-      const parsed = parseRequestData('mark_read', { roomId, seq: seq ?? 0 });
-      if (!parsed.ok) throw parsed.error;
+      checkId('mark_read', 'roomId', roomId);
+      if (seq !== undefined) checkInt('mark_read', 'seq', seq, 0);
       await this.ready;
       this.requireSession();
       return this.link.call({ type: 'markRead', roomId, seq });

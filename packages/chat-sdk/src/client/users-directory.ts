@@ -1,4 +1,6 @@
-import { ChatError, type RequestInput, type User, parseRequestData, toChatError } from '../protocol/index.js';
+import type { User } from '../protocol/index.js';
+import { ChatError, toChatError } from '../protocol/errors.js';
+import { checkUsersQuery } from '../protocol/guards.js';
 import type { UsersInput, UsersState } from './chat-client-api.js';
 import { type Store, ValueStore } from '../contract/store.js';
 
@@ -60,12 +62,11 @@ export class UsersDirectory {
 
   /** Throws a ChatError at once for bad input (BAD_REQUEST, naming the field) or when nobody is signed in. */
   store(input: UsersInput = {}): Store<UsersState> {
-    const parsed = parseRequestData('get_users', input as RequestInput<'get_users'>);
-    if (!parsed.ok) throw parsed.error;
+    const query = checkUsersQuery(input);
     const userId = this.userId();
     if (!userId) throw new ChatError('UNAUTHENTICATED', 'not signed in');
     // The parsed value has its keys in one order and no unknown ones: equal questions share.
-    const data = parsed.value as UsersInput;
+    const data = query as UsersInput;
     const key = `${userId} ${JSON.stringify(data)}`;
     let store = this.stores.get(key);
     if (!store) {

@@ -1,4 +1,6 @@
-import { type Room, normalizeMemberIds, parseRequestData } from '../../protocol/index.js';
+import type { Room } from '../../protocol/index.js';
+import { checkId, checkIds, checkRoomName } from '../../protocol/guards.js';
+import { normalizeMemberIds } from '../../protocol/members.js';
 import type { HostEventHandlers, HostLink } from '../../contract/host-api.js';
 import { type Store, ValueStore } from '../../contract/store.js';
 import { nanoid } from 'nanoid';
@@ -36,30 +38,23 @@ export class ClientRooms {
 
   /** Bad input throws a ChatError at once, as the server would answer it. */
   async create(input: { memberIds: string[]; name?: string | null }, userId: string): Promise<Room> {
-    const parsed = parseRequestData('create_room', { memberIds: input.memberIds, name: input.name });
-    if (!parsed.ok) throw parsed.error;
-    normalizeMemberIds(parsed.value.memberIds, userId);
-    return this.call({
-      type: 'createRoom',
-      memberIds: parsed.value.memberIds,
-      clientId: key(),
-      ...(parsed.value.name != null ? { name: parsed.value.name } : {}),
-    });
+    const memberIds = checkIds('create_room', 'memberIds', input?.memberIds, { min: 0, max: Infinity });
+    const name = checkRoomName('create_room', input.name);
+    normalizeMemberIds(memberIds, userId);
+    return this.call({ type: 'createRoom', memberIds, clientId: key(), ...(name !== null ? { name } : {}) });
   }
 
   /** Leaves a room (with `block`, whoever added the user may not add them again). */
   async leave(roomId: string, block = false): Promise<void> {
     const clientId = key();
-    const parsed = parseRequestData('leave_room', { roomId, clientId });
-    if (!parsed.ok) throw parsed.error;
+    checkId('leave_room', 'roomId', roomId);
     return this.call({ type: 'leaveRoom', roomId, clientId, ...(block ? { block } : {}) });
   }
 
   async addMembers(roomId: string, userIds: string[]): Promise<Room> {
     const clientId = key();
-    const parsed = parseRequestData('add_members', { roomId, userIds, clientId });
-    if (!parsed.ok) throw parsed.error;
-    return this.call({ type: 'addMembers', roomId, userIds: parsed.value.userIds, clientId });
+    checkId('add_members', 'roomId', roomId);
+    return this.call({ type: 'addMembers', roomId, userIds: checkIds('add_members', 'userIds', userIds), clientId });
   }
 }
 
