@@ -149,6 +149,8 @@ export async function migrate(pool: Pool): Promise<number[]> {
   const applied: number[] = [];
   for (;;) {
     const client = await pool.connect();
+    const onError = () => {}; // a connection closed between statements: the next one fails
+    client.on('error', onError);
     let done = false;
     try {
       await client.query('BEGIN');
@@ -168,9 +170,11 @@ export async function migrate(pool: Pool): Promise<number[]> {
         applied.push(at + 1);
       }
       await client.query('COMMIT');
+      client.off('error', onError);
       client.release();
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
+      client.off('error', onError);
       client.release(true); // its state is unknown: do not hand it out again
       throw error;
     }

@@ -500,6 +500,13 @@ export class PostgresStorage implements AsyncStorage {
       throw toStorageError(error);
     }
     let broken = false;
+    // Between statements the connection may be closed under us (a restart, an admin):
+    // pg reports that as an 'error' event, which with no listener would crash the process.
+    // The next statement then fails, and the transaction with it.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query(begin);
       const result = await fn(client);
@@ -511,6 +518,7 @@ export class PostgresStorage implements AsyncStorage {
       });
       throw mapError?.(error) ?? toStorageError(error);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
