@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { User } from '@chat/sdk/protocol';
 import { startPostgres, type RunningPostgres } from '../../../test/support/services.mjs';
+import { optionsFromEnv } from '../src/config.js';
 import { asAsync } from '../src/storage/async-storage.js';
 import { MemoryStorage, SqliteStorage, type NewMessage } from '../src/storage/index.js';
 import { MIGRATIONS, PostgresStorage, migrate } from '../src/storage/postgres/index.js';
@@ -187,4 +188,11 @@ describe('postgres: many processes, one database', () => {
       await Promise.all([store.close(), other.close()]);
     }
   }, 30_000);
+});
+
+test('CHAT_DB=postgres://… is refused at start with a line saying why, not taken for a SQLite file name', () => {
+  for (const url of ['postgres://chat@db/chat', 'postgresql://db/chat', 'POSTGRES://db/chat']) {
+    expect(() => optionsFromEnv({ CHAT_DB: url })).toThrow(/PostgreSQL store.*cannot use yet.*docs\/scale-out\.md/);
+  }
+  expect(optionsFromEnv({ CHAT_DB: 'memory' }).db).toBe('memory');
 });
