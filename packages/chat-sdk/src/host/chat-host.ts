@@ -220,6 +220,7 @@ export class ChatHost {
     this.reads.reset();
     this.connection.dispose();
     this.events.removeAllListeners();
+    this.rooms.flushCache();
     await Promise.allSettled([...this.writes]);
     this.options.storage.close();
   }
