@@ -10,3 +10,4 @@ export * from './frames.js';
 export * from './parse.js';
 export * from './members.js';
 export * from './awareness.js';
+export * from './changes.js';
