@@ -68,7 +68,7 @@ describe.each(implementations)('%s storage', (_name, make) => {
   test('rooms: members in order, membership, most recent activity first', () => {
     const [a, b, c] = [user('a@x.io'), user('b@x.io'), user('c@x.io')];
     const r1 = s.createRoom({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
-    expect(r1).toEqual({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: t, lastSeq: 0, lastMessage: null });
+    expect(r1).toEqual({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: t, lastSeq: 0, lastMessage: null, lastRev: 0 });
     s.createRoom({ id: 'r2', name: null, memberIds: [b.id, c.id, a.id], createdBy: b.id, createdAt: t }); // same millisecond
     expect(s.isMember('r1', b.id)).toBe(true);
     expect(s.isMember('r1', c.id)).toBe(false);
