@@ -172,7 +172,8 @@ CREATE TABLE applied_message_changes (
 ) WITHOUT ROWID;
 `;
 
-const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS, MESSAGE_CHANGES];
+/** Exported for the migration tests (a file at an earlier version is written from its steps). */
+export const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS, MESSAGE_CHANGES];
 
 function migrate(db: Database.Database): void {
   const at = db.pragma('user_version', { simple: true }) as number;
