@@ -64,8 +64,15 @@ function change(ctx: ServerContext, connection: Connection, data: Ref, plan: Pla
     { ...what, messageId: target.id, userId: user.id, clientChangeId: data.clientChangeId } as MessageChange,
     { beforeCommit: ctx.faults.beforeCommit },
   );
-  // The tombstone is committed: the bytes of the image it showed (no other message shows them) go too.
-  if (result.freedUploadId !== undefined) ctx.storage.deleteUpload(result.freedUploadId);
+  // The tombstone is committed: the bytes of the image it showed (no other message shows them)
+  // go too. Should that fail, the change still stands and is still announced; the log says so.
+  if (result.freedUploadId !== undefined) {
+    try {
+      ctx.storage.deleteUpload(result.freedUploadId);
+    } catch (error) {
+      ctx.log.error('the upload of a deleted message could not be deleted', { error, uploadId: result.freedUploadId });
+    }
+  }
   const reply = { message: result.message, duplicate: result.duplicate };
   if (!result.changed) return { data: reply };
   const event = eventFrame('message_updated', { message: result.message });
