@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -351,8 +351,10 @@ describe('on disk', () => {
     const uploadId = image.url.split('/').pop()!;
     expect(raw.prepare('SELECT count(*) AS n FROM uploads WHERE id = ?').get(uploadId)).toEqual({ n: 0 });
     expect(raw.prepare('SELECT count(*) AS n FROM upload_parts WHERE upload_id = ?').get(uploadId)).toEqual({ n: 0 });
-    // No copy of the text anywhere in the file's rows (a reply's quote is never stored either).
+    // No copy of the text in any row (a reply's quote is never stored either).
     expect(raw.prepare("SELECT count(*) AS n FROM messages WHERE text LIKE '%secret caption%'").get()).toEqual({ n: 0 });
     raw.close();
+    // Nor in the file's free space: SQLite zeroes what it frees (secure_delete).
+    expect(readFileSync(db).includes('the secret caption')).toBe(false);
   });
 });
