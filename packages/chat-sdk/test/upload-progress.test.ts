@@ -1,7 +1,5 @@
 // Image uploads with progress and cancel, against the real reference server (Node: a
 // streamed fetch body, counted as the socket takes it).
-import { type Server, type Socket, createServer, connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@chat/mock-server';
 import type { ChatClient } from '../src/index.js';
@@ -9,6 +7,7 @@ import type { ChatMessage } from '../src/contract/chat-message.js';
 import { openStorage } from '../src/storage/open-storage.js';
 import { throttledProgress } from '../src/host/uploads.js';
 import { IDBFactory, client, email, eventually, server, someone, until } from './helpers.js';
+import { slowLink } from './slow-link.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -20,45 +19,6 @@ function png(size: number): Blob {
   const bytes = new Uint8Array(size);
   bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 64, 0, 0, 0, 48, 8, 6, 0, 0, 0]);
   return new Blob([bytes], { type: 'image/png' });
-}
-
-/**
- * A loopback TCP proxy in front of the server that passes the request bodies on at
- * `bytesPerSecond`: a slow link, so an upload is still going when the test cancels it.
- */
-async function slowLink(target: number, bytesPerSecond: number) {
-  const stats = { forwarded: 0, clientClosed: false };
-  const sockets = new Set<Socket>();
-  const proxy: Server = createServer((down) => {
-    const up = connect(target, '127.0.0.1');
-    sockets.add(down).add(up);
-    up.pipe(down);
-    down.on('data', (chunk: Buffer) => {
-      down.pause();
-      up.write(chunk);
-      stats.forwarded += chunk.length;
-      setTimeout(() => down.resume(), (chunk.length / bytesPerSecond) * 1000);
-    });
-    down.on('close', () => {
-      stats.clientClosed = true;
-      up.destroy();
-    });
-    up.on('close', () => down.destroy());
-    down.on('error', () => {
-      stats.clientClosed = true;
-      up.destroy();
-    });
-    up.on('error', () => down.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        proxy.close(() => resolve());
-      }),
-  );
-  return { uploadUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/uploads`, stats };
 }
 
 async function setUp(options: Parameters<typeof client>[1] = {}) {
@@ -134,6 +94,7 @@ describe('cancelling an upload (discard)', () => {
     const srvFirst = await server();
     cleanups.push(() => srvFirst.close());
     const link = await slowLink(srvFirst.port, 256 * 1024);
+    cleanups.push(link.close);
     const idb = new IDBFactory();
     const userEmail = email('alice');
     const alice = client(srvFirst, { indexedDB: idb, uploadUrl: link.uploadUrl });
