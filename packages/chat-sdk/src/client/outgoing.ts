@@ -112,7 +112,7 @@ export class Outgoing {
   }
 
   /** The host told how far a message's image upload got. */
-  progress(clientId: string, loaded: number, total: number): void {
+  progress({ clientId, loaded, total }: { clientId: string; loaded: number; total: number }): void {
     const message = this.unsent.get(clientId);
     if (message) this.track({ ...message, upload: { loaded, total } });
   }
