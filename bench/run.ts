@@ -1,17 +1,21 @@
 /**
  * `npm run bench`: bundle size, server fan-out against a bare `ws` baseline, the client
- * store, and a reconnect storm; writes the results into docs/benchmarks.md (the size table
- * between its own markers, the rest between `bench:start` / `bench:end`, the storm between
+ * store, catching up on message changes, and a reconnect storm; writes the results into
+ * docs/benchmarks.md (the size table between its own markers, the rest between `bench:start`
+ * / `bench:end`, the changes between `changes:start` / `changes:end`, the storm between
  * `storm:start` / `storm:end`; `npm run bench:storm` runs the storm alone). Not a test:
  * nothing here asserts a time. `--quick` runs smaller sizes (a smoke run of the script).
+ * Charts of size, fan-out and the storm go to docs/images/*.svg.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error: a plain .mjs script without type declarations
 import { kb, measureAll, writeSizeTable } from '../scripts/size.mjs';
 import { type FanoutResult, type IdleMemory, LOAD_RATE_LIMIT, idleMemory, runFanout } from './fanout.js';
 import { fmt, machine, mib, ms, replaceSection, table } from './lib/stats.js';
+import { barChart } from './lib/svg-chart.mjs';
 import { type IngestResult, ingest, sendToStore } from './store.js';
+import { writeChangesSection } from './changes.js';
 import { writeStormSection } from './storm.js';
 
 const quick = process.argv.includes('--quick');
@@ -66,6 +70,17 @@ const fanoutRows = fanout.flatMap(({ chat, baseline }) =>
   ]),
 );
 const [small, large] = ingests as [IngestResult, IngestResult];
+writeFileSync(
+  new URL('images/fanout.svg', pathToFileURL(docPath)),
+  barChart({
+    title: 'Server fan-out, saturated: deliveries per second',
+    unit: '/s',
+    rows: fanout.flatMap(({ chat, baseline }) => [
+      { label: `${fmt(chat.size.users)} users: ours`, parts: [chat.saturated.deliveredPerSec], ours: true },
+      { label: `${fmt(baseline.size.users)} users: bare ws`, parts: [baseline.saturated.deliveredPerSec] },
+    ]),
+  }),
+);
 const body = `
 Last full run: ${machine()}. \`npm run bench\` took ${fmt((Date.now() - started) / 60_000, 1)} minutes and rewrote
 this section and the size table above.
@@ -90,6 +105,8 @@ validation, no storage, no reply), driven by the same generator in the same run.
   ours over the baseline's in the same run. Both server and generator share the 2 cores, so
   at the largest size the generator, not the server, can be the limit of the baseline.
 - *server CPU*: user + system time of the server process per 1,000 deliveries, saturated.
+
+![Saturated deliveries per second, ours against the bare ws baseline, by size](images/fanout.svg)
 
 ${table(
   ['size', 'server', 'fixed rate: sends/s → deliveries/s', 'p50', 'p99', 'missing', 'saturated deliveries/s', 'vs baseline', 'server CPU ms / 1k deliveries'],
@@ -146,7 +163,10 @@ writeSizeTable(sizeRows, docPath);
 writeFileSync(docPath, replaceSection(readFileSync(docPath, 'utf8'), 'bench', body));
 log('wrote docs/benchmarks.md');
 
-// ------------------------------------------------------------------ 4. reconnect storm (its own section)
+// ------------------------------------------------------------------ 4. catching up on message changes (its own section)
+await writeChangesSection(docPath, { quick, log });
+
+// ------------------------------------------------------------------ 5. reconnect storm (its own section)
 await writeStormSection(docPath, { quick, log });
 // Lingering sockets of closed clients must not keep the run alive.
 process.exit(0);

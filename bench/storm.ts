@@ -9,6 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { type ChatClient, createChatClient } from '@chat/sdk';
@@ -16,6 +17,7 @@ import type { Backoff } from '@chat/sdk';
 import { LOAD_LIMITS, LOAD_RATE_LIMIT } from './fanout.js';
 import { ServerProcess } from './lib/server-process.js';
 import { fmt, machine, ms, replaceSection, table } from './lib/stats.js';
+import { lineChart } from './lib/svg-chart.mjs';
 import { Wire, pool, sleep, waitFor } from './lib/wire.js';
 
 export interface StormResult {
@@ -31,6 +33,8 @@ export interface StormResult {
   peakPer100ms: number;
   /** The server was down (close to listening again) this long. */
   downMs: number;
+  /** Connection attempts per 100 ms after the close: [ms since the close, attempts]. */
+  attemptsOverTime: Array<[number, number]>;
 }
 
 /** Ceilings of 500 ms doubling to 30 s, without randomness: every client retries in lockstep. */
@@ -133,6 +137,7 @@ export async function storm(
       attempts: attemptsAt.length - before,
       peakPer100ms: Math.max(0, ...buckets.values()),
       downMs,
+      attemptsOverTime: Array.from({ length: Math.ceil(recoveredMs / 100) + 1 }, (_, b) => [b * 100, buckets.get(b) ?? 0] as [number, number]),
     };
   } finally {
     for (const c of sdkClients) c.close();
@@ -168,6 +173,16 @@ export async function writeStormSection(docPath: string, { quick, log }: { quick
     }
   }
   const x = (value: number) => `${fmt(value, 2)}x`;
+  const charted = outages.includes(2000) ? 2000 : (outages.at(-1) as number);
+  writeFileSync(
+    new URL('images/storm.svg', pathToFileURL(docPath)),
+    lineChart({
+      title: `Reconnect storm: ${fmt(clients)} clients, server down ${fmt(charted / 1000)} s`,
+      xLabel: 'ms after the server closed',
+      yLabel: 'new sockets per 100 ms',
+      series: results.filter((r) => r.downtimeMs === charted).map((r) => ({ label: r.label.replace(/ \(.*\)$/, ''), points: r.attemptsOverTime })),
+    }),
+  );
   const body = `
 ### Reconnect storm
 
@@ -190,6 +205,8 @@ busy machine the server's own restart takes longer than the outage asked for, se
   attempt, to at most 30 s (\`exponentialBackoff\` in \`host/backoff.ts\`);
 - *full jitter*: the default of 0.1, a wait anywhere below 500 ms doubling to 30 s;
 - *no jitter*: that doubling ceiling itself, every client in lockstep.
+
+![New sockets per 100 ms after the close, one line per backoff](images/storm.svg)
 
 ${table(
   ['server down', 'backoff', 'recovered', 'attempts', 'peak attempts / 100 ms', 'peak vs no jitter'],

@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { barChart } from '../bench/lib/svg-chart.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const reactExternals = ['react', 'react-dom', 'react/jsx-runtime'];
@@ -123,9 +124,18 @@ export function writeSizeTable(rows, file = `${root}docs/benchmarks.md`) {
   const stamp =
     `Measured ${new Date().toISOString().slice(0, 10)} on Node ${process.version} with esbuild (ESM, minified, ` +
     'all dependencies bundled, browser platform, code splitting), gzip level 9. "First load" is the entry and what it imports ' +
-    'statically; "loaded later" is what `import()` fetches only when needed (the connection host, in a tab that runs it ' +
-    'itself: in process or as the leader; a tab served by the shared worker never loads it). The @chat/react rows leave React out (the app has it).';
-  writeFileSync(file, doc.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${stamp}\n\n${table}\n${end}`));
+    'statically; "loaded later" is what `import()` fetches after the page has started: the tab\'s IndexedDB storage (drafts; ' +
+    'every tab loads it on first use, about 3 KB) and the connection host (only in a tab that runs it itself: in process or as ' +
+    'the leader; a tab served by the shared worker never loads it). The @chat/react rows leave React out (the app has it).';
+  const chart = barChart({
+    title: 'Bundle size, gzipped (KB)',
+    unit: 'KB',
+    parts: ['first load', 'loaded later'],
+    rows: rows.map((r) => ({ label: r.name, parts: [r.gzip / 1024, (r.lazyGzip ?? 0) / 1024], ours: r.name.startsWith('@chat/') })),
+  });
+  writeFileSync(new URL('images/size.svg', pathToFileURL(file)), chart);
+  const image = '![Bundle sizes, gzipped: first load and loaded later, ours against the peers](images/size.svg)';
+  writeFileSync(file, doc.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${stamp}\n\n${image}\n\n${table}\n${end}`));
 }
 
 async function main() {

@@ -223,6 +223,18 @@ function MessageImage({ message, onLoad }: { message: ChatMessage; onLoad(): voi
 
 function MessageStatus({ message }: { message: ChatMessage }) {
   const { retry, discard } = useMessageActions();
+  if (message.status === 'pending' && message.upload) {
+    const { loaded, total } = message.upload;
+    return (
+      <p className="status" aria-label="Uploading">
+        <progress max={total} value={loaded} aria-label={`Uploading: ${Math.floor((loaded / total) * 100)} %`} />
+        {/* Refused (CONFLICT) once the message is on its way: it then shows as sent. */}
+        <button type="button" className="link danger" onClick={() => void discard(message.clientId).catch(() => undefined)}>
+          Cancel
+        </button>
+      </p>
+    );
+  }
   if (message.status === 'pending') {
     return (
       <p className="status" aria-label="Sending">

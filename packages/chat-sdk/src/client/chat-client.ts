@@ -352,6 +352,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
       if (event.message.status === 'failed') this.emit('failed', event.message);
     },
     outboxRemoved: (event) => this.outgoing.removed(event.roomId, event.clientId),
+    upload: (event) => this.outgoing.progress(event),
     error: (event) => this.report(toChatError(event.error)),
     resync: () => {
       this.history.markStale(this.roomMessages.keys());

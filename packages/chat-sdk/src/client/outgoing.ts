@@ -111,6 +111,12 @@ export class Outgoing {
     this.options.show(message);
   }
 
+  /** The host told how far a message's image upload got. */
+  progress({ clientId, loaded, total }: { clientId: string; loaded: number; total: number }): void {
+    const message = this.unsent.get(clientId);
+    if (message) this.track({ ...message, upload: { loaded, total } });
+  }
+
   /** The host's outbox dropped a message (discarded there). */
   removed(roomId: string, clientId: string): void {
     const message = this.unsent.get(clientId);

@@ -38,6 +38,7 @@ function sameUnsent(a: ChatMessage, b: ChatMessage): boolean {
     a.localCreatedAt === b.localCreatedAt &&
     a.error?.code === b.error?.code &&
     a.error?.message === b.error?.message &&
+    a.upload?.loaded === b.upload?.loaded &&
     a.localImage?.size === b.localImage?.size &&
     a.localImage?.type === b.localImage?.type
   );

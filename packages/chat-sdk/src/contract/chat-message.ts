@@ -28,6 +28,8 @@ export interface ChatMessage {
   readonly error?: MessageError;
   /** Client clock at send time; orders the messages that have no seq yet. */
   readonly localCreatedAt: number;
+  /** While its image uploads: bytes sent of `total`, as the platform reports them. Gone once sent. */
+  readonly upload?: { readonly loaded: number; readonly total: number };
 }
 
 export interface RoomMessagesSnapshot {

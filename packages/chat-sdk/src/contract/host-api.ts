@@ -100,6 +100,8 @@ export type HostEvent =
   /** A local message was queued or changed state (pending again after retry, or failed). */
   | { type: 'outbox'; message: ChatMessage }
   | { type: 'outboxRemoved'; roomId: string; clientId: string }
+  /** An unsent message's image upload moved on (a tenth more, or 250 ms later, and the end). */
+  | { type: 'upload'; roomId: string; clientId: string; loaded: number; total: number }
   /** A fault worth reporting that failed no request: a malformed frame, a 1008/1009 close. */
   | { type: 'error'; error: ChatErrorData }
   /**

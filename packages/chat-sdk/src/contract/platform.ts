@@ -24,11 +24,26 @@ export function globalWebSocket(): WebSocketConstructor | undefined {
   return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
 }
 
-export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: Blob }) => Promise<{
+export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: Blob; signal?: AbortSignal }) => Promise<{
   ok: boolean;
   status: number;
   json(): Promise<unknown>;
 }>;
+
+/**
+ * One HTTP upload with progress: the platform's own report of the bytes sent (XHR
+ * `upload.onprogress` in a browser, a streamed body pulled by the socket elsewhere), or only
+ * 0 and `total` where the platform says nothing in between. Aborting `signal` cancels it.
+ */
+export interface UploadRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Blob;
+  signal: AbortSignal;
+  onProgress(loaded: number, total: number): void;
+}
+
+export type UploadLike = (request: UploadRequest) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 /** A Blob by its shape: test DOMs and workers bring their own Blob classes, so no instanceof. */
 export function isBlobLike(value: unknown): value is Blob {

@@ -2,7 +2,7 @@ import EventEmitter from 'eventemitter3';
 import { ChatError, type EventData, type EventName, type ReplyData, type ServerEvent, toChatError } from '../protocol/index.js';
 import type { CommandHandlers, CommandResult, ConnectionState, HostCommand, HostEvent, HostSnapshot } from '../contract/host-api.js';
 import type { HostContext } from '../contract/host-context.js';
-import type { FetchLike, WebSocketConstructor } from '../contract/platform.js';
+import type { FetchLike, UploadLike, WebSocketConstructor } from '../contract/platform.js';
 import type { ChatStorage } from '../storage/types.js';
 import { HostPresence } from '../features/presence/host.js';
 import { RoomList } from '../features/rooms/host.js';
@@ -14,6 +14,7 @@ import { Delivery } from './delivery.js';
 import { HostOutbox } from './outbox.js';
 import { pacedReads } from './paced-reads.js';
 import { HostSession } from './host-session.js';
+import { plainUpload } from './platform-upload.js';
 import { uploadUrlFor } from './uploads.js';
 
 export interface HostOptions {
@@ -21,6 +22,8 @@ export interface HostOptions {
   url: string;
   WebSocket: WebSocketConstructor;
   fetch: FetchLike;
+  /** Image uploads with progress. Default: a plain `fetch` upload (0, then all of it). */
+  upload?: UploadLike;
   storage: ChatStorage;
   /** Default: exponential, full jitter, 500 ms doubling to at most 30 s. */
   backoff?: Backoff;
@@ -149,7 +152,7 @@ export class ChatHost {
     this.typing = new HostTyping(context, { now, isOpen, serverOffset: () => this.serverOffset });
     this.presence = new HostPresence(context, isOpen);
     this.outbox = new HostOutbox(context, {
-      fetch: options.fetch,
+      upload: options.upload ?? plainUpload(options.fetch),
       uploadUrl: options.uploadUrl ?? uploadUrlFor(options.url),
       backoff,
       isOpen,
@@ -220,6 +223,7 @@ export class ChatHost {
     this.reads.reset();
     this.connection.dispose();
     this.events.removeAllListeners();
+    this.rooms.flushCache();
     await Promise.allSettled([...this.writes]);
     this.options.storage.close();
   }

@@ -4,6 +4,7 @@ import { type FetchLike, type WebSocketConstructor, globalWebSocket } from '../c
 import type { ChatStorage } from '../storage/types.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import { ChatHost } from './chat-host.js';
+import { platformUpload } from './platform-upload.js';
 
 /** What a host needs from where it runs; each defaults to the global of that place. */
 export interface HostPlatform {
@@ -22,6 +23,8 @@ export function createHost(config: HostConfig, storage: ChatStorage, platform: H
     url: config.url,
     WebSocket,
     fetch: fetchImpl ?? (() => Promise.reject(new ChatError('BAD_REQUEST', 'no fetch in this environment: pass options.fetch to send images'))),
+    // A fetch passed in is used as given; otherwise the platform's upload with progress.
+    upload: platformUpload(platform.fetch),
     storage,
     backoff: platform.backoff ?? exponentialBackoff(config.backoffOptions ?? {}),
     ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),

@@ -3,6 +3,7 @@ import type { ChatMessage } from '../contract/chat-message.js';
 import { toChatMessage } from '../contract/chat-message.js';
 import type { OutboxRow } from '../storage/types.js';
 import type { Backoff } from './backoff.js';
+import { type UploadControl, throttledProgress } from './uploads.js';
 
 export interface OutboxDrainerOptions {
   userId: string;
@@ -13,7 +14,9 @@ export interface OutboxDrainerOptions {
   };
   isOpen(): boolean;
   createMessage(data: { roomId: string; clientId: string; text: string; image?: { url: string } }): Promise<{ message: Message }>;
-  upload(image: Blob): Promise<Image>;
+  upload(image: Blob, control: UploadControl): Promise<Image>;
+  /** An image upload moved on (throttled: each tenth, or every 250 ms, and the end). */
+  onUploadProgress(roomId: string, clientId: string, loaded: number, total: number): void;
   backoff: Backoff;
   /** A local message was queued or changed state. */
   onChange(message: ChatMessage): void;
@@ -35,6 +38,12 @@ export class OutboxDrainer {
   private readonly draining = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private readonly waits = new Map<string, { timer: ReturnType<typeof setTimeout>; wake(): void }>();
+  /** Rows being written by `add`, not queued yet. */
+  private readonly adding = new Map<string, Promise<void>>();
+  /** The last messages sent, so a discard that came too late says so rather than seem to work. */
+  private readonly sent = new Set<string>();
+  /** Uploads in progress by clientId: a discard aborts them; a snapshot shows their progress. */
+  private readonly uploads = new Map<string, { control: AbortController; progress?: { loaded: number; total: number } }>();
   private stopped = false;
 
   constructor(private readonly options: OutboxDrainerOptions) {}
@@ -51,13 +60,22 @@ export class OutboxDrainer {
 
   /** Unsent messages as the UI shows them, oldest first. */
   messages(): ChatMessage[] {
-    return this.sorted([...this.rows.values()]).map(toChatMessage);
+    return this.sorted([...this.rows.values()]).map((row) => {
+      const progress = this.uploads.get(row.clientId)?.progress;
+      return progress ? { ...toChatMessage(row), upload: progress } : toChatMessage(row);
+    });
   }
 
   /** Stores a new message, then queues it: the row is on disk before any frame leaves. */
   async add(row: OutboxRow): Promise<void> {
     if (this.rows.has(row.clientId)) return;
-    await this.options.outbox.put(row);
+    const stored = this.options.outbox.put(row);
+    this.adding.set(row.clientId, stored);
+    try {
+      await stored;
+    } finally {
+      this.adding.delete(row.clientId);
+    }
     this.rows.set(row.clientId, row);
     this.options.onChange(toChatMessage(row));
     this.drainAll();
@@ -74,13 +92,28 @@ export class OutboxDrainer {
     this.drainAll();
   }
 
+  /**
+   * Forgets an unsent message. The head of a room being sent is refused (CONFLICT) once its
+   * `create_message` may have left, so a message the server has is never hidden from the
+   * user who discarded it. Until then (its image still uploading, or waiting to upload
+   * again) the upload is aborted: `create_message` goes only after `uploadedImage` is
+   * stored, and that is set in the same turn that checks the row is still here.
+   */
   async discard(clientId: string): Promise<void> {
+    // Sent a moment ago and still being stored: decided once it is queued, never missed.
+    await this.adding.get(clientId)?.catch(() => undefined);
     const row = this.rows.get(clientId);
-    if (!row) return;
-    if (row.status === 'pending' && this.draining.has(row.roomId) && this.head(row.roomId)?.clientId === clientId) {
-      throw new ChatError('BAD_REQUEST', 'this message is being sent; only failed messages can be discarded');
+    if (!row) {
+      if (this.sent.has(clientId)) throw new ChatError('CONFLICT', 'this message was sent already and can no longer be discarded');
+      return;
+    }
+    const sending = row.status === 'pending' && this.draining.has(row.roomId) && this.head(row.roomId)?.clientId === clientId;
+    if (sending && !(row.image && !row.uploadedImage)) {
+      throw new ChatError('CONFLICT', 'this message is on its way to the server and can no longer be discarded');
     }
     this.rows.delete(clientId);
+    this.uploads.get(clientId)?.control.abort();
+    if (sending) this.waits.get(row.roomId)?.wake();
     await this.options.outbox.delete(clientId);
     this.options.onRemoved(row.roomId, clientId);
   }
@@ -101,6 +134,7 @@ export class OutboxDrainer {
 
   stop(): void {
     this.stopped = true;
+    for (const upload of this.uploads.values()) upload.control.abort();
     for (const wait of this.waits.values()) wait.wake();
   }
 
@@ -140,7 +174,9 @@ export class OutboxDrainer {
     try {
       let current = row;
       if (current.image && !current.uploadedImage) {
-        const uploadedImage = await this.options.upload(current.image);
+        const uploadedImage = await this.uploadOf(current, current.image);
+        // Discarded (or stopped) while it uploaded: no create_message, the image stays an orphan.
+        if (!uploadedImage || !this.rows.has(current.clientId)) return;
         current = { ...current, uploadedImage };
         await this.save(current);
       }
@@ -152,11 +188,36 @@ export class OutboxDrainer {
       if (current.uploadedImage) data.image = { url: current.uploadedImage.url };
       const { message } = await this.options.createMessage(data);
       this.rows.delete(current.clientId);
+      this.sent.add(current.clientId);
+      if (this.sent.size > 256) this.sent.delete(this.sent.values().next().value!);
       this.attempts.delete(current.roomId);
       await this.options.outbox.delete(current.clientId);
       this.options.onSent(message);
     } catch (cause) {
       await this.handleFailure(row.clientId, toChatError(cause));
+    }
+  }
+
+  /** Uploads a row's image, telling its progress; undefined when aborted by a discard or `stop`. */
+  private async uploadOf(row: OutboxRow, image: Blob): Promise<Image | undefined> {
+    const { roomId, clientId } = row;
+    const control = new AbortController();
+    const upload: { control: AbortController; progress?: { loaded: number; total: number } } = { control };
+    this.uploads.set(clientId, upload);
+    const report = throttledProgress((loaded, total) => {
+      upload.progress = { loaded, total };
+      this.options.onUploadProgress(roomId, clientId, loaded, total);
+    });
+    try {
+      return await this.options.upload(image, { signal: control.signal, onProgress: (loaded, total) => control.signal.aborted || report(loaded, total) });
+    } catch (error) {
+      if (control.signal.aborted) return undefined;
+      // Waiting to try again: the tabs stop showing a bar that will not move meanwhile.
+      const held = this.rows.get(clientId);
+      if (held && toChatError(error).retryable) this.options.onChange(toChatMessage(held));
+      throw error;
+    } finally {
+      this.uploads.delete(clientId);
     }
   }
 

@@ -1,14 +1,14 @@
 import { ChatError, type Message } from '../protocol/index.js';
 import type { ChatMessage } from '../contract/chat-message.js';
 import type { HostContext } from '../contract/host-context.js';
-import type { FetchLike } from '../contract/platform.js';
+import type { UploadLike } from '../contract/platform.js';
 import type { Backoff } from './backoff.js';
 import { OutboxDrainer } from './outbox-drainer.js';
 import { uploadImage } from './uploads.js';
 import { holdWebLock } from './web-lock.js';
 
 export interface HostOutboxOptions {
-  fetch: FetchLike;
+  upload: UploadLike;
   uploadUrl: string;
   backoff: Backoff;
   isOpen(): boolean;
@@ -37,11 +37,12 @@ export class HostOutbox {
       outbox: this.host.storage.outbox,
       isOpen: () => lockHeld && this.options.isOpen(),
       createMessage: (data) => this.host.request('create_message', data),
-      upload: (image) => {
+      upload: (image, control) => {
         const token = this.host.session()?.token;
         if (!token) return Promise.reject(new ChatError('UNAUTHENTICATED', 'not signed in'));
-        return uploadImage(this.options.fetch, this.options.uploadUrl, token, image);
+        return uploadImage(this.options.upload, this.options.uploadUrl, token, image, control);
       },
+      onUploadProgress: (roomId, clientId, loaded, total) => this.host.emit({ type: 'upload', roomId, clientId, loaded, total }),
       backoff: this.options.backoff,
       onChange: (message) => this.host.emit({ type: 'outbox', message }),
       onRemoved: (roomId, clientId) => this.host.emit({ type: 'outboxRemoved', roomId, clientId }),

@@ -18,6 +18,7 @@ import {
   isProtocolVersion,
 } from './limits.js';
 import { AwarenessReplySchemas, AwarenessRequestSchemas } from './awareness.js';
+import { ChangeReplySchemas, ChangeRequestSchemas } from './changes.js';
 import { Id, ImageSchema, MessageSchema, RoomSchema, Seq, Timestamp, UserSchema } from './objects.js';
 
 /**
@@ -120,6 +121,8 @@ export const RequestSchemas = {
     clientId: ClientIdSchema,
     text: z.optional(TextSchema),
     image: z.optional(z.nullable(z.object({ url: z.string().check(z.minLength(1), z.maxLength(MAX_URL_CHARS)) }))),
+    /** 1.1 (10.5): the id of the message of the same room this one answers. */
+    replyTo: z.optional(Id),
   }).check(
     z.refine(
       (d) => (d.text !== undefined && d.text.trim().length > 0) || (d.image !== undefined && d.image !== null),
@@ -136,6 +139,7 @@ export const RequestSchemas = {
   /** 1.1: moves the caller's read cursor up to `seq` (never back; clamped to the room's lastSeq). */
   mark_read: z.object({ roomId: Id, seq: Seq }),
   ...AwarenessRequestSchemas,
+  ...ChangeRequestSchemas,
 } as const;
 
 /** Reply `data` of every action. */
@@ -160,6 +164,7 @@ export const ReplySchemas = {
   /** The caller's cursor after the call (it may be above the `seq` asked for) and their unread count. */
   mark_read: z.object({ roomId: Id, seq: Seq, unreadCount: Seq }),
   ...AwarenessReplySchemas,
+  ...ChangeReplySchemas,
 } as const;
 
 export type ActionName = keyof typeof RequestSchemas;

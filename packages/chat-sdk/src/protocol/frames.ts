@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { PROTOCOL_ERROR_CODES } from './errors.js';
 import { MAX_REQUEST_ID_CHARS } from './limits.js';
 import { AwarenessEventSchemas } from './awareness.js';
+import { ChangeEventSchemas } from './changes.js';
 import { Id, MessageSchema, RoomSchema, Seq } from './objects.js';
 
 export const RequestIdSchema = z.string().check(z.minLength(1), z.maxLength(MAX_REQUEST_ID_CHARS));
@@ -24,6 +25,7 @@ export const EventSchemas = {
   /** 1.1: a member's read cursor moved; `unreadCount` only in the copy sent to that member. */
   read: z.object({ roomId: Id, userId: Id, seq: Seq, unreadCount: z.optional(Seq) }),
   ...AwarenessEventSchemas,
+  ...ChangeEventSchemas,
 } as const;
 
 export type EventName = keyof typeof EventSchemas;

@@ -11,3 +11,4 @@ export * from './parse.js';
 export * from './members.js';
 export * from './awareness.js';
 export * from './close-hint.js';
+export * from './changes.js';

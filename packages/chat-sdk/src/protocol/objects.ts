@@ -22,6 +22,26 @@ export const ImageSchema = z.object({
   height: z.optional(z.int().check(z.positive())),
 });
 
+/**
+ * 1.1, reactions (docs/protocol.md 10.5): emoji -> the ids of the users who reacted with it,
+ * oldest first. Checked by hand for the same reason as `ReadSeqsSchema`.
+ */
+export const ReactionsSchema = z.custom<Record<string, string[]>>(
+  (value) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value) &&
+    Object.values(value).every((ids) => Array.isArray(ids) && ids.every((id) => typeof id === 'string' && id.length <= MAX_ID_CHARS)),
+);
+
+/** 1.1: the message a reply answers, as it is when the reply is read (10.5). */
+export const ReplyQuoteSchema = z.object({
+  id: Id,
+  senderId: Id,
+  /** The parent's text, cut to `MAX_QUOTE_CHARS`; empty when it was deleted or is an image alone. */
+  text: z.string(),
+  /** The parent was deleted: nothing of it is quoted. */
+  deleted: z.optional(z.boolean()),
+});
+
 export const MessageSchema = z.object({
   id: Id,
   roomId: Id,
@@ -31,6 +51,14 @@ export const MessageSchema = z.object({
   text: z.string(),
   image: z.nullable(ImageSchema),
   createdAt: Timestamp,
+  /** 1.1 (10.5): the room's change counter at this message's last change; absent or 0 when never changed. */
+  rev: z.optional(Seq),
+  /** 1.1: when the sender last edited the text. */
+  editedAt: z.optional(Timestamp),
+  /** 1.1: a tombstone: text and image are gone, `seq` stays so history has no gap. */
+  deletedAt: z.optional(Timestamp),
+  reactions: z.optional(ReactionsSchema),
+  replyTo: z.optional(ReplyQuoteSchema),
 });
 
 /**
@@ -58,9 +86,13 @@ export const RoomSchema = z.object({
   readSeqs: z.optional(ReadSeqsSchema),
   /** 1.1: messages after the caller's cursor that others sent (per caller; absent in events to several members). */
   unreadCount: z.optional(Seq),
+  /** 1.1 (10.5): the room's change counter: the `rev` of its latest edit, delete or reaction; 0 before any. */
+  lastRev: z.optional(Seq),
 });
 
 export type User = z.infer<typeof UserSchema>;
 export type Image = z.infer<typeof ImageSchema>;
 export type Message = z.infer<typeof MessageSchema>;
 export type Room = z.infer<typeof RoomSchema>;
+export type Reactions = z.infer<typeof ReactionsSchema>;
+export type ReplyQuote = z.infer<typeof ReplyQuoteSchema>;

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ActionName, Room } from '../../protocol/index.js';
 import type { HostEvent, Session } from '../../contract/host-api.js';
 import type { HostContext } from '../../contract/host-context.js';
 import { MemoryStorage } from '../../storage/memory-storage.js';
-import { RoomList } from './host.js';
+import { ROOMS_SAVE_INTERVAL_MS, RoomList } from './host.js';
 
 /** The host part of the room list over a scripted `request`: paging, live changes during a refresh, bursts. */
 
@@ -30,7 +30,7 @@ function setup(answer: (action: ActionName, data: Record<string, unknown>) => Pr
   const left: string[] = [];
   const list = new RoomList(host, { onLeft: (roomId) => void left.push(roomId) });
   const lists = () => events.filter((e) => e.type === 'rooms').map((e) => (e as { rooms: Room[] }).rooms.map((r) => r.id));
-  return { list, events, errors, requests, left, lists };
+  return { list, events, errors, requests, left, lists, host };
 }
 
 describe('RoomList', () => {
@@ -105,5 +105,44 @@ describe('RoomList', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(requests).toEqual([{ action: 'get_user_rooms', limit: 25 }]);
     expect(list.get('r9')).toMatchObject({ lastSeq: 1 });
+  });
+
+  describe('the cached list', () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it('is written at most once a second however busy the rooms are, and the newest list is the one kept', async () => {
+      vi.useFakeTimers({ now: 1_000_000 });
+      const { list, host } = setup(async () => ({ rooms: [room('r1', 10), room('r2', 20)], nextCursor: null }));
+      const storage = host.storage as MemoryStorage;
+      const written: string[][] = [];
+      const putRooms = storage.cache.putRooms.bind(storage.cache);
+      storage.cache.putRooms = (userId, rooms) => (written.push(rooms.map((r) => `${r.id}:${r.lastSeq}`)), putRooms(userId, rooms));
+      await list.load(session);
+      await list.refresh();
+      await vi.advanceTimersByTimeAsync(ROOMS_SAVE_INTERVAL_MS);
+      written.length = 0;
+      // 200 live messages, 10 ms apart, alternating between the two rooms: 2 s of traffic.
+      for (let seq = 1; seq <= 200; seq++) {
+        const roomId = seq % 2 ? 'r1' : 'r2';
+        list.bump(roomId, [{ id: `m${seq}`, roomId, senderId: 'u2', clientId: `c${seq}`, seq, text: 'hi', image: null, createdAt: 1_000_000 + seq }]);
+        await vi.advanceTimersByTimeAsync(10);
+      }
+      expect(written.length).toBeGreaterThanOrEqual(2);
+      expect(written.length).toBeLessThanOrEqual(3);
+      await vi.advanceTimersByTimeAsync(ROOMS_SAVE_INTERVAL_MS);
+      expect(written.at(-1)).toEqual(['r2:200', 'r1:199']);
+      expect(await storage.cache.getRooms('me')).toMatchObject([{ id: 'r2', lastSeq: 200 }, { id: 'r1', lastSeq: 199 }]);
+    });
+
+    it('is written at once when the host closes, not lost with the timer', async () => {
+      vi.useFakeTimers({ now: 1_000_000 });
+      const { list, host } = setup(async () => ({ rooms: [room('r1', 10)], nextCursor: null }));
+      await list.load(session);
+      await list.refresh();
+      list.bump('r1', [{ id: 'm1', roomId: 'r1', senderId: 'u2', clientId: 'c1', seq: 1, text: 'hi', image: null, createdAt: 1_000_001 }]);
+      await vi.advanceTimersByTimeAsync(1);
+      list.flushCache();
+      expect(await host.storage.cache.getRooms('me')).toMatchObject([{ id: 'r1', lastSeq: 1 }]);
+    });
   });
 });

@@ -5,13 +5,20 @@ import { type RoomsCommand, sortRooms } from '../../contract/rooms.js';
 
 /** Rooms a `get_user_rooms` page holds when the SDK asks: a room is 16 KB at most, a page 400 KB. */
 export const ROOMS_PAGE_LIMIT = 25;
+/**
+ * The cached list is rewritten at most once per this long: a busy room changes the list on
+ * every message, and the whole list is one IndexedDB record. What a crash loses is at most
+ * this much of a cache that the next connect refreshes anyway.
+ */
+export const ROOMS_SAVE_INTERVAL_MS = 1000;
 
 /**
  * The host part of the room list: the list itself (cached per user, shown again on a
  * reload before any network), refreshed page by page on every connect, changed by live
  * messages, new rooms and membership events. A refresh that was slower than live events
- * never undoes what they changed. Changes are applied to a map and the list is sorted,
- * told and cached once per burst (a microtask later), never once per event.
+ * never undoes what they changed. Changes are applied to a map and the list is sorted and
+ * told once per burst (a microtask later), never once per event, and cached at most once a
+ * second.
  */
 export class RoomList {
   private readonly byId = new Map<string, Room>();
@@ -27,6 +34,9 @@ export class RoomList {
   private readonly newRooms: Room[] = [];
   private scheduled = false;
   private saveNext = false;
+  private pendingSave: { userId: string; rooms: Room[] } | null = null;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastSaveAt = -Infinity;
   /** Rooms a message came for that the list did not hold: the first page is fetched once for each. */
   private readonly sought = new Set<string>();
   private topRequest: Promise<void> | null = null;
@@ -267,8 +277,25 @@ export class RoomList {
     for (const room of this.newRooms.splice(0)) this.host.emit({ type: 'room', room });
   }
 
+  /** Caches the list now when the last write is a second old, else once that second is up (the newest list then). */
   private save(rooms: Room[]): void {
     const session = this.host.session();
-    if (session) this.host.track(this.host.storage.cache.putRooms(session.user.id, rooms));
+    if (!session) return;
+    this.pendingSave = { userId: session.user.id, rooms };
+    if (this.saveTimer !== undefined) return;
+    const wait = this.lastSaveAt + ROOMS_SAVE_INTERVAL_MS - Date.now();
+    if (wait <= 0) return this.flushCache();
+    this.saveTimer = setTimeout(() => this.flushCache(), wait);
+  }
+
+  /** Writes the list waiting to be cached, if any, at once (the host closes). */
+  flushCache(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const pending = this.pendingSave;
+    if (!pending) return;
+    this.pendingSave = null;
+    this.lastSaveAt = Date.now();
+    this.host.track(this.host.storage.cache.putRooms(pending.userId, pending.rooms));
   }
 }
