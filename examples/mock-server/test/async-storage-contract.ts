@@ -79,7 +79,7 @@ export function describeAsyncStorageContract(name: string, open: () => Promise<A
     test('rooms: members in order, membership, most recent activity first, pages by activity', async () => {
       const [a, b, c] = [await user('a@x.io'), await user('b@x.io'), await user('c@x.io')];
       const r1 = await room('r1', [a.id, b.id], { name: 'one' });
-      expect(r1).toEqual({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: t, lastSeq: 0, lastMessage: null });
+      expect(r1).toEqual({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: t, lastSeq: 0, lastMessage: null, lastRev: 0 });
       await room('r2', [b.id, c.id, a.id]);
       await room('r3', [a.id]);
       expect(await s.isMember('r1', b.id)).toBe(true);
@@ -178,6 +178,69 @@ export function describeAsyncStorageContract(name: string, open: () => Promise<A
       expect((await s.getRoom('r'))!.lastSeq).toBe(1);
       expect((await s.createMessage(msg('r', a.id, 'two'))).message.seq).toBe(2);
       expect((await s.createMessage(msg('r', a.id, 'two'), { beforeCommit: fail })).duplicate).toBe(true);
+    });
+
+    test("message changes (10.5): each applied change bumps the room's lastRev and stamps the message; no-ops and repeats do not", async () => {
+      const [a, b] = [await user('a@x.io'), await user('b@x.io')];
+      await room('r', [a.id, b.id]);
+      const m = (await s.createMessage(msg('r', a.id, 'k1', 'hello'))).message;
+      expect(m).not.toHaveProperty('rev');
+      const change = (c: Parameters<AsyncStorage['changeMessage']>[0], hooks?: Parameters<AsyncStorage['changeMessage']>[1]) => s.changeMessage(c, hooks);
+      const edited = await change({ kind: 'edit', text: 'hello!', at: 50, messageId: m.id, userId: a.id, clientChangeId: 'e1' });
+      expect(edited).toEqual({ message: { ...m, text: 'hello!', editedAt: 50, rev: 1 }, changed: true, duplicate: false });
+      const up = await change({ kind: 'react', emoji: '👍', on: true, messageId: m.id, userId: b.id, clientChangeId: 'x1' });
+      await change({ kind: 'react', emoji: '👍', on: true, messageId: m.id, userId: a.id, clientChangeId: 'x2' });
+      expect(up.message).toMatchObject({ rev: 2, reactions: { '👍': [b.id] } });
+      // Asking for what is already so: the key is recorded, nothing else.
+      const again = await change({ kind: 'react', emoji: '👍', on: true, messageId: m.id, userId: b.id, clientChangeId: 'x3' });
+      expect(again).toMatchObject({ changed: false, duplicate: false, message: { rev: 3, reactions: { '👍': [b.id, a.id] } } });
+      expect(await s.findAppliedChange(b.id, 'x3')).toBe(m.id);
+      expect(await s.findAppliedChange(b.id, 'nope')).toBeUndefined();
+      // A repeated key changes nothing, whatever it asks now.
+      const repeat = await change({ kind: 'react', emoji: '👍', on: false, messageId: m.id, userId: b.id, clientChangeId: 'x1' });
+      expect(repeat).toMatchObject({ changed: false, duplicate: true, message: { rev: 3, reactions: { '👍': [b.id, a.id] } } });
+      await change({ kind: 'react', emoji: '👍', on: false, messageId: m.id, userId: b.id, clientChangeId: 'x4' });
+      await change({ kind: 'react', emoji: '👍', on: false, messageId: m.id, userId: a.id, clientChangeId: 'x5' });
+      expect(await s.getMessage(m.id)).not.toHaveProperty('reactions');
+      expect(await s.getRoom('r')).toMatchObject({ lastRev: 5, lastMessage: { rev: 5, text: 'hello!', editedAt: 50 } });
+      const m2 = (await s.createMessage(msg('r', b.id, 'k2'))).message;
+      await change({ kind: 'edit', text: 'two', at: 51, messageId: m2.id, userId: b.id, clientChangeId: 'e2' });
+      expect(await s.getChanges('r', 0, 10)).toEqual({ messages: [await s.getMessage(m.id), await s.getMessage(m2.id)], hasMore: false, lastRev: 6 });
+      expect(await s.getChanges('r', 0, 1)).toMatchObject({ messages: [{ id: m.id }], hasMore: true });
+      expect(await s.getChanges('r', 5, 1)).toMatchObject({ messages: [{ id: m2.id, rev: 6 }], hasMore: false });
+      expect(await s.getChanges('r', 6, 10)).toEqual({ messages: [], hasMore: false, lastRev: 6 });
+      expect(await s.getChanges('nope', 0, 10)).toEqual({ messages: [], hasMore: false, lastRev: 0 });
+      await expect(change({ kind: 'delete', at: 1, messageId: 'nope', userId: a.id, clientChangeId: 'd0' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // A failed commit leaves no rev, no change and no key.
+      await expect(change({ kind: 'edit', text: 'z', at: 70, messageId: m.id, userId: a.id, clientChangeId: 'e9' }, { beforeCommit: fail })).rejects.toThrow('injected');
+      expect(await s.getMessage(m.id)).toMatchObject({ text: 'hello!', rev: 5 });
+      expect((await s.getRoom('r'))!.lastRev).toBe(6);
+      expect(await s.findAppliedChange(a.id, 'e9')).toBeUndefined();
+    });
+
+    test('message changes: a tombstone clears text, image and quote, frees its upload when nothing else shows it; no edit or reaction after', async () => {
+      const [a, b] = [await user('a@x.io'), await user('b@x.io')];
+      await room('r', [a.id, b.id]);
+      const image = { url: 'http://h/uploads/up1', mime: 'image/png', size: 3 };
+      const parent = (await s.createMessage({ ...msg('r', a.id, 'p', 'x'.repeat(150)), image })).message;
+      const shared = (await s.createMessage({ ...msg('r', b.id, 'shared'), image: { ...image, url: '/uploads/up2' } })).message;
+      await s.createMessage({ ...msg('r', a.id, 'shared'), image: { ...image, url: '/uploads/up2' } });
+      const reply = (await s.createMessage({ ...msg('r', b.id, 'reply', 'yes'), replyTo: parent.id })).message;
+      expect(reply.replyTo).toEqual({ id: parent.id, senderId: a.id, text: 'x'.repeat(100) });
+      await s.changeMessage({ kind: 'react', emoji: '🎉', on: true, messageId: parent.id, userId: b.id, clientChangeId: 'x1' });
+      const gone = await s.changeMessage({ kind: 'delete', at: 60, messageId: parent.id, userId: a.id, clientChangeId: 'd1' });
+      expect(gone).toEqual({
+        message: { id: parent.id, roomId: 'r', senderId: a.id, clientId: 'p', seq: 1, text: '', image: null, createdAt: parent.createdAt, deletedAt: 60, rev: 2 },
+        changed: true, duplicate: false, freedUploadId: 'up1',
+      });
+      expect((await s.getMessages('r', { limit: 10 })).messages.at(-1)!.replyTo).toEqual({ id: parent.id, senderId: a.id, text: '', deleted: true });
+      expect(await s.changeMessage({ kind: 'delete', at: 61, messageId: parent.id, userId: a.id, clientChangeId: 'd2' })).toMatchObject({ changed: false, message: { rev: 2 } });
+      for (const c of [{ kind: 'edit', text: 'back', at: 62 }, { kind: 'react', emoji: '👍', on: true }] as const) {
+        await expect(s.changeMessage({ ...c, messageId: parent.id, userId: a.id, clientChangeId: 'c' })).rejects.toMatchObject({ code: 'CONFLICT' });
+      }
+      expect(await s.findAppliedChange(a.id, 'c')).toBeUndefined();
+      expect(await s.changeMessage({ kind: 'delete', at: 63, messageId: shared.id, userId: b.id, clientChangeId: 'd3' })).not.toHaveProperty('freedUploadId');
+      expect((await s.getRoom('r'))!.lastRev).toBe(3);
     });
 
     test('history pages: newest, before, after with exact hasMore', async () => {

@@ -111,6 +111,28 @@ describe('postgres: many processes, one database', () => {
     }
   });
 
+  test('reactions to one message from 3 pools at once: none lost, revs 1..N without gaps', async () => {
+    const database = await migratedDatabase();
+    const stores = await Promise.all([openStore(database), openStore(database), openStore(database)]);
+    try {
+      const users = await Promise.all(Array.from({ length: 6 }, (_, i) => userIn(stores[0]!, `r${i}@x.io`)));
+      await stores[0]!.createRoom({ id: 'r', name: null, memberIds: users.map((u) => u.id), createdBy: users[0]!.id, createdAt: ++t });
+      const { message } = await stores[0]!.createMessage(msg('r', users[0]!.id, 'm'));
+      const emoji = ['👍', '🎉', '❤️', '😂'];
+      const results = await Promise.all(users.flatMap((u, i) => emoji.map((e, j) =>
+        stores[(i + j) % 3]!.changeMessage({ kind: 'react', emoji: e, on: true, messageId: message.id, userId: u.id, clientChangeId: `${e}-${i}` }))));
+      const n = users.length * emoji.length;
+      expect(results.every((r) => r.changed && !r.duplicate)).toBe(true);
+      expect(results.map((r) => r.message.rev).sort((x, y) => x! - y!)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      const stored = (await stores[1]!.getMessage(message.id))!;
+      expect(stored.rev).toBe(n);
+      for (const e of emoji) expect([...stored.reactions![e]!].sort()).toEqual(users.map((u) => u.id).sort());
+      expect((await stores[2]!.getRoom('r'))!.lastRev).toBe(n);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
   test('two pools signing up the same email at once: one user, the other told CONFLICT', async () => {
     const database = await migratedDatabase();
     const [one, two] = await Promise.all([openStore(database), openStore(database)]);

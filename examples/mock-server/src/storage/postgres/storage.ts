@@ -1,10 +1,13 @@
 import pg from 'pg';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { ChatError, type Image, type Message, type Room, type User } from '@chat/sdk/protocol';
+import { ChatError, type Image, type Message, type Reactions, type Room, type User } from '@chat/sdk/protocol';
 import type { AsyncStorage } from '../async-storage.js';
+import { planChange, quoteOf } from '../changes.js';
 import type {
-  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, UploadRecord, WriteHooks,
+  AppliedAction, ChangeResult, LeaveChange, MembersChange, MessageChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session,
+  UploadRecord, WriteHooks,
 } from '../types.js';
+import { uploadIdOf } from '../types.js';
 import { migrate } from './schema.js';
 
 /** A client inside a transaction, or the pool for a single statement. */
@@ -32,17 +35,19 @@ export interface PostgresOptions {
 
 interface UserRow { id: string; email: string; name: string; created_at: number }
 interface SessionRow { id: string; token_hash: string; user_id: string; created_at: number; expires_at: number }
-interface RoomRow { id: string; name: string | null; created_by: string; created_at: number; last_seq: number }
+interface RoomRow { id: string; name: string | null; created_by: string; created_at: number; last_seq: number; last_rev: number }
 interface MessageRow {
   id: string; room_id: string; seq: number; sender_id: string; client_id: string;
   text: string; image: string | null; created_at: number;
+  rev: number; edited_at: number | null; deleted_at: number | null; reactions: string | null; reply_to: string | null; upload_id: string | null;
 }
+interface ParentRow { id: string; sender_id: string; text: string; deleted_at: number | null }
 interface UploadRow {
   id: string; owner_id: string; url: string; mime: string; size: number;
   width: number | null; height: number | null; created_at: number;
 }
 
-const ROOM_COLUMNS = 'r.id, r.name, r.created_by, r.created_at, r.last_seq';
+const ROOM_COLUMNS = 'r.id, r.name, r.created_by, r.created_at, r.last_seq, r.last_rev';
 
 /**
  * The storage contract over PostgreSQL (`pg`), for servers that share one database (issue
@@ -274,7 +279,7 @@ export class PostgresStorage implements AsyncStorage {
   async createMessage(input: NewMessage, hooks?: WriteHooks): Promise<{ message: Message; duplicate: boolean }> {
     const created = await this.tx(async (q) => {
       const existing = await q.query<MessageRow>('SELECT * FROM messages WHERE sender_id = $1 AND client_id = $2', [input.senderId, input.clientId]);
-      if (existing.rows[0]) return { message: toMessage(existing.rows[0]), duplicate: true };
+      if (existing.rows[0]) return { message: (await hydrate(q, existing.rows))[0]!, duplicate: true };
       // Why seq stays gapless with writers in many processes: this UPDATE takes the room's
       // row lock and holds it to COMMIT or ROLLBACK, so writers to one room go one at a time.
       // One that waited re-reads the row as committed by the one before it (READ COMMITTED
@@ -290,14 +295,17 @@ export class PostgresStorage implements AsyncStorage {
       // The same (sender, clientId) sent through another process at once: its INSERT waits
       // on ours (or ours on its) at the unique index; the later one inserts nothing, and
       // this transaction rolls back (undoing its seq) and returns the stored message.
-      const inserted = await q.query(
-        `INSERT INTO messages (id, room_id, seq, sender_id, client_id, text, image, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sender_id, client_id) DO NOTHING`,
-        [input.id, input.roomId, seq, input.senderId, input.clientId, input.text, input.image ? JSON.stringify(input.image) : null, input.createdAt],
+      const inserted = await q.query<MessageRow>(
+        `INSERT INTO messages (id, room_id, seq, sender_id, client_id, text, image, created_at, reply_to, upload_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING *`,
+        [
+          input.id, input.roomId, seq, input.senderId, input.clientId, input.text, input.image ? JSON.stringify(input.image) : null, input.createdAt,
+          input.replyTo ?? null, input.image ? (uploadIdOf(input.image.url) ?? null) : null,
+        ],
       );
-      if (!inserted.rowCount) return 'raced' as const;
+      if (!inserted.rows[0]) return 'raced' as const;
       await hooks?.beforeCommit?.();
-      return { message: { ...input, seq } as Message, duplicate: false };
+      return { message: (await hydrate(q, inserted.rows))[0]!, duplicate: false };
     }, undefined, (result) => result === 'raced');
     if (created !== 'raced') return created;
     const stored = await this.getMessageByClientId(input.senderId, input.clientId);
@@ -306,20 +314,92 @@ export class PostgresStorage implements AsyncStorage {
   }
 
   async getMessageByClientId(senderId: string, clientId: string): Promise<Message | undefined> {
-    const [row] = await this.rows<MessageRow>('SELECT * FROM messages WHERE sender_id = $1 AND client_id = $2', [senderId, clientId]);
-    return row && toMessage(row);
+    const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE sender_id = $1 AND client_id = $2', [senderId, clientId]);
+    return (await this.hydrate(rows))[0];
   }
 
   async getMessages(roomId: string, page: MessagePage): Promise<{ messages: Message[]; hasMore: boolean }> {
     const take = page.limit + 1; // one more than asked tells whether more exist
     if (page.after !== undefined) {
       const rows = await this.rows<MessageRow>('SELECT * FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3', [roomId, page.after, take]);
-      return { messages: rows.slice(0, page.limit).map(toMessage), hasMore: rows.length > page.limit };
+      return { messages: await this.hydrate(rows.slice(0, page.limit)), hasMore: rows.length > page.limit };
     }
     const rows = page.before !== undefined
       ? await this.rows<MessageRow>('SELECT * FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3', [roomId, page.before, take])
       : await this.rows<MessageRow>('SELECT * FROM messages WHERE room_id = $1 ORDER BY seq DESC LIMIT $2', [roomId, take]);
-    return { messages: rows.slice(0, page.limit).reverse().map(toMessage), hasMore: rows.length > page.limit };
+    return { messages: await this.hydrate(rows.slice(0, page.limit).reverse()), hasMore: rows.length > page.limit };
+  }
+
+  // message changes (protocol 10.5)
+
+  async getMessage(id: string): Promise<Message | undefined> {
+    return (await this.hydrate(await this.rows<MessageRow>('SELECT * FROM messages WHERE id = $1', [id])))[0];
+  }
+
+  async findAppliedChange(userId: string, clientChangeId: string): Promise<string | undefined> {
+    const [row] = await this.rows<{ message_id: string }>(
+      'SELECT message_id FROM applied_message_changes WHERE user_id = $1 AND client_change_id = $2', [userId, clientChangeId],
+    );
+    return row?.message_id;
+  }
+
+  async changeMessage(change: MessageChange, hooks?: WriteHooks): Promise<ChangeResult> {
+    const result = await this.tx(async (q): Promise<ChangeResult | 'raced'> => {
+      // The message's row lock: two processes changing one message (two reactions at once)
+      // plan each change on the message as the one before left it, so none is lost. Locks
+      // are taken message first, then room (below); nothing takes them the other way round.
+      const { rows } = await q.query<MessageRow>('SELECT * FROM messages WHERE id = $1 FOR UPDATE', [change.messageId]);
+      const row = rows[0];
+      if (!row) throw new ChatError('NOT_FOUND', 'no such message');
+      const applied = await q.query<{ message_id: string }>(
+        'SELECT message_id FROM applied_message_changes WHERE user_id = $1 AND client_change_id = $2', [change.userId, change.clientChangeId],
+      );
+      if (applied.rows[0]) return { message: (await this.messagesById(q, [applied.rows[0].message_id]))[0]!, changed: false, duplicate: true };
+      const next = planChange(stateOf(row), change);
+      if (next) {
+        // The room's rev as its seq: the row lock makes revs per room gapless and in commit order.
+        const bumped = await q.query<{ last_rev: number }>('UPDATE rooms SET last_rev = last_rev + 1 WHERE id = $1 RETURNING last_rev', [row.room_id]);
+        const deleted = next.deletedAt !== undefined;
+        await q.query(
+          `UPDATE messages SET text = $1, image = $2, edited_at = $3, deleted_at = $4, reactions = $5, reply_to = $6, upload_id = $7, rev = $8
+           WHERE id = $9`,
+          [
+            next.text, next.image ? JSON.stringify(next.image) : null, next.editedAt ?? null, next.deletedAt ?? null,
+            next.reactions ? JSON.stringify(next.reactions) : null,
+            deleted ? null : row.reply_to, deleted ? null : row.upload_id, bumped.rows[0]!.last_rev, row.id,
+          ],
+        );
+      }
+      // The same key through another process, committed since the look above: this one rolls back.
+      const recorded = await q.query(
+        'INSERT INTO applied_message_changes (user_id, client_change_id, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [change.userId, change.clientChangeId, row.id],
+      );
+      if (!recorded.rowCount) return 'raced';
+      await hooks?.beforeCommit?.();
+      const freed = next?.deletedAt !== undefined && row.upload_id !== null
+        && (await q.query('SELECT 1 FROM messages WHERE upload_id = $1 LIMIT 1', [row.upload_id])).rowCount === 0;
+      return {
+        message: (await this.messagesById(q, [row.id]))[0]!,
+        changed: next !== null,
+        duplicate: false,
+        ...(freed ? { freedUploadId: row.upload_id! } : {}),
+      };
+    }, undefined, (outcome) => outcome === 'raced');
+    if (result !== 'raced') return result;
+    const id = await this.findAppliedChange(change.userId, change.clientChangeId);
+    const message = id === undefined ? undefined : await this.getMessage(id);
+    if (!message) throw new ChatError('INTERNAL', 'a change that raced this one is gone', { retryable: true });
+    return { message, changed: false, duplicate: true };
+  }
+
+  async getChanges(roomId: string, afterRev: number, limit: number): Promise<{ messages: Message[]; hasMore: boolean; lastRev: number }> {
+    // One snapshot: the rows and lastRev agree.
+    return this.tx(async (q) => {
+      const room = await q.query<{ last_rev: number }>('SELECT last_rev FROM rooms WHERE id = $1', [roomId]);
+      const { rows } = await q.query<MessageRow>('SELECT * FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev ASC LIMIT $3', [roomId, afterRev, limit + 1]);
+      return { messages: await hydrate(q, rows.slice(0, limit)), hasMore: rows.length > limit, lastRev: room.rows[0]?.last_rev ?? 0 };
+    }, undefined, undefined, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   // read state
@@ -523,9 +603,22 @@ export class PostgresStorage implements AsyncStorage {
     }
   }
 
+  private async hydrate(rows: MessageRow[]): Promise<Message[]> {
+    try {
+      return await hydrate(this.pool, rows);
+    } catch (error) {
+      throw toStorageError(error);
+    }
+  }
+
+  private async messagesById(q: Queryable, ids: string[]): Promise<Message[]> {
+    const { rows } = await q.query<MessageRow>('SELECT * FROM messages WHERE id = ANY($1::text[])', [ids]);
+    return hydrate(q, rows);
+  }
+
   /** Takes the room's row lock until the transaction ends; undefined: no such room. */
   private async lockRoom(q: Queryable, roomId: string): Promise<RoomRow | undefined> {
-    const { rows } = await q.query<RoomRow>('SELECT id, name, created_by, created_at, last_seq FROM rooms WHERE id = $1 FOR UPDATE', [roomId]);
+    const { rows } = await q.query<RoomRow>('SELECT id, name, created_by, created_at, last_seq, last_rev FROM rooms WHERE id = $1 FOR UPDATE', [roomId]);
     return rows[0];
   }
 
@@ -549,7 +642,7 @@ export class PostgresStorage implements AsyncStorage {
       );
       const memberIds = new Map<string, string[]>(ids.map((id) => [id, []]));
       for (const member of members.rows) memberIds.get(member.room_id)!.push(member.user_id);
-      const lastMessages = new Map(last.rows.map((row) => [row.room_id, toMessage(row)]));
+      const lastMessages = new Map((await hydrate(q, last.rows)).map((message) => [message.roomId, message]));
       return rows.map((row) => ({
         id: row.id,
         name: row.name,
@@ -558,11 +651,38 @@ export class PostgresStorage implements AsyncStorage {
         createdAt: row.created_at,
         lastSeq: row.last_seq,
         lastMessage: lastMessages.get(row.id) ?? null,
+        lastRev: row.last_rev,
       }));
     } catch (error) {
       throw toStorageError(error);
     }
   }
+}
+
+/** Rows to messages, with the quotes of the replies among them read in one statement. */
+async function hydrate(q: Queryable, rows: readonly MessageRow[]): Promise<Message[]> {
+  const parentIds = [...new Set(rows.flatMap((row) => (row.reply_to === null ? [] : [row.reply_to])))];
+  const parents = new Map<string, ParentRow>();
+  if (parentIds.length > 0) {
+    const found = await q.query<ParentRow>('SELECT id, sender_id, text, deleted_at FROM messages WHERE id = ANY($1::text[])', [parentIds]);
+    for (const parent of found.rows) parents.set(parent.id, parent);
+  }
+  return rows.map((row) => {
+    const message = toMessage(row);
+    const parent = row.reply_to === null ? undefined : parents.get(row.reply_to);
+    if (parent) message.replyTo = quoteOf({ id: parent.id, senderId: parent.sender_id, text: parent.text, deletedAt: parent.deleted_at });
+    return message;
+  });
+}
+
+function stateOf(row: MessageRow) {
+  return {
+    text: row.text,
+    image: row.image === null ? null : (JSON.parse(row.image) as Image),
+    ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
+    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
+    ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as Reactions } : {}),
+  };
 }
 
 async function deleteUploadRows(q: Queryable, ids: string[]): Promise<void> {
@@ -605,5 +725,9 @@ function toMessage(row: MessageRow): Message {
     text: row.text,
     image: row.image === null ? null : (JSON.parse(row.image) as Image),
     createdAt: row.created_at,
+    ...(row.rev > 0 ? { rev: row.rev } : {}),
+    ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
+    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
+    ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as Reactions } : {}),
   };
 }
