@@ -175,8 +175,11 @@ export class PostgresStorage implements AsyncStorage {
     });
   }
 
+  // Rooms are read in one snapshot (rows, members, last messages), so a room is never
+  // shown with members or a last message from a different moment than its own row.
+
   async getRoom(id: string): Promise<Room | undefined> {
-    return (await this.roomsOf(this.pool, await this.roomRows(this.pool, [id])))[0];
+    return this.snapshot(async (q) => (await this.roomsOf(q, await this.roomRows(q, [id])))[0]);
   }
 
   async isMember(roomId: string, userId: string): Promise<boolean> {
@@ -184,22 +187,26 @@ export class PostgresStorage implements AsyncStorage {
   }
 
   async getUserRooms(userId: string): Promise<Room[]> {
-    const rows = await this.rows<RoomRow>(
-      `SELECT ${ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id WHERE m.user_id = $1 ORDER BY r.activity DESC`,
-      [userId],
-    );
-    return this.roomsOf(this.pool, rows);
+    return this.snapshot(async (q) => {
+      const { rows } = await q.query<RoomRow>(
+        `SELECT ${ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id WHERE m.user_id = $1 ORDER BY r.activity DESC`,
+        [userId],
+      );
+      return this.roomsOf(q, rows);
+    });
   }
 
   async getUserRoomsPage(userId: string, page: RoomPage): Promise<{ rooms: Room[]; next: number | null }> {
-    const rows = await this.rows<RoomRow & { activity: number }>(
-      `SELECT ${ROOM_COLUMNS}, r.activity FROM rooms r JOIN room_members m ON m.room_id = r.id
-       WHERE m.user_id = $1 AND r.activity < $2 ORDER BY r.activity DESC LIMIT $3`,
-      [userId, page.before ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
-    );
-    const taken = rows.slice(0, page.limit);
-    const next = rows.length > page.limit ? taken.at(-1)!.activity : null;
-    return { rooms: await this.roomsOf(this.pool, taken), next };
+    return this.snapshot(async (q) => {
+      const { rows } = await q.query<RoomRow & { activity: number }>(
+        `SELECT ${ROOM_COLUMNS}, r.activity FROM rooms r JOIN room_members m ON m.room_id = r.id
+         WHERE m.user_id = $1 AND r.activity < $2 ORDER BY r.activity DESC LIMIT $3`,
+        [userId, page.before ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
+      );
+      const taken = rows.slice(0, page.limit);
+      const next = rows.length > page.limit ? taken.at(-1)!.activity : null;
+      return { rooms: await this.roomsOf(q, taken), next };
+    });
   }
 
   async findApplied(userId: string, action: AppliedAction, clientId: string): Promise<string | undefined> {
@@ -395,11 +402,11 @@ export class PostgresStorage implements AsyncStorage {
 
   async getChanges(roomId: string, afterRev: number, limit: number): Promise<{ messages: Message[]; hasMore: boolean; lastRev: number }> {
     // One snapshot: the rows and lastRev agree.
-    return this.tx(async (q) => {
+    return this.snapshot(async (q) => {
       const room = await q.query<{ last_rev: number }>('SELECT last_rev FROM rooms WHERE id = $1', [roomId]);
       const { rows } = await q.query<MessageRow>('SELECT * FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev ASC LIMIT $3', [roomId, afterRev, limit + 1]);
       return { messages: await hydrate(q, rows.slice(0, limit)), hasMore: rows.length > limit, lastRev: room.rows[0]?.last_rev ?? 0 };
-    }, undefined, undefined, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    });
   }
 
   // read state
@@ -425,7 +432,7 @@ export class PostgresStorage implements AsyncStorage {
   async getReadStates(userId: string, roomIds: readonly string[]): Promise<Map<string, ReadState>> {
     const ids = [...roomIds];
     // One snapshot for both queries, as SQLite's reads between writes see one.
-    return this.tx(async (q) => {
+    return this.snapshot(async (q) => {
       const states = new Map<string, ReadState>();
       const own = await q.query<{ room_id: string; own: number }>(
         `SELECT m.room_id, (SELECT count(*) FROM messages WHERE room_id = m.room_id AND sender_id = m.user_id AND seq > m.read_seq) AS own
@@ -442,7 +449,7 @@ export class PostgresStorage implements AsyncStorage {
         if (state) state.readSeqs[row.user_id] = row.read_seq;
       }
       return states;
-    }, undefined, undefined, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    });
   }
 
   async countOwnAfter(roomId: string, userId: string, seq: number): Promise<number> {
@@ -614,6 +621,11 @@ export class PostgresStorage implements AsyncStorage {
   private async messagesById(q: Queryable, ids: string[]): Promise<Message[]> {
     const { rows } = await q.query<MessageRow>('SELECT * FROM messages WHERE id = ANY($1::text[])', [ids]);
     return hydrate(q, rows);
+  }
+
+  /** Reads in one snapshot (a read-only REPEATABLE READ transaction): what they see is one moment's state. */
+  private snapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.tx(fn, undefined, undefined, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   /** Takes the room's row lock until the transaction ends; undefined: no such room. */
