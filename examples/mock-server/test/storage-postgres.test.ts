@@ -34,7 +34,8 @@ async function migratedDatabase(): Promise<string> {
   return name;
 }
 
-const openStore = async (database: string, max = 4) => PostgresStorage.open({ url: urlOf(database), max });
+const openStore = async (database: string, max = 4, more: { idleInTransactionTimeoutMs?: number } = {}) =>
+  PostgresStorage.open({ url: urlOf(database), max, ...more });
 
 beforeAll(async () => {
   server = await startPostgres({ fsync: false });
@@ -169,6 +170,29 @@ describe('postgres: many processes, one database', () => {
       await expect(openStore(database)).rejects.toMatchObject({ code: 'INTERNAL' });
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
+
+  test('a process stalled mid-write does not hold the room: PostgreSQL ends its transaction, the others write on', async () => {
+    const database = await migratedDatabase();
+    const [stalled, other] = await Promise.all([openStore(database, 2, { idleInTransactionTimeoutMs: 300 }), openStore(database)]);
+    try {
+      const a = await userIn(other, 'a@x.io');
+      await other.createRoom({ id: 'r', name: null, memberIds: [a.id], createdBy: a.id, createdAt: ++t });
+      let release = () => {};
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      // The hook stalls with the room's row lock held, until told to go on.
+      const stuck = stalled.createMessage(msg('r', a.id, 'stuck'), { beforeCommit: () => held });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const started = Date.now();
+      expect((await other.createMessage(msg('r', a.id, 'next'))).message.seq).toBe(1); // waited for the timeout, not for the hook
+      expect(Date.now() - started).toBeLessThan(5_000);
+      release();
+      await expect(stuck).rejects.toMatchObject({ code: 'INTERNAL', retryable: true });
+      expect(await other.getMessageByClientId(a.id, 'stuck')).toBeUndefined();
+      expect((await stalled.createMessage(msg('r', a.id, 'stuck'))).message.seq).toBe(2); // its retry
+    } finally {
+      await Promise.all([stalled.close(), other.close()]);
     }
   });
 

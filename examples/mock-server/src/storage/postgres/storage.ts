@@ -31,6 +31,12 @@ export interface PostgresOptions {
   max?: number;
   /** How long a call waits for a connection before it fails with INTERNAL (default 5 s). */
   connectionTimeoutMs?: number;
+  /**
+   * How long a transaction may sit idle between statements before PostgreSQL ends it
+   * (default 30 s): a process stalled mid-write (a pause, a hung hook) then releases the
+   * room locks it holds instead of holding every other process's writes to those rooms.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 interface UserRow { id: string; email: string; name: string; created_at: number }
@@ -75,8 +81,11 @@ export class PostgresStorage implements AsyncStorage {
 
   /** Connects, migrates the database to this server's schema, and returns the store. */
   static async open(options: PostgresOptions | string): Promise<PostgresStorage> {
-    const { url, max = 10, connectionTimeoutMs = 5_000 } = typeof options === 'string' ? { url: options } : options;
-    const config: PoolConfig = { connectionString: url, max, connectionTimeoutMillis: connectionTimeoutMs, types };
+    const { url, max = 10, connectionTimeoutMs = 5_000, idleInTransactionTimeoutMs = 30_000 } = typeof options === 'string' ? { url: options } : options;
+    const config: PoolConfig = {
+      connectionString: url, max, connectionTimeoutMillis: connectionTimeoutMs, types,
+      idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
+    };
     const pool = new pg.Pool(config);
     // An idle connection that the server closes (a restart, an admin) is reported here;
     // without a listener it would crash the process. The pool drops it and opens another.
@@ -165,6 +174,9 @@ export class PostgresStorage implements AsyncStorage {
         'INSERT INTO room_members (room_id, user_id, position) SELECT $1, user_id, position - 1 FROM unnest($2::text[]) WITH ORDINALITY AS m(user_id, position)',
         [input.id, input.memberIds],
       );
+      // The same key through two processes at once: the second loses at the primary key of
+      // applied_changes (a retryable INTERNAL, its room rolled back), and its retry finds
+      // the first's room with findApplied, as any repeat of create_room does.
       if (input.clientId !== undefined) {
         await q.query("INSERT INTO applied_changes (user_id, action, client_id, room_id) VALUES ($1, 'create_room', $2, $3)", [
           input.createdBy, input.clientId, input.id,
