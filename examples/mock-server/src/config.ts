@@ -38,6 +38,8 @@ export function optionsFromEnv(
   };
   const secret = nonEmpty(env.CHAT_JWT_SECRET);
   if (secret !== undefined) options.jwtSecret = secret;
+  const uploadsDir = nonEmpty(env.CHAT_UPLOADS_DIR);
+  if (uploadsDir !== undefined) options.uploadsDir = uploadsDir;
   const publicUrl = nonEmpty(env.CHAT_PUBLIC_URL);
   if (publicUrl !== undefined) options.publicUrl = parsePublicUrl(publicUrl);
   return options;

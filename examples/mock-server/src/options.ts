@@ -11,6 +11,8 @@ export interface ServerOptions {
   db?: string;
   /** 'memory' keeps plain maps instead of SQLite; default 'sqlite' (on `db`). */
   storage?: 'memory' | 'sqlite';
+  /** Folder of the upload files; default `<db>.uploads` next to a SQLite file, else a temporary folder removed at close. */
+  uploadsDir?: string;
   /** HS256 secret for JWT logins; default none (JWTs refused). */
   jwtSecret?: string;
   /** Allowed browser origins (patterns); default http://localhost:* and http://127.0.0.1:*. */
@@ -123,6 +125,7 @@ export interface ResolvedOptions {
   host: string;
   db: string;
   storage: 'memory' | 'sqlite';
+  uploadsDir: string | undefined;
   jwtSecret: string | undefined;
   origins: string[];
   emailLogin: boolean;
@@ -155,6 +158,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     host,
     db: options.db ?? ':memory:',
     storage: options.storage ?? (options.db === 'memory' ? 'memory' : 'sqlite'),
+    uploadsDir: options.uploadsDir || undefined,
     jwtSecret: options.jwtSecret || undefined,
     origins: options.origins ?? [...DEFAULT_ORIGINS],
     emailLogin: options.emailLogin ?? false,
