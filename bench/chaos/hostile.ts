@@ -424,7 +424,9 @@ export async function runHostile(scale: HostileScale, log: (line: string) => voi
   const rows: HostileRow[] = [];
   try {
     let i = 0;
-    for (const attack of attacks(scale)) {
+    // HOSTILE_ONLY=<words of a row>: run only the matching rows (profiling one attack).
+    const only = process.env.HOSTILE_ONLY;
+    for (const attack of attacks(scale).filter((a) => !only || a.attack.includes(only))) {
       const options: ServerOptions = { db: join(dir, `hostile-${++i}.sqlite`), limits: SETUP_LIMITS, ...attack.options };
       const { wsUrl } = await server.start('chat', options);
       const httpUrl = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
