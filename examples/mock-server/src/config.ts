@@ -127,7 +127,7 @@ function limitsFromEnv(env: Env): Partial<LimitSettings> {
     const v = nonEmpty(env[variable]);
     if (v !== undefined) limits[key] = parseCount(variable, v);
   };
-  const perSecond = (variable: string, key: 'userRequests' | 'ipRequests' | 'userMessages'): void => {
+  const perSecond = (variable: string, key: 'userRequests' | 'ipRequests' | 'userMessages' | 'ipTyping'): void => {
     const v = nonEmpty(env[variable]);
     if (v !== undefined) limits[key] = burstOf(parseCount(variable, v), 2);
   };
@@ -148,6 +148,7 @@ function limitsFromEnv(env: Env): Partial<LimitSettings> {
   perSecond('CHAT_LIMIT_USER_REQUESTS', 'userRequests');
   perSecond('CHAT_LIMIT_IP_REQUESTS', 'ipRequests');
   perSecond('CHAT_LIMIT_USER_MESSAGES', 'userMessages');
+  perSecond('CHAT_LIMIT_IP_TYPING', 'ipTyping');
   perHour('CHAT_LIMIT_SIGNUPS_PER_IP', 'signupsPerIp');
   perHour('CHAT_LIMIT_ROOMS_PER_USER', 'roomsPerUser');
   bytes('CHAT_LIMIT_UPLOAD_BYTES_PER_DAY', 'uploadBytesPerDay');

@@ -71,6 +71,8 @@ export interface LimitSettings {
   ipBytes: Rate;
   /** Reply bytes of the whole server: while in debt, the requests that can answer big pages (history, directory, room list) wait; others do not. Default 16 MiB/s, bursts of 8 MiB. */
   serverBytes: Rate;
+  /** `typing` frames from one address (all its users; each user also has 2/s, bursts of 10). Default 20/s, bursts of 40. */
+  ipTyping: Rate;
   /** `create_user` from one address. Default 20 an hour (bursts of 20). */
   signupsPerIp: Rate;
   /** `create_room` of one user. Default 60 an hour (bursts of 60). */
@@ -104,6 +106,7 @@ export function resolveLimits(given: Partial<LimitSettings>, rateLimit: Rate): L
     userBytes: given.userBytes ?? { perSecond: MIB, burst: 2 * MIB },
     ipBytes: given.ipBytes ?? { perSecond: 4 * MIB, burst: 4 * MIB },
     serverBytes: given.serverBytes ?? { perSecond: 16 * MIB, burst: 8 * MIB },
+    ipTyping: given.ipTyping ?? { perSecond: 20, burst: 40 },
     signupsPerIp: given.signupsPerIp ?? { perSecond: 20 / HOUR, burst: 20 },
     roomsPerUser: given.roomsPerUser ?? { perSecond: 60 / HOUR, burst: 60 },
     maxRoomMembers: given.maxRoomMembers ?? 100,
