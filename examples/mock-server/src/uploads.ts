@@ -243,7 +243,7 @@ export function parseRange(header: string | undefined, size: number): [number, n
     return size === 0 ? 'unsatisfiable' : [Math.max(0, size - suffix), size - 1];
   }
   const first = Number(match[1]);
-  const last = match[2] === '' ? size - 1 : Number(match[2]);
+  const last = match[2] === '' ? Infinity : Number(match[2]);
   if (last < first) return undefined;
   if (first >= size) return 'unsatisfiable';
   return [first, Math.min(last, size - 1)];
