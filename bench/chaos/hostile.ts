@@ -309,7 +309,8 @@ function attacks(scale: HostileScale): Attack[] {
         const body = png(5 * MIB);
         let stored = 0;
         for (let i = 0; i < scale.orphans; i++) if ((await post(httpUrl, token, body)).status === 201) stored++;
-        const files = () => readdirSync(`${db}.uploads`).length;
+        // Finished uploads only (a refused one's temporary file may still be on its way out).
+        const files = () => readdirSync(`${db}.uploads`).filter((name) => !name.includes('.')).length;
         const written = files();
         await sleep(1100);
         await server.sweep();
