@@ -212,15 +212,11 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy) {
   function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: object, retryAfterMs?: number): void {
     if (retryAfterMs !== undefined && !res.headersSent) res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
     sendJson(res, status, body);
-    // A 413 reads up to a whole too-big upload (the client sends it all before it reads);
-    // other refusals, answered as soon as the headers are in, much less: by then the client
-    // has the answer, and 40 refused uploads of an attacker are not 240 MB read for nothing.
-    const limit = status === 413 ? MAX_DISCARD_BYTES : MAX_DISCARD_REFUSED_BYTES;
     let discarded = 0;
     req.removeAllListeners('data');
     req.on('data', (chunk: Buffer) => {
       discarded += chunk.length;
-      if (discarded > limit) return void req.socket.destroy();
+      if (discarded > MAX_DISCARD_BYTES) return void req.socket.destroy();
       // A chunk or two per request per turn of the event loop: many refused bodies arriving
       // at once (40 uploads, 90 MB) are read between everyone else's frames, not in one go.
       req.pause();
@@ -234,10 +230,8 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy) {
 const HEAD_BYTES = 256 * 1024;
 /** Bytes read from an upload's file at a time when it is served. */
 const READ_CHUNK_BYTES = 64 * 1024;
-/** What an upload refused 413 may still send, read and dropped, before its connection is cut. */
+/** What a refused upload may still send, read and dropped, before its connection is cut. */
 const MAX_DISCARD_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024;
-/** The same for any other refusal (401, 403, 415, 429). */
-const MAX_DISCARD_REFUSED_BYTES = 1024 * 1024;
 
 /**
  * One range of `Range: bytes=…` as [first, last] byte, clamped to the file; undefined for
