@@ -46,6 +46,8 @@ export function optionsFromEnv(
   }
   const secret = nonEmpty(env.CHAT_JWT_SECRET);
   if (secret !== undefined) options.jwtSecret = secret;
+  const uploadsDir = nonEmpty(env.CHAT_UPLOADS_DIR);
+  if (uploadsDir !== undefined) options.uploadsDir = uploadsDir;
   const publicUrl = nonEmpty(env.CHAT_PUBLIC_URL);
   if (publicUrl !== undefined) options.publicUrl = parsePublicUrl(publicUrl);
   return options;
@@ -141,7 +143,7 @@ function limitsFromEnv(env: Env): Partial<LimitSettings> {
     const v = nonEmpty(env[variable]);
     if (v !== undefined) limits[key] = parseCount(variable, v);
   };
-  const perSecond = (variable: string, key: 'userRequests' | 'ipRequests' | 'userMessages'): void => {
+  const perSecond = (variable: string, key: 'userRequests' | 'ipRequests' | 'userMessages' | 'ipTyping'): void => {
     const v = nonEmpty(env[variable]);
     if (v !== undefined) limits[key] = burstOf(parseCount(variable, v), 2);
   };
@@ -162,6 +164,7 @@ function limitsFromEnv(env: Env): Partial<LimitSettings> {
   perSecond('CHAT_LIMIT_USER_REQUESTS', 'userRequests');
   perSecond('CHAT_LIMIT_IP_REQUESTS', 'ipRequests');
   perSecond('CHAT_LIMIT_USER_MESSAGES', 'userMessages');
+  perSecond('CHAT_LIMIT_IP_TYPING', 'ipTyping');
   perHour('CHAT_LIMIT_SIGNUPS_PER_IP', 'signupsPerIp');
   perHour('CHAT_LIMIT_ROOMS_PER_USER', 'roomsPerUser');
   bytes('CHAT_LIMIT_UPLOAD_BYTES_PER_DAY', 'uploadBytesPerDay');

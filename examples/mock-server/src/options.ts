@@ -11,6 +11,8 @@ export interface ServerOptions {
   db?: string;
   /** 'memory' keeps plain maps instead of SQLite; default 'sqlite' (on `db`). */
   storage?: 'memory' | 'sqlite';
+  /** Folder of the upload files; default `<db>.uploads` next to a SQLite file, else a temporary folder removed at close. */
+  uploadsDir?: string;
   /** HS256 secret for JWT logins; default none (JWTs refused). */
   jwtSecret?: string;
   /** Allowed browser origins (patterns); default http://localhost:* and http://127.0.0.1:*. */
@@ -75,6 +77,8 @@ export interface LimitSettings {
   ipBytes: Rate;
   /** Reply bytes of the whole server: while in debt, the requests that can answer big pages (history, changes, directory, room list) wait; others do not. Default 16 MiB/s, bursts of 8 MiB. */
   serverBytes: Rate;
+  /** `typing` frames from one address (all its users; each user also has 2/s, bursts of 10). Default 20/s, bursts of 40. */
+  ipTyping: Rate;
   /** `create_user` from one address. Default 20 an hour (bursts of 20). */
   signupsPerIp: Rate;
   /** `create_room` of one user. Default 60 an hour (bursts of 60). */
@@ -108,6 +112,7 @@ export function resolveLimits(given: Partial<LimitSettings>, rateLimit: Rate): L
     userBytes: given.userBytes ?? { perSecond: MIB, burst: 2 * MIB },
     ipBytes: given.ipBytes ?? { perSecond: 4 * MIB, burst: 4 * MIB },
     serverBytes: given.serverBytes ?? { perSecond: 16 * MIB, burst: 8 * MIB },
+    ipTyping: given.ipTyping ?? { perSecond: 20, burst: 40 },
     signupsPerIp: given.signupsPerIp ?? { perSecond: 20 / HOUR, burst: 20 },
     roomsPerUser: given.roomsPerUser ?? { perSecond: 60 / HOUR, burst: 60 },
     maxRoomMembers: given.maxRoomMembers ?? 100,
@@ -129,6 +134,7 @@ export interface ResolvedOptions {
   host: string;
   db: string;
   storage: 'memory' | 'sqlite';
+  uploadsDir: string | undefined;
   jwtSecret: string | undefined;
   origins: string[];
   emailLogin: boolean;
@@ -165,6 +171,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     host,
     db: options.db ?? ':memory:',
     storage: options.storage ?? (options.db === 'memory' ? 'memory' : 'sqlite'),
+    uploadsDir: options.uploadsDir || undefined,
     jwtSecret: options.jwtSecret || undefined,
     origins: options.origins ?? [...DEFAULT_ORIGINS],
     emailLogin: options.emailLogin ?? false,

@@ -14,7 +14,7 @@ import { OriginPolicy } from './origins.js';
 import { PresenceTracker } from './presence.js';
 import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
-import { openStorage } from './storage/index.js';
+import { openStorage, sweepUploadFiles } from './storage/index.js';
 import { TypingTracker } from './typing.js';
 import { createHttpHandler } from './uploads.js';
 
@@ -60,6 +60,14 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const options = resolveOptions(input);
   const log = createLogger(options.logLevel);
   const storage = openStorage(options);
+  try {
+    // Before anyone can upload: unfinished files, files without records and records without files go.
+    const swept = await sweepUploadFiles(storage);
+    if (swept.partials + swept.strayFiles + swept.missingFiles > 0) log.info('upload files checked', swept);
+  } catch (error) {
+    storage.close();
+    throw error;
+  }
   const now = Date.now;
   const hub = new Hub();
   const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log });

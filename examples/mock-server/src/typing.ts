@@ -14,7 +14,7 @@ interface Typist {
  * stored. A refresh by one user in one room reaches the room at most once per
  * `TYPING_COALESCE_MS`, however many connections (tabs, devices) send it; a stop, or the
  * user's message, ends it at once. `typing` frames are rate-limited per user, across all
- * their connections.
+ * their connections (here), and per address (`Limits.typing`).
  */
 export class TypingTracker {
   /** userId -> roomId -> typist */

@@ -103,6 +103,27 @@ describe('rates per user and per address, across connections', () => {
     expect(await (await open(closed)).fail('create_user', { email: uniqueEmail() })).toBe('FORBIDDEN');
   });
 
+  test('typing per address: many users on one address share its rate; another address is not slowed', async () => {
+    const server = await start({ trustProxy: true, limits: { ipTyping: { perSecond: 1, burst: 4 } } });
+    const via = async (address: string) => {
+      const c = fx.track(await TestClient.open(server.wsUrl, { headers: { 'X-Forwarded-For': address } }));
+      const { user } = await c.call('create_user', { email: uniqueEmail() });
+      await c.call('create_connection', { protocolVersion: PROTOCOL_VERSION, email: user.email });
+      return { client: c, user };
+    };
+    // Three people behind one address, each well within their own typing rate (2/s, bursts of 10).
+    const people = [await via('198.51.100.7'), await via('198.51.100.7'), await via('198.51.100.7')];
+    const other = await via('198.51.100.8');
+    const room = await createRoom(people[0]!.client, [...people.slice(1), other].map((p) => p.user.id));
+    const replies = await Promise.all(Array.from({ length: 9 }, (_, i) => people[i % 3]!.client.request('typing', { roomId: room.id })));
+    expect(replies.filter((r) => r.ok)).toHaveLength(4);
+    const refused = replies.filter((r) => !r.ok);
+    expect(refused.every((r) => r.error?.code === 'RATE_LIMITED' && r.error.retryAfterMs! > 0 && /address/.test(r.error.message))).toBe(true);
+    // The address's users can still send other requests, and another address types freely.
+    expect((await people[1]!.client.request('ping')).ok).toBe(true);
+    expect((await other.client.request('typing', { roomId: room.id })).ok).toBe(true);
+  });
+
   test('rooms per user, and members per room', async () => {
     const server = await start({ limits: { roomsPerUser: { perSecond: 1 / 3600, burst: 2 }, maxRoomMembers: 3 } });
     const [a, b, c, d] = await Promise.all([signUp(server), signUp(server), signUp(server), signUp(server)].map(async (p) => fx.track(await p)));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -324,6 +324,7 @@ describe('on disk', () => {
     const b = await user('Ben', first);
     const room = await createRoom(a.client, [b.user.id]);
     const image = await uploadPng(first, a.token);
+    expect(existsSync(join(`${db}.uploads`, image.url.split('/').pop()!))).toBe(true);
     const { message } = await a.client.call('create_message', { roomId: room.id, clientId: 'c-img', text: 'the secret caption', image });
     const { message: kept } = await sendText(a.client, room.id, 'kept');
     await a.client.call('edit_message', { roomId: room.id, messageId: kept.id, clientChangeId: 'edit-once', text: 'kept, edited' });
@@ -350,7 +351,9 @@ describe('on disk', () => {
     expect(raw.prepare('SELECT text, image, deleted_at IS NOT NULL AS deleted FROM messages WHERE id = ?').get(message.id)).toEqual({ text: '', image: null, deleted: 1 });
     const uploadId = image.url.split('/').pop()!;
     expect(raw.prepare('SELECT count(*) AS n FROM uploads WHERE id = ?').get(uploadId)).toEqual({ n: 0 });
-    expect(raw.prepare('SELECT count(*) AS n FROM upload_parts WHERE upload_id = ?').get(uploadId)).toEqual({ n: 0 });
+    // The bytes are files beside the database (docs/server.md): the tombstone's is gone.
+    expect(existsSync(`${db}.uploads`)).toBe(true);
+    expect(readdirSync(`${db}.uploads`).filter((name) => name.startsWith(uploadId))).toEqual([]);
     // No copy of the text in any row (a reply's quote is never stored either).
     expect(raw.prepare("SELECT count(*) AS n FROM messages WHERE text LIKE '%secret caption%'").get()).toEqual({ n: 0 });
     raw.close();

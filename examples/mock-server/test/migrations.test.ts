@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, test } from 'vitest';
-import { SqliteStorage } from '../src/storage/index.js';
-import { MIGRATIONS, SCHEMA_V1 } from '../src/storage/sqlite.js';
+import { SqliteStorage, UploadFiles } from '../src/storage/index.js';
+import { MESSAGE_CHANGES, MIGRATIONS, SCHEMA_V1, UPLOAD_FILES, migrate } from '../src/storage/sqlite.js';
+import { startServer, TEST_SERVER_OPTIONS } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-migrations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,11 +38,9 @@ test('a file written by 0.1 (tables, no user_version) keeps its rows and is brou
 test('a file from before message changes (10.5) keeps its messages; they start unchanged, the uploads their images show are known, changes work', () => {
   const file = join(dir, 'before-changes.sqlite');
   const db = new Database(file);
-  const before = MIGRATIONS.length - 1; // MESSAGE_CHANGES is the last step
-  for (let version = 0; version < before; version++) {
-    db.exec(MIGRATIONS[version]!);
-    db.pragma(`user_version = ${version + 1}`);
-  }
+  const files = new UploadFiles(`${file}.uploads`);
+  migrate(db, files, MIGRATIONS.indexOf(MESSAGE_CHANGES));
+  files.close();
   db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)').run('u1', 'a@example.com', 'A', 'a', 1);
   db.prepare('INSERT INTO rooms (id, name, created_by, created_at, last_seq, activity) VALUES (?, ?, ?, ?, ?, ?)').run('r1', null, 'u1', 2, 3, 1);
   db.prepare('INSERT INTO room_members (room_id, user_id, position) VALUES (?, ?, ?)').run('r1', 'u1', 0);
@@ -73,4 +72,56 @@ test('a file from a newer server is refused, not half-read', () => {
   db.pragma('user_version = 999');
   db.close();
   expect(() => new SqliteStorage(file)).toThrow(/newer server \(schema 999/);
+});
+
+test('upload bytes kept in SQLite (the 0.1 column, or 256 KiB parts) move out to files at start, and the server serves them', async () => {
+  const file = join(dir, 'blobs.sqlite');
+  const uploadsDir = `${file}.uploads`;
+  // The file as the server before UPLOAD_FILES left it (whatever steps come before it).
+  const db = new Database(file);
+  const scratch = new UploadFiles(join(dir, 'scratch'));
+  migrate(db, scratch, MIGRATIONS.indexOf(UPLOAD_FILES));
+  scratch.close();
+  db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)').run('u1', 'u1@example.com', 'U', 'u', 1);
+  const insert = db.prepare('INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const pattern = (size: number, seed: number) => Buffer.from(Array.from({ length: size }, (_, i) => (i * seed) % 256));
+  const old = pattern(1000, 7); // a 0.1 upload: the whole blob in the row
+  insert.run('oldWholeBlob', 'u1', '/uploads/oldWholeBlob', 'image/png', old.length, 1, 1, old, 10);
+  const parts = [pattern(256 * 1024, 3), pattern(256 * 1024, 5), pattern(1234, 11)]; // a later one: in parts, the row's blob empty
+  const inParts = Buffer.concat(parts);
+  insert.run('inParts', 'u1', '/uploads/inParts', 'image/png', inParts.length, null, null, Buffer.alloc(0), 20);
+  db.prepare('INSERT INTO unused_uploads (upload_id, created_at) VALUES (?, ?)').run('inParts', 20);
+  const part = db.prepare('INSERT INTO upload_parts (upload_id, idx, bytes, created_at) VALUES (?, ?, ?, ?)');
+  parts.forEach((bytes, idx) => part.run('inParts', idx, bytes, 20));
+  part.run('neverFinished', 0, pattern(10, 1), 30); // parts without a record: dropped
+  db.close();
+  // What an earlier attempt cut short may have left: a file is written again, whole.
+  mkdirSync(uploadsDir);
+  writeFileSync(join(uploadsDir, 'inParts'), 'half');
+
+  const storage = new SqliteStorage(file);
+  expect(readdirSync(uploadsDir).sort()).toEqual(['inParts', 'oldWholeBlob']);
+  expect(readFileSync(join(uploadsDir, 'oldWholeBlob')).equals(old)).toBe(true);
+  expect(readFileSync(join(uploadsDir, 'inParts')).equals(inParts)).toBe(true);
+  expect(storage.getUpload('inParts')).toMatchObject({ size: inParts.length, ownerId: 'u1' });
+  expect(storage.uploadBytesOf('u1')).toBe(old.length + inParts.length);
+  // Still an orphan (the unused list is kept): the sweep deletes it, file too.
+  expect(storage.deleteOrphanUploads(25)).toBe(1);
+  await expect.poll(() => readdirSync(uploadsDir)).toEqual(['oldWholeBlob']);
+  storage.close();
+
+  const raw = new Database(file, { readonly: true });
+  expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  expect((raw.prepare('PRAGMA table_info(uploads)').all() as { name: string }[]).map((c) => c.name)).not.toContain('bytes');
+  expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'upload_parts'").get()).toBeUndefined();
+  raw.close();
+
+  const server = await startServer({ db: file, ...TEST_SERVER_OPTIONS });
+  try {
+    const res = await fetch(`${server.httpUrl}/uploads/oldWholeBlob`);
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(old)).toBe(true);
+  } finally {
+    await server.close();
+  }
 });

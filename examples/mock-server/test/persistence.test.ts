@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -50,12 +50,19 @@ test('a restart on the same SQLite file and port keeps users, sessions, rooms, m
     await second.close();
   }
 
-  // What is on disk: WAL mode, a unique index on (sender_id, client_id), upload bytes as BLOBs.
+  // What is on disk: WAL mode, a unique index on (sender_id, client_id), upload bytes in a
+  // file next to the database and not in it (only the metadata is a row).
   const raw = new Database(db, { readonly: true });
   expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
   const index = raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_client_id'").get() as { sql: string };
   expect(index.sql).toMatch(/UNIQUE INDEX .*\(sender_id, client_id\)/);
-  expect((raw.prepare('SELECT typeof(bytes) AS t FROM uploads').get() as { t: string }).t).toBe('blob');
+  const id = uploaded.url.split('/').pop()!;
+  expect(readFileSync(join(`${db}.uploads`, id)).equals(png(5, 6))).toBe(true);
+  expect(readdirSync(`${db}.uploads`)).toEqual([id]);
+  expect(raw.prepare('SELECT id, size FROM uploads').all()).toEqual([{ id, size: png(5, 6).length }]);
+  const columns = (raw.prepare('PRAGMA table_info(uploads)').all() as { name: string }[]).map((c) => c.name);
+  expect(columns).not.toContain('bytes');
+  expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'upload_parts'").get()).toBeUndefined();
   expect((raw.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n).toBe(2);
   raw.close();
 });

@@ -306,38 +306,76 @@ describe.each(implementations)('%s storage', (_name, make) => {
     expect(s.getReadStates(a.id, ['r']).get('r')!.readSeqs[a.id]).toBe(3);
   });
 
-  test('uploads keep their bytes (in parts, read without the record) and fields', () => {
+  const writeFile = async (id: string, ...chunks: number[][]) => {
+    const writer = s.uploadFiles.create(id);
+    for (const chunk of chunks) writer.write(Buffer.from(chunk));
+    await writer.commit();
+  };
+  const readFile = async (id: string) => {
+    const file = await s.uploadFiles.open(id);
+    if (!file) return undefined;
+    const bytes = await file.handle.readFile();
+    await file.handle.close();
+    return bytes;
+  };
+
+  test('uploads: the bytes in a file (written under a temporary name, renamed when complete), the fields in the record', async () => {
     const a = user('a@x.io');
-    s.writeUploadPart('up1', 0, Buffer.from([1, 2]), 5);
-    s.writeUploadPart('up1', 1, Buffer.from([3, 4]), 5);
-    expect([...s.readUpload('up1')]).toEqual([]); // not visible before its record
+    const writer = s.uploadFiles.create('up1');
+    writer.write(Buffer.from([1, 2]));
+    writer.write(Buffer.from([3, 4]));
+    expect(await readFile('up1')).toBeUndefined(); // no file under its name before the commit
+    expect((await s.uploadFiles.list()).partials).toHaveLength(1);
+    await writer.commit();
+    expect(await s.uploadFiles.list()).toEqual({ ids: ['up1'], partials: [] });
     s.createUpload({ id: 'up1', ownerId: a.id, url: '/uploads/up1', mime: 'image/png', size: 4, width: 2, height: 2, createdAt: 5 });
-    s.writeUploadPart('up2', 0, Buffer.from([9, 9, 9, 9]), 6);
+    await writeFile('up2', [9, 9, 9, 9]);
     s.createUpload({ id: 'up2', ownerId: a.id, url: '/uploads/up2', mime: 'image/gif', size: 4, createdAt: 6 });
     const got = s.getUpload('up1')!;
     expect(got).toEqual({ id: 'up1', ownerId: a.id, url: '/uploads/up1', mime: 'image/png', size: 4, width: 2, height: 2, createdAt: 5 });
-    expect(Buffer.concat([...s.readUpload('up1')]).equals(Buffer.from([1, 2, 3, 4]))).toBe(true);
+    expect((await readFile('up1'))!.equals(Buffer.from([1, 2, 3, 4]))).toBe(true);
     expect(s.getUpload('up2')).not.toHaveProperty('width');
     expect(s.getUpload('nope')).toBeUndefined();
     expect(s.uploadBytesOf(a.id)).toBe(8);
+    expect(s.uploadIds().sort()).toEqual(['up1', 'up2']);
     s.deleteUpload('up2');
     expect(s.getUpload('up2')).toBeUndefined();
-    expect([...s.readUpload('up2')]).toEqual([]);
+    await expect.poll(() => readFile('up2')).toBeUndefined(); // the file goes in the background
   });
 
-  test('orphan uploads (never used by a message) are deleted after their time; used ones stay', () => {
+  test('an aborted upload leaves no file; the start-up sweep removes partials, stray files and records without files', async () => {
+    const a = user('a@x.io');
+    const aborted = s.uploadFiles.create('gone');
+    aborted.write(Buffer.from([1, 2, 3]));
+    aborted.abort();
+    await expect.poll(async () => (await s.uploadFiles.list()).partials).toEqual([]);
+    const { sweepUploadFiles } = await import('../src/storage/index.js');
+    const cut = s.uploadFiles.create('cut');
+    cut.write(Buffer.from([1])); // as if the process died here
+    await expect.poll(async () => (await s.uploadFiles.list()).partials).toHaveLength(1);
+    await writeFile('stray', [1]); // a file whose record never came
+    await writeFile('kept', [1]);
+    s.createUpload({ id: 'kept', ownerId: a.id, url: '/uploads/kept', mime: 'image/png', size: 1, createdAt: 1 });
+    s.createUpload({ id: 'lost', ownerId: a.id, url: '/uploads/lost', mime: 'image/png', size: 1, createdAt: 1 });
+    expect(await sweepUploadFiles(s)).toEqual({ partials: 1, strayFiles: 1, missingFiles: 1 });
+    expect(await s.uploadFiles.list()).toEqual({ ids: ['kept'], partials: [] });
+    expect(s.uploadIds()).toEqual(['kept']);
+    cut.abort(); // closes its descriptor
+  });
+
+  test('orphan uploads (never used by a message) are deleted after their time, files too; used ones stay', async () => {
     const a = user('a@x.io');
     for (const id of ['old', 'used', 'new']) {
-      s.writeUploadPart(id, 0, Buffer.from([1]), id === 'new' ? 500 : 100);
+      await writeFile(id, [1]);
       s.createUpload({ id, ownerId: a.id, url: `/uploads/${id}`, mime: 'image/png', size: 1, createdAt: id === 'new' ? 500 : 100 });
     }
-    s.writeUploadPart('unfinished', 0, Buffer.from([1]), 100);
     s.markUploadUsed('used');
     expect(s.deleteOrphanUploads(200)).toBe(1);
     expect(s.getUpload('old')).toBeUndefined();
     expect(s.getUpload('used')).toBeDefined();
     expect(s.getUpload('new')).toBeDefined();
     expect(s.uploadBytesOf(a.id)).toBe(2);
+    await expect.poll(async () => (await s.uploadFiles.list()).ids.sort()).toEqual(['new', 'used']);
   });
 
   test('expired sessions are deleted by a sweep, live ones stay', () => {

@@ -194,12 +194,12 @@ describe('config', () => {
       CHAT_LIMIT_IP_REQUESTS: '400', CHAT_LIMIT_USER_MESSAGES: '5', CHAT_LIMIT_USER_BYTES: '1M', CHAT_LIMIT_SIGNUPS_PER_IP: '10',
       CHAT_LIMIT_ROOMS_PER_USER: '30', CHAT_LIMIT_ROOM_MEMBERS: '50', CHAT_LIMIT_UPLOAD_BYTES_PER_DAY: '50M',
       CHAT_LIMIT_UPLOAD_BYTES_TOTAL: '2G', CHAT_LIMIT_CONCURRENT_UPLOADS: '2', CHAT_UPLOAD_ORPHAN_TTL: '2h', CHAT_LIMIT_HELD_BYTES: '32M',
-      CHAT_LIMIT_IP_BYTES: '3M', CHAT_LIMIT_SERVER_BYTES: '32M',
+      CHAT_LIMIT_IP_BYTES: '3M', CHAT_LIMIT_SERVER_BYTES: '32M', CHAT_LIMIT_IP_TYPING: '10', CHAT_UPLOADS_DIR: '/srv/chat/uploads',
     });
-    expect(l).toMatchObject({ signup: 'closed', showEmails: true, trustProxy: true });
+    expect(l).toMatchObject({ signup: 'closed', showEmails: true, trustProxy: true, uploadsDir: '/srv/chat/uploads' });
     expect(l.limits).toEqual({
       connectionsPerUser: 5, connectionsPerIp: 50, userRequests: { perSecond: 40, burst: 80 }, ipRequests: { perSecond: 400, burst: 800 },
-      userMessages: { perSecond: 5, burst: 10 }, userBytes: { perSecond: 1024 ** 2, burst: 2 * 1024 ** 2 },
+      userMessages: { perSecond: 5, burst: 10 }, ipTyping: { perSecond: 10, burst: 20 }, userBytes: { perSecond: 1024 ** 2, burst: 2 * 1024 ** 2 },
       ipBytes: { perSecond: 3 * 1024 ** 2, burst: 3 * 1024 ** 2 }, serverBytes: { perSecond: 32 * 1024 ** 2, burst: 16 * 1024 ** 2 }, signupsPerIp: { perSecond: 10 / 3600, burst: 10 }, roomsPerUser: { perSecond: 30 / 3600, burst: 30 }, maxRoomMembers: 50,
       uploadBytesPerDay: 50 * 1024 ** 2, uploadBytesTotal: 2 * 1024 ** 3, concurrentUploads: 2, orphanUploadTtlMs: 7_200_000, maxHeldBytes: 32 * 1024 ** 2,
     });
@@ -229,7 +229,7 @@ describe('config', () => {
 
   test('options defaults and loopback detection', () => {
     expect(resolveOptions()).toMatchObject({ port: 0, host: '127.0.0.1', db: ':memory:', logLevel: 'silent', authTimeoutMs: 10_000, heartbeatIntervalMs: 30_000, rateLimit: { perSecond: 30, burst: 60 }, maxBufferedBytes: 4 * 1024 * 1024, emailLogin: false, signup: 'open', showEmails: false });
-    expect(resolveOptions().limits).toMatchObject({ connectionsPerUser: 20, connectionsPerIp: 100, userRequests: { perSecond: 60, burst: 120 }, userMessages: { perSecond: 20, burst: 60 }, signupsPerIp: { burst: 20 }, roomsPerUser: { burst: 60 }, maxRoomMembers: 100 });
+    expect(resolveOptions().limits).toMatchObject({ connectionsPerUser: 20, connectionsPerIp: 100, userRequests: { perSecond: 60, burst: 120 }, userMessages: { perSecond: 20, burst: 60 }, ipTyping: { perSecond: 20, burst: 40 }, signupsPerIp: { burst: 20 }, roomsPerUser: { burst: 60 }, maxRoomMembers: 100 });
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['0.0.0.0', '192.168.1.2', '::', 'example.com']) expect(isLoopbackHost(h)).toBe(false);
   });

@@ -156,6 +156,42 @@ describe('GET /uploads/<id>', () => {
     expect((await http('GET', `${server.httpUrl}/uploads/doesnotexist`)).status).toBe(404);
     expect((await http('GET', `${server.httpUrl}/nothing`)).status).toBe(404);
   });
+
+  test('byte ranges: 206 with Content-Range (first-last, first-, -suffix), 416 past the end, the whole file otherwise', async () => {
+    const bytes = png(4, 4, 300_000);
+    for (let i = 33; i < bytes.length; i++) bytes[i] = i % 251; // every range reads differently
+    const { url } = json(await upload(bytes, 'image/png'));
+    const get = (range?: string) => http('GET', `${server.httpUrl}${url}`, range === undefined ? {} : { headers: { Range: range } });
+    const whole = await get();
+    expect(whole.status).toBe(200);
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    expect(whole.headers['content-security-policy']).toBe("default-src 'none'");
+    const part = await get('bytes=100-199');
+    expect(part.status).toBe(206);
+    expect(part.headers['content-range']).toBe(`bytes 100-199/${bytes.length}`);
+    expect(part.headers['content-length']).toBe('100');
+    expect(part.headers['x-content-type-options']).toBe('nosniff');
+    expect(part.body.equals(bytes.subarray(100, 200))).toBe(true);
+    const tail = await get('bytes=299990-');
+    expect(tail.status).toBe(206);
+    expect(tail.body.equals(bytes.subarray(299_990))).toBe(true);
+    const suffix = await get('bytes=-10');
+    expect(suffix.headers['content-range']).toBe(`bytes ${bytes.length - 10}-${bytes.length - 1}/${bytes.length}`);
+    expect(suffix.body.equals(bytes.subarray(-10))).toBe(true);
+    const past = await get(`bytes=${bytes.length}-`);
+    expect(past.status).toBe(416);
+    expect(past.headers['content-range']).toBe(`bytes */${bytes.length}`);
+    // Several ranges, or one that cannot be read: the whole file (RFC 9110 lets a server ignore Range).
+    for (const ignored of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-3']) {
+      const r = await get(ignored);
+      expect(r.status, ignored).toBe(200);
+      expect(r.body.equals(bytes), ignored).toBe(true);
+    }
+    const head = await http('HEAD', `${server.httpUrl}${url}`);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(String(bytes.length));
+    expect(head.body.length).toBe(0);
+  });
 });
 
 describe('images in messages', () => {

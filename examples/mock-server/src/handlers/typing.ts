@@ -5,10 +5,12 @@ import { authOf } from './types.js';
 /**
  * `typing { roomId, stop? }`, members only: the room's other connections (the typist's
  * own other connections too) hear `typing { roomId, userId, until }`; nothing is stored.
- * Rate-limited per user across their connections, on top of the connection's own limit.
+ * Rate-limited per address (all its users) and per user across their connections, on top
+ * of the connection's own limit.
  */
 export const typing: Handler<'typing'> = (ctx, connection, data) => {
   const { user } = authOf(connection);
+  ctx.limits.typing(connection.ip);
   const waitMs = ctx.typing.take(user.id);
   if (waitMs > 0) throw new ChatError('RATE_LIMITED', 'too many typing frames', { retryAfterMs: waitMs });
   const room = ctx.storage.getRoom(data.roomId);

@@ -69,6 +69,14 @@ export class Limits {
     this.check(this.store.take(`signup:ip:${ip}`, this.settings.signupsPerIp), 'too many sign-ups from this address');
   }
 
+  /**
+   * A `typing` frame from `ip`: every user at the address together (the per-user limit is
+   * the typing tracker's), so many accounts on one address cannot flood rooms with typing.
+   */
+  typing(ip: string): void {
+    this.check(this.store.take(`typing:ip:${ip}`, this.settings.ipTyping), 'too many typing frames from this address');
+  }
+
   room(userId: string): void {
     this.check(this.store.take(`room:user:${userId}`, this.settings.roomsPerUser), 'too many rooms created; try later');
   }

@@ -5,6 +5,7 @@ import type {
   UploadRecord, WriteHooks,
 } from './types.js';
 import { uploadIdOf } from './types.js';
+import { UploadFiles } from './upload-files.js';
 
 interface RoomRecord {
   room: Omit<Room, 'lastSeq' | 'lastMessage' | 'lastRev'>;
@@ -39,13 +40,18 @@ export class MemoryStorage implements Storage {
   /** Idempotency keys of message changes: `user \0 clientChangeId` -> message id. */
   private readonly appliedChanges = new Map<string, string>();
   private readonly uploads = new Map<string, UploadRecord & { used: boolean }>();
-  private readonly uploadParts = new Map<string, { parts: Buffer[]; createdAt: number }>();
+  /** Upload bytes: files in `uploadsDir`, or in a temporary folder removed at close. */
+  readonly uploadFiles: UploadFiles;
   /** Idempotency keys of 1.1 changes: `user \0 action \0 clientId` -> room id. */
   private readonly applied = new Map<string, string>();
   /** Per user, the users they blocked from adding them to rooms. */
   private readonly blocks = new Map<string, Set<string>>();
   private readonly lastSeen = new Map<string, number>();
   private activity = 0;
+
+  constructor(options: { uploadsDir?: string } = {}) {
+    this.uploadFiles = new UploadFiles(options.uploadsDir);
+  }
 
   createUser(user: User, hooks?: WriteHooks): User {
     if (this.usersByEmail.has(user.email)) throw new ChatError('CONFLICT', 'a user with this email exists');
@@ -353,19 +359,13 @@ export class MemoryStorage implements Storage {
     return found;
   }
 
-  writeUploadPart(id: string, index: number, bytes: Buffer, createdAt: number): void {
-    let entry = this.uploadParts.get(id);
-    if (!entry) this.uploadParts.set(id, (entry = { parts: [], createdAt }));
-    entry.parts[index] = Buffer.from(bytes);
-  }
-
   createUpload(upload: UploadRecord): void {
     this.uploads.set(upload.id, { ...upload, used: false });
   }
 
   deleteUpload(id: string): void {
     this.uploads.delete(id);
-    this.uploadParts.delete(id);
+    this.uploadFiles.removeSoon(id);
   }
 
   getUpload(id: string): UploadRecord | undefined {
@@ -375,9 +375,8 @@ export class MemoryStorage implements Storage {
     return upload;
   }
 
-  *readUpload(id: string): Iterable<Buffer> {
-    if (!this.uploads.has(id)) return;
-    for (const part of this.uploadParts.get(id)?.parts ?? []) yield part;
+  uploadIds(): string[] {
+    return [...this.uploads.keys()];
   }
 
   markUploadUsed(id: string): void {
@@ -400,14 +399,12 @@ export class MemoryStorage implements Storage {
         deleted++;
       }
     }
-    for (const [id, entry] of [...this.uploadParts]) {
-      if (!this.uploads.has(id) && entry.createdAt < createdBefore) this.uploadParts.delete(id);
-    }
     return deleted;
   }
 
   close(): void {
-    // Nothing to flush: memory keeps nothing.
+    // Nothing to flush: memory keeps nothing (a temporary uploads folder goes too).
+    this.uploadFiles.close();
   }
 }
 

@@ -8,6 +8,7 @@ import type {
   UploadRecord, WriteHooks,
 } from './types.js';
 import { uploadIdOf } from './types.js';
+import { UploadFiles } from './upload-files.js';
 
 /** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). Exported for the migration tests. */
 export const SCHEMA_V1 = `
@@ -150,7 +151,7 @@ const UPLOADS = `
  * scan; the keys of applied changes remember the message each one changed. Messages stored
  * before get their upload id from their image's url (its last path segment).
  */
-const MESSAGE_CHANGES = `
+export const MESSAGE_CHANGES = `
 ALTER TABLE rooms ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN edited_at INTEGER;
@@ -172,17 +173,48 @@ CREATE TABLE applied_message_changes (
 ) WITHOUT ROWID;
 `;
 
-/** Exported for the migration tests (a file at an earlier version is written from its steps). */
-export const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS, MESSAGE_CHANGES];
 
-function migrate(db: Database.Database): void {
+/**
+ * Upload bytes out of SQLite into files (`UploadFiles`): each upload's bytes, from the
+ * 0.1 `uploads.bytes` column or from `upload_parts`, are written to its file (temporary
+ * name, flushed, renamed), then the parts table and the column go. Parts of uploads that
+ * never completed are dropped with the table. Files are written inside the step's
+ * transaction, before the version moves: a crash half-way leaves the version where it was,
+ * and the next start writes them again (over any a previous attempt left). The pages the
+ * blobs held are free pages of the file afterwards (`VACUUM` gives them back to the disk).
+ */
+export function UPLOAD_FILES(db: Database.Database, files: UploadFiles): void {
+  const ids = db.prepare('SELECT id FROM uploads').pluck().all() as string[];
+  const whole = db.prepare<[string], Buffer>('SELECT bytes FROM uploads WHERE id = ? AND length(bytes) > 0').pluck();
+  const indexes = db.prepare<[string], number>('SELECT idx FROM upload_parts WHERE upload_id = ? ORDER BY idx').pluck();
+  const part = db.prepare<[string, number], Buffer>('SELECT bytes FROM upload_parts WHERE upload_id = ? AND idx = ?').pluck();
+  for (const id of ids) {
+    const old = whole.get(id);
+    // One blob or one part in memory at a time.
+    files.writeSync(id, old ? [old] : (function* () {
+      for (const idx of indexes.all(id)) yield part.get(id, idx)!;
+    })());
+  }
+  db.exec('DROP TABLE upload_parts; ALTER TABLE uploads DROP COLUMN bytes;');
+}
+
+/** A schema step: SQL, or a function for what SQL alone cannot do (run in the step's transaction). */
+export type Migration = string | ((db: Database.Database, files: UploadFiles) => void);
+
+/** Exported for the migration tests (a file at an earlier version is written from its steps). */
+export const MIGRATIONS: ReadonlyArray<Migration> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS, MESSAGE_CHANGES, UPLOAD_FILES];
+
+/** Brings the file to `until` (default: the newest schema), one step per transaction. Exported for the migration tests. */
+export function migrate(db: Database.Database, files: UploadFiles, until = MIGRATIONS.length): void {
   const at = db.pragma('user_version', { simple: true }) as number;
   if (at > MIGRATIONS.length) {
     throw new Error(`this database was written by a newer server (schema ${at}, this server knows ${MIGRATIONS.length})`);
   }
-  for (let version = at; version < MIGRATIONS.length; version++) {
+  for (let version = at; version < until; version++) {
+    const step = MIGRATIONS[version]!;
     db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
+      if (typeof step === 'string') db.exec(step);
+      else step(db, files);
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }
@@ -212,9 +244,12 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly stmt;
   private closed = false;
+  /** Upload bytes: files in `<file>.uploads/` (or `uploadsDir`); for `:memory:` a temporary folder removed at close. */
+  readonly uploadFiles: UploadFiles;
 
-  constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  constructor(file: string, options: { uploadsDir?: string } = {}) {
+    const kept = file !== ':memory:' && file !== '';
+    if (kept) mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -223,7 +258,19 @@ export class SqliteStorage implements Storage {
     // Deleted means deleted (a tombstone's text, a deleted upload): freed content is zeroed,
     // not left readable in free space of the file.
     this.db.pragma('secure_delete = ON');
-    migrate(this.db);
+    try {
+      this.uploadFiles = new UploadFiles(options.uploadsDir ?? (kept ? `${file}.uploads` : undefined));
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    try {
+      migrate(this.db, this.uploadFiles);
+    } catch (error) {
+      this.db.close();
+      this.uploadFiles.close();
+      throw error;
+    }
     const db = this.db;
     this.stmt = {
       insertUser: db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)'),
@@ -315,25 +362,18 @@ export class SqliteStorage implements Storage {
         'INSERT INTO last_seen (user_id, at) SELECT id, ? FROM users WHERE id = ? ON CONFLICT (user_id) DO UPDATE SET at = excluded.at',
       ),
       lastSeen: db.prepare<[string], { at: number }>('SELECT at FROM last_seen WHERE user_id = ?'),
-      // New uploads keep their bytes in upload_parts; the old column holds an empty blob.
+      // The bytes are files (UploadFiles); only the metadata is here.
       insertUpload: db.prepare(
-        "INSERT INTO uploads (id, owner_id, url, mime, size, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, x'', ?)",
+        'INSERT INTO uploads (id, owner_id, url, mime, size, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertUnused: db.prepare('INSERT INTO unused_uploads (upload_id, created_at) VALUES (?, ?)'),
       deleteUnused: db.prepare('DELETE FROM unused_uploads WHERE upload_id = ?'),
       uploadById: db.prepare<[string], UploadRow>('SELECT id, owner_id, url, mime, size, width, height, created_at FROM uploads WHERE id = ?'),
-      uploadOldBytes: db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM uploads WHERE id = ? AND length(bytes) > 0'),
-      insertPart: db.prepare('INSERT OR REPLACE INTO upload_parts (upload_id, idx, bytes, created_at) VALUES (?, ?, ?, ?)'),
-      partIndexes: db.prepare<[string], { idx: number }>('SELECT idx FROM upload_parts WHERE upload_id = ? ORDER BY idx'),
-      part: db.prepare<[string, number], { bytes: Buffer }>('SELECT bytes FROM upload_parts WHERE upload_id = ? AND idx = ?'),
-      deleteParts: db.prepare('DELETE FROM upload_parts WHERE upload_id = ?'),
+      uploadIds: db.prepare<[], string>('SELECT id FROM uploads').pluck(),
       deleteUpload: db.prepare('DELETE FROM uploads WHERE id = ?'),
 
       uploadBytesOf: db.prepare<[string], { total: number }>('SELECT coalesce(sum(size), 0) AS total FROM uploads WHERE owner_id = ?'),
       orphans: db.prepare<[number, number], { id: string }>('SELECT upload_id AS id FROM unused_uploads WHERE created_at < ? LIMIT ?'),
-      strayParts: db.prepare(
-        'DELETE FROM upload_parts WHERE created_at < ? AND upload_id NOT IN (SELECT id FROM uploads)',
-      ),
       deleteExpiredSessions: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
     };
   }
@@ -585,10 +625,6 @@ export class SqliteStorage implements Storage {
     return found;
   }
 
-  writeUploadPart(id: string, index: number, bytes: Buffer, createdAt: number): void {
-    this.stmt.insertPart.run(id, index, bytes, createdAt);
-  }
-
   createUpload(upload: UploadRecord): void {
     this.db.transaction(() => {
       this.stmt.insertUpload.run(
@@ -601,10 +637,10 @@ export class SqliteStorage implements Storage {
 
   deleteUpload(id: string): void {
     this.db.transaction(() => {
-      this.stmt.deleteParts.run(id);
       this.stmt.deleteUnused.run(id);
       this.stmt.deleteUpload.run(id);
     })();
+    this.uploadFiles.removeSoon(id);
   }
 
   getUpload(id: string): UploadRecord | undefined {
@@ -616,18 +652,8 @@ export class SqliteStorage implements Storage {
     return upload;
   }
 
-  *readUpload(id: string): Iterable<Buffer> {
-    if (!this.stmt.uploadById.get(id)) return;
-    const old = this.stmt.uploadOldBytes.get(id);
-    if (old) {
-      yield old.bytes; // an upload stored before parts existed
-      return;
-    }
-    // One part in memory at a time.
-    for (const { idx } of this.stmt.partIndexes.all(id)) {
-      const part = this.stmt.part.get(id, idx);
-      if (part) yield part.bytes;
-    }
+  uploadIds(): string[] {
+    return this.stmt.uploadIds.all();
   }
 
   markUploadUsed(id: string): void {
@@ -639,22 +665,23 @@ export class SqliteStorage implements Storage {
   }
 
   deleteOrphanUploads(createdBefore: number, max = Number.MAX_SAFE_INTEGER): number {
-    return this.db.transaction(() => {
-      const ids = this.stmt.orphans.all(createdBefore, max).map((r) => r.id);
-      for (const id of ids) {
-        this.stmt.deleteParts.run(id);
+    const ids = this.db.transaction(() => {
+      const found = this.stmt.orphans.all(createdBefore, max).map((r) => r.id);
+      for (const id of found) {
         this.stmt.deleteUnused.run(id);
         this.stmt.deleteUpload.run(id);
       }
-      this.stmt.strayParts.run(createdBefore);
-      return ids.length;
+      return found;
     })();
+    for (const id of ids) this.uploadFiles.removeSoon(id);
+    return ids.length;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.db.open) this.db.close(); // closing the last connection checkpoints the WAL into the file
+    this.uploadFiles.close();
   }
 
   private toRoom(row: RoomRow): Room {

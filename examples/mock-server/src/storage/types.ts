@@ -1,4 +1,5 @@
 import type { Image, Message, Room, User } from '@chat/sdk/protocol';
+import type { UploadFiles } from './upload-files.js';
 
 /**
  * The server's storage, kept small and synchronous: every call runs to completion before
@@ -102,22 +103,23 @@ export interface Storage {
   /** The stored times of those listed that have one. */
   getLastSeenAt(userIds: readonly string[]): Map<string, number>;
 
-  // uploads: the bytes are written in parts as they arrive, then the record commits them.
-  /** Stores part `index` (0, 1, 2, ...) of the bytes of the upload `id` (not yet visible). */
-  writeUploadPart(id: string, index: number, bytes: Buffer, createdAt: number): void;
-  /** Makes the upload visible: its record over the parts written for it. */
+  // uploads: the bytes are files (`uploadFiles`, written and read with streams); the
+  // metadata is here, written once the file is complete.
+  /** The upload files: `uploadFiles.create(id)` to write, `uploadFiles.open(id)` to read. */
+  readonly uploadFiles: UploadFiles;
+  /** Makes the upload visible: its record, once its file is complete (committed). */
   createUpload(upload: UploadRecord): void;
-  /** Drops an upload's parts and record (an upload that failed or was refused). */
+  /** Drops an upload's record, then its file (in the background): an upload that failed, was refused, or whose message went. */
   deleteUpload(id: string): void;
   /** The record without the bytes. */
   getUpload(id: string): UploadRecord | undefined;
-  /** The bytes, part by part, read as they are iterated. */
-  readUpload(id: string): Iterable<Buffer>;
+  /** Every upload's id (the start-up check of records against files). */
+  uploadIds(): string[];
   /** Marks an upload as used by a message: it is no longer an orphan. */
   markUploadUsed(id: string): void;
   /** Bytes of all uploads of a user. */
   uploadBytesOf(ownerId: string): number;
-  /** Deletes up to `max` uploads no message uses made before `createdBefore` (and parts of uploads that never completed); returns how many. */
+  /** Deletes up to `max` uploads no message uses made before `createdBefore`, records and files; returns how many. */
   deleteOrphanUploads(createdBefore: number, max?: number): number;
 
   close(): void;
@@ -220,7 +222,7 @@ export interface MessagePage {
   limit: number;
 }
 
-/** An upload's metadata; its bytes are read with `readUpload`. */
+/** An upload's metadata; its bytes are the file `uploadFiles.open(id)` reads. */
 export interface UploadRecord {
   id: string;
   ownerId: string;
