@@ -328,17 +328,28 @@ export function describeAsyncStorageContract(name: string, open: () => Promise<A
       expect(await s.uploadBytesOf(a.id)).toBe(4);
     });
 
-    test('upload bytes: in parts, visible with the record, gone with it', async () => {
+    test('upload files: the bytes through uploadFiles, the record in the store; a deleted or swept record takes its file', async () => {
       const a = await user('a@x.io');
-      await s.writeUploadPart('up1', 0, Buffer.from([1, 2]), 5);
-      await s.writeUploadPart('up1', 1, Buffer.from([3, 4]), 5);
-      expect([...(await s.readUpload('up1'))]).toEqual([]); // not visible before its record
+      const write = async (id: string, ...chunks: number[][]) => {
+        const writer = s.uploadFiles.create(id);
+        for (const chunk of chunks) writer.write(Buffer.from(chunk));
+        await writer.commit();
+      };
+      await write('up1', [1, 2], [3, 4]);
       await s.createUpload({ id: 'up1', ownerId: a.id, url: '/uploads/up1', mime: 'image/png', size: 4, createdAt: 5 });
-      expect(Buffer.concat([...(await s.readUpload('up1'))]).equals(Buffer.from([1, 2, 3, 4]))).toBe(true);
-      await s.writeUploadPart('unfinished', 0, Buffer.from([1]), 5);
+      await write('old', [9]);
+      await s.createUpload({ id: 'old', ownerId: a.id, url: '/uploads/old', mime: 'image/png', size: 1, createdAt: 1 });
+      expect((await s.uploadIds()).sort()).toEqual(['old', 'up1']);
+      const file = (await s.uploadFiles.open('up1'))!;
+      const bytes = await file.handle.readFile();
+      await file.handle.close();
+      expect(bytes.equals(Buffer.from([1, 2, 3, 4]))).toBe(true);
+      await s.markUploadUsed('up1');
+      expect(await s.deleteOrphanUploads(3)).toBe(1);
+      await expect.poll(async () => (await s.uploadFiles.list()).ids).toEqual(['up1']);
       await s.deleteUpload('up1');
-      expect([...(await s.readUpload('up1'))]).toEqual([]);
-      expect(await s.deleteOrphanUploads(10)).toBe(0); // the parts of an upload never completed go too
+      expect(await s.uploadIds()).toEqual([]);
+      await expect.poll(async () => (await s.uploadFiles.list()).ids).toEqual([]);
     });
   });
 }

@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
  * - room activity comes from a SEQUENCE, not `max(activity) + 1`: writers in other
  *   processes would read the same max. A sequence's values are unique and rise; a rolled
  *   back write leaves a gap, which is harmless (activity only orders rooms and pages them);
- * - no legacy `uploads.bytes` column: bytes were in parts from this store's first day.
+ * - no `uploads.bytes` column nor parts table: upload bytes are files (`UploadFiles`).
  * Never edit a shipped step: add one.
  */
 const SCHEMA_V1 = `
@@ -106,8 +106,9 @@ CREATE TABLE last_seen (
 `;
 
 /**
- * Uploads as in sqlite.ts's UPLOADS step: bytes in parts (bytea rows), unused uploads
- * listed for the orphan sweep, totals by owner, expired sessions by a sweep.
+ * Uploads as in sqlite.ts's UPLOADS step, without its parts table: this store never kept
+ * bytes (they are files, `UploadFiles`, as for the other stores). Unused uploads listed for
+ * the orphan sweep, totals by owner, expired sessions by a sweep.
  */
 const UPLOADS = `
 CREATE TABLE unused_uploads (
@@ -115,14 +116,6 @@ CREATE TABLE unused_uploads (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX unused_uploads_created ON unused_uploads(created_at);
-CREATE TABLE upload_parts (
-  upload_id TEXT NOT NULL,
-  idx INTEGER NOT NULL,
-  bytes BYTEA NOT NULL,
-  created_at BIGINT NOT NULL,
-  PRIMARY KEY (upload_id, idx)
-);
-CREATE INDEX upload_parts_created ON upload_parts(created_at);
 CREATE INDEX uploads_owner ON uploads(owner_id);
 CREATE INDEX sessions_expires ON sessions(expires_at);
 `;

@@ -8,6 +8,7 @@ import type {
   UploadRecord, WriteHooks,
 } from '../types.js';
 import { uploadIdOf } from '../types.js';
+import { UploadFiles } from '../upload-files.js';
 import { migrate } from './schema.js';
 
 /** A client inside a transaction, or the pool for a single statement. */
@@ -37,6 +38,11 @@ export interface PostgresOptions {
    * room locks it holds instead of holding every other process's writes to those rooms.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * Where upload bytes go (`UploadFiles`); default a temporary folder removed at close.
+   * Processes on several machines need one folder they all see (see docs/scale-out.md).
+   */
+  uploadsDir?: string;
 }
 
 interface UserRow { id: string; email: string; name: string; created_at: number }
@@ -77,11 +83,16 @@ export class PostgresStorage implements AsyncStorage {
   readonly kind = 'postgres' as const;
   private closed = false;
 
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    /** Upload bytes: files, as for the other stores; only the metadata is in PostgreSQL. */
+    readonly uploadFiles: UploadFiles,
+  ) {}
 
   /** Connects, migrates the database to this server's schema, and returns the store. */
   static async open(options: PostgresOptions | string): Promise<PostgresStorage> {
-    const { url, max = 10, connectionTimeoutMs = 5_000, idleInTransactionTimeoutMs = 30_000 } = typeof options === 'string' ? { url: options } : options;
+    const { url, max = 10, connectionTimeoutMs = 5_000, idleInTransactionTimeoutMs = 30_000, uploadsDir } =
+      typeof options === 'string' ? ({ url: options } as PostgresOptions) : options;
     const config: PoolConfig = {
       connectionString: url, max, connectionTimeoutMillis: connectionTimeoutMs, types,
       idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
@@ -90,13 +101,16 @@ export class PostgresStorage implements AsyncStorage {
     // An idle connection that the server closes (a restart, an admin) is reported here;
     // without a listener it would crash the process. The pool drops it and opens another.
     pool.on('error', () => {});
+    let files: UploadFiles | undefined;
     try {
+      files = new UploadFiles(uploadsDir);
       await migrate(pool);
     } catch (error) {
+      files?.close();
       await pool.end().catch(() => {});
       throw toStorageError(error);
     }
-    return new PostgresStorage(pool);
+    return new PostgresStorage(pool, files);
   }
 
   // users
@@ -493,16 +507,7 @@ export class PostgresStorage implements AsyncStorage {
     return new Map(rows.map((row) => [row.user_id, row.at]));
   }
 
-  // uploads: metadata as in SQLite; the bytes, while `Storage` keeps them in the database,
-  // as bytea rows of upload_parts (see docs/scale-out.md: files on shared storage are next).
-
-  async writeUploadPart(id: string, index: number, bytes: Buffer, createdAt: number): Promise<void> {
-    await this.run(
-      `INSERT INTO upload_parts (upload_id, idx, bytes, created_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (upload_id, idx) DO UPDATE SET bytes = excluded.bytes, created_at = excluded.created_at`,
-      [id, index, bytes, createdAt],
-    );
-  }
+  // uploads: the metadata here, the bytes in files (`uploadFiles`), as for the other stores.
 
   async createUpload(upload: UploadRecord): Promise<void> {
     await this.tx(async (q) => {
@@ -513,8 +518,10 @@ export class PostgresStorage implements AsyncStorage {
     });
   }
 
+  /** The record goes in a transaction; the file after it commits, in the background. */
   async deleteUpload(id: string): Promise<void> {
     await this.tx((q) => deleteUploadRows(q, [id]));
+    this.uploadFiles.removeSoon(id);
   }
 
   async getUpload(id: string): Promise<UploadRecord | undefined> {
@@ -526,16 +533,8 @@ export class PostgresStorage implements AsyncStorage {
     return upload;
   }
 
-  /**
-   * The parts, read in one statement: `Storage` promises a synchronous Iterable, which an
-   * async store cannot fill lazily, so the whole upload is in memory while it is served
-   * (uploads are capped in size; moving bytes to files removes this method).
-   */
-  async readUpload(id: string): Promise<Iterable<Buffer>> {
-    const rows = await this.rows<{ bytes: Buffer }>(
-      'SELECT p.bytes FROM upload_parts p JOIN uploads u ON u.id = p.upload_id WHERE p.upload_id = $1 ORDER BY p.idx', [id],
-    );
-    return rows.map((row) => row.bytes);
+  async uploadIds(): Promise<string[]> {
+    return (await this.rows<{ id: string }>('SELECT id FROM uploads', [])).map((row) => row.id);
   }
 
   async markUploadUsed(id: string): Promise<void> {
@@ -548,21 +547,23 @@ export class PostgresStorage implements AsyncStorage {
   }
 
   async deleteOrphanUploads(createdBefore: number, max = Number.MAX_SAFE_INTEGER): Promise<number> {
-    return this.tx(async (q) => {
+    const ids = await this.tx(async (q) => {
       // SKIP LOCKED: two processes sweeping at once take different orphans instead of queuing.
       const { rows } = await q.query<{ id: string }>(
         'SELECT upload_id AS id FROM unused_uploads WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED', [createdBefore, max],
       );
-      const ids = rows.map((row) => row.id);
-      await deleteUploadRows(q, ids);
-      await q.query('DELETE FROM upload_parts p WHERE p.created_at < $1 AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.id = p.upload_id)', [createdBefore]);
-      return ids.length;
+      const found = rows.map((row) => row.id);
+      await deleteUploadRows(q, found);
+      return found;
     });
+    for (const id of ids) this.uploadFiles.removeSoon(id); // once the records are gone for good
+    return ids.length;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.uploadFiles.close();
     await this.pool.end();
   }
 
@@ -711,7 +712,6 @@ function stateOf(row: MessageRow) {
 
 async function deleteUploadRows(q: Queryable, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await q.query('DELETE FROM upload_parts WHERE upload_id = ANY($1::text[])', [ids]);
   await q.query('DELETE FROM unused_uploads WHERE upload_id = ANY($1::text[])', [ids]);
   await q.query('DELETE FROM uploads WHERE id = ANY($1::text[])', [ids]);
 }
