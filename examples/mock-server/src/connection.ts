@@ -19,7 +19,7 @@ import { TokenBucket } from './rate-limit.js';
 import type { Authenticated } from './sessions.js';
 
 /** Actions whose reply can be a big page: they also wait out the whole server's byte debt. */
-const PAGED_ACTIONS: ReadonlySet<string> = new Set(['get_messages', 'get_users', 'get_user_rooms']);
+const PAGED_ACTIONS: ReadonlySet<string> = new Set(['get_messages', 'get_changes', 'get_users', 'get_user_rooms']);
 
 /** How long a closing connection may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;

@@ -172,7 +172,7 @@ describe('create_room and get_user_rooms', () => {
     const room = reply.data.room as Room;
     expect(room).toEqual({
       id: expect.any(String), name: null, memberIds: [a.user.id, b.user.id], createdBy: a.user.id,
-      createdAt: expect.any(Number), lastSeq: 0, lastMessage: null,
+      createdAt: expect.any(Number), lastSeq: 0, lastMessage: null, lastRev: 0,
     });
     for (const c of [a.client, b.client, b2]) expect((await c.waitForEvent('room_created')).data.room).toEqual(room);
     const replyIndex = a.client.frames.indexOf(reply);

@@ -68,7 +68,7 @@ describe.each(implementations)('%s storage', (_name, make) => {
   test('rooms: members in order, membership, most recent activity first', () => {
     const [a, b, c] = [user('a@x.io'), user('b@x.io'), user('c@x.io')];
     const r1 = s.createRoom({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
-    expect(r1).toEqual({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: t, lastSeq: 0, lastMessage: null });
+    expect(r1).toEqual({ id: 'r1', name: 'one', memberIds: [a.id, b.id], createdBy: a.id, createdAt: t, lastSeq: 0, lastMessage: null, lastRev: 0 });
     s.createRoom({ id: 'r2', name: null, memberIds: [b.id, c.id, a.id], createdBy: b.id, createdAt: t }); // same millisecond
     expect(s.isMember('r1', b.id)).toBe(true);
     expect(s.isMember('r1', c.id)).toBe(false);
@@ -189,6 +189,85 @@ describe.each(implementations)('%s storage', (_name, make) => {
     expect(s.createMessage(msg('r', a.id, 'two')).message.seq).toBe(2);
     // The hook does not run for a duplicate: nothing is written.
     expect(s.createMessage(msg('r', a.id, 'two'), { beforeCommit: fail }).duplicate).toBe(true);
+  });
+
+  test('message changes (10.5): each applied change bumps the room\'s lastRev and stamps the message; no-ops and repeats do not', () => {
+    const [a, b] = [user('a@x.io'), user('b@x.io')];
+    s.createRoom({ id: 'r', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    const m = s.createMessage(msg('r', a.id, 'k1', 'hello')).message;
+    expect(m).not.toHaveProperty('rev');
+    const edited = s.changeMessage({ kind: 'edit', text: 'hello!', at: 50, messageId: m.id, userId: a.id, clientChangeId: 'e1' });
+    expect(edited).toEqual({ message: { ...m, text: 'hello!', editedAt: 50, rev: 1 }, changed: true, duplicate: false });
+    const up = s.changeMessage({ kind: 'react', emoji: '👍', on: true, messageId: m.id, userId: b.id, clientChangeId: 'x1' });
+    s.changeMessage({ kind: 'react', emoji: '👍', on: true, messageId: m.id, userId: a.id, clientChangeId: 'x2' });
+    expect(up.message).toMatchObject({ rev: 2, reactions: { '👍': [b.id] } });
+    // Asking for what is already so: the key is recorded, nothing else.
+    const again = s.changeMessage({ kind: 'react', emoji: '👍', on: true, messageId: m.id, userId: b.id, clientChangeId: 'x3' });
+    expect(again).toMatchObject({ changed: false, duplicate: false, message: { rev: 3, reactions: { '👍': [b.id, a.id] } } });
+    expect(s.findAppliedChange(b.id, 'x3')).toBe(m.id);
+    // A repeated key changes nothing, whatever it asks now.
+    const repeat = s.changeMessage({ kind: 'react', emoji: '👍', on: false, messageId: m.id, userId: b.id, clientChangeId: 'x1' });
+    expect(repeat).toMatchObject({ changed: false, duplicate: true, message: { rev: 3, reactions: { '👍': [b.id, a.id] } } });
+    s.changeMessage({ kind: 'react', emoji: '👍', on: false, messageId: m.id, userId: b.id, clientChangeId: 'x4' });
+    s.changeMessage({ kind: 'react', emoji: '👍', on: false, messageId: m.id, userId: a.id, clientChangeId: 'x5' });
+    expect(s.getMessage(m.id)).not.toHaveProperty('reactions'); // emoji with nobody left are removed
+    expect(s.getRoom('r')).toMatchObject({ lastRev: 5, lastMessage: { rev: 5, text: 'hello!', editedAt: 50 } });
+    // get_changes: by rev, each message once, exact hasMore.
+    const m2 = s.createMessage(msg('r', b.id, 'k2')).message;
+    s.changeMessage({ kind: 'edit', text: 'two', at: 51, messageId: m2.id, userId: b.id, clientChangeId: 'e2' });
+    expect(s.getChanges('r', 0, 10)).toEqual({ messages: [s.getMessage(m.id), s.getMessage(m2.id)], hasMore: false, lastRev: 6 });
+    expect(s.getChanges('r', 0, 1)).toMatchObject({ messages: [{ id: m.id }], hasMore: true });
+    expect(s.getChanges('r', 5, 1)).toMatchObject({ messages: [{ id: m2.id, rev: 6 }], hasMore: false });
+    expect(s.getChanges('r', 6, 10)).toEqual({ messages: [], hasMore: false, lastRev: 6 });
+    expect(() => s.changeMessage({ kind: 'delete', at: 1, messageId: 'nope', userId: a.id, clientChangeId: 'd0' })).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    );
+  });
+
+  test('message changes: a tombstone clears text, image, reactions and its quote, frees its upload when nothing else shows it; no edit or reaction after', () => {
+    const [a, b] = [user('a@x.io'), user('b@x.io')];
+    s.createRoom({ id: 'r', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    const image = { url: 'http://h/uploads/up1', mime: 'image/png', size: 3 };
+    const parent = s.createMessage({ ...msg('r', a.id, 'p', 'x'.repeat(150)), image }).message;
+    const shared = s.createMessage({ ...msg('r', b.id, 'shared'), image: { ...image, url: '/uploads/up2' } }).message;
+    s.createMessage({ ...msg('r', a.id, 'shared'), image: { ...image, url: '/uploads/up2' } });
+    const reply = s.createMessage({ ...msg('r', b.id, 'reply', 'yes'), replyTo: parent.id }).message;
+    expect(reply.replyTo).toEqual({ id: parent.id, senderId: a.id, text: 'x'.repeat(100) });
+    s.changeMessage({ kind: 'react', emoji: '🎉', on: true, messageId: parent.id, userId: b.id, clientChangeId: 'x1' });
+    const gone = s.changeMessage({ kind: 'delete', at: 60, messageId: parent.id, userId: a.id, clientChangeId: 'd1' });
+    expect(gone).toEqual({
+      message: { id: parent.id, roomId: 'r', senderId: a.id, clientId: 'p', seq: 1, text: '', image: null, createdAt: parent.createdAt, deletedAt: 60, rev: 2 },
+      changed: true, duplicate: false, freedUploadId: 'up1',
+    });
+    // The quote is read from the parent each time: the reply now says it was deleted.
+    expect(s.getMessages('r', { limit: 10 }).messages.at(-1)!.replyTo).toEqual({ id: parent.id, senderId: a.id, text: '', deleted: true });
+    expect(s.changeMessage({ kind: 'delete', at: 61, messageId: parent.id, userId: a.id, clientChangeId: 'd2' })).toMatchObject({ changed: false, message: { rev: 2 } });
+    for (const change of [{ kind: 'edit', text: 'back', at: 62 }, { kind: 'react', emoji: '👍', on: true }] as const) {
+      expect(() => s.changeMessage({ ...change, messageId: parent.id, userId: a.id, clientChangeId: 'c' })).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    }
+    expect(s.findAppliedChange(a.id, 'c')).toBeUndefined();
+    // An upload another message still shows stays.
+    expect(s.changeMessage({ kind: 'delete', at: 63, messageId: shared.id, userId: b.id, clientChangeId: 'd3' })).not.toHaveProperty('freedUploadId');
+    expect(s.getRoom('r')!.lastRev).toBe(3);
+  });
+
+  test('message changes: at most 50 distinct emoji; a failed commit leaves no rev, no change and no key', () => {
+    const [a, b] = [user('a@x.io'), user('b@x.io')];
+    s.createRoom({ id: 'r', name: null, memberIds: [a.id, b.id], createdBy: a.id, createdAt: ++t });
+    const m = s.createMessage(msg('r', a.id, 'k')).message;
+    const emoji = [...'😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙🥲😚🙂🤗🤩🤔🫡🤨😐😑😶🫥🙄😏😣😥😮🤐😯😪😫🥱😴😌😛😜😝🤤😒😓😔😕🫤🙃🫠'];
+    expect(emoji.length).toBeGreaterThanOrEqual(51);
+    emoji.slice(0, 50).forEach((e, i) => s.changeMessage({ kind: 'react', emoji: e, on: true, messageId: m.id, userId: a.id, clientChangeId: `r${i}` }));
+    expect(() => s.changeMessage({ kind: 'react', emoji: emoji[50]!, on: true, messageId: m.id, userId: b.id, clientChangeId: 'r50' })).toThrow(
+      expect.objectContaining({ code: 'TOO_LARGE' }),
+    );
+    // Another user on an emoji already there is fine.
+    expect(s.changeMessage({ kind: 'react', emoji: emoji[0]!, on: true, messageId: m.id, userId: b.id, clientChangeId: 'b0' }).message.reactions![emoji[0]!]).toEqual([a.id, b.id]);
+    expect(() => s.changeMessage({ kind: 'edit', text: 'z', at: 70, messageId: m.id, userId: a.id, clientChangeId: 'e' }, { beforeCommit: fail })).toThrow();
+    expect(s.getMessage(m.id)).toMatchObject({ text: 'k', rev: 51 });
+    expect(s.getMessage(m.id)).not.toHaveProperty('editedAt');
+    expect(s.getRoom('r')!.lastRev).toBe(51);
+    expect(s.findAppliedChange(a.id, 'e')).toBeUndefined();
   });
 
   test('read cursors: never back, clamped to lastSeq, members only; countOwnAfter counts a sender\'s messages after a seq', () => {

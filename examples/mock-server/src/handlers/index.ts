@@ -1,6 +1,7 @@
 import type { ActionName, RequestData } from '@chat/sdk/protocol';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
+import { deleteMessage, editMessage, getChanges, react } from './changes.js';
 import { createMessage, getMessages } from './messages.js';
 import { getPresence } from './presence.js';
 import { markRead } from './read.js';
@@ -25,6 +26,10 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
   mark_read: markRead,
   typing,
   get_presence: getPresence,
+  edit_message: editMessage,
+  delete_message: deleteMessage,
+  react,
+  get_changes: getChanges,
 };
 
 /** Runs one checked request. The caller has already applied the authentication rule. */

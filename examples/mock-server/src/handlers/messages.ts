@@ -17,6 +17,10 @@ export const createMessage: Handler<'create_message'> = (ctx, connection, data) 
   const room = ctx.storage.getRoom(data.roomId);
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  if (data.replyTo !== undefined) {
+    const parent = ctx.storage.getMessage(data.replyTo);
+    if (!parent || parent.roomId !== room.id) throw new ChatError('NOT_FOUND', 'replyTo names no message of this room');
+  }
   const text = wellFormed(data.text ?? '');
   if (!data.image && isBlank(text)) throw new ChatError('BAD_REQUEST', 'a message needs a non-blank text or an image');
   ctx.limits.message(user.id);
@@ -24,7 +28,10 @@ export const createMessage: Handler<'create_message'> = (ctx, connection, data) 
   const image = upload && imageOf(upload);
   if (upload) ctx.storage.markUploadUsed(upload.id);
   const { message, duplicate } = ctx.storage.createMessage(
-    { id: newId('m'), roomId: room.id, senderId: user.id, clientId: data.clientId, text, image, createdAt: ctx.now() },
+    {
+      id: newId('m'), roomId: room.id, senderId: user.id, clientId: data.clientId, text, image, createdAt: ctx.now(),
+      ...(data.replyTo !== undefined ? { replyTo: data.replyTo } : {}),
+    },
     { beforeCommit: ctx.faults.beforeCommit },
   );
   if (duplicate) return { data: { message, duplicate } };

@@ -2,8 +2,8 @@ import { MemoryStorage } from './memory.js';
 import { SqliteStorage } from './sqlite.js';
 import type { Storage } from './types.js';
 
-export type { Storage, ReadState, Session, UploadRecord, NewRoom, NewMessage, MessagePage, WriteHooks, RoomPage, MembersChange, LeaveChange, AppliedAction } from './types.js';
-export { imageOf } from './types.js';
+export type { Storage, ReadState, Session, UploadRecord, NewRoom, NewMessage, MessagePage, WriteHooks, RoomPage, MembersChange, LeaveChange, AppliedAction, MessageChange, ChangeResult } from './types.js';
+export { imageOf, uploadIdOf } from './types.js';
 export { MemoryStorage, SqliteStorage };
 
 /**

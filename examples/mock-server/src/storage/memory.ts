@@ -1,10 +1,15 @@
 import { ChatError, type Message, type Room, type User } from '@chat/sdk/protocol';
+import { planChange, quoteOf } from './changes.js';
 import type {
-  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, UploadRecord, WriteHooks,
+  AppliedAction, ChangeResult, LeaveChange, MembersChange, MessageChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage,
+  UploadRecord, WriteHooks,
 } from './types.js';
+import { uploadIdOf } from './types.js';
 
 interface RoomRecord {
-  room: Omit<Room, 'lastSeq' | 'lastMessage'>;
+  room: Omit<Room, 'lastSeq' | 'lastMessage' | 'lastRev'>;
+  /** The change counter (10.5): the rev of the room's latest edit, delete or reaction. */
+  lastRev: number;
   /** Who added each member (the creator added themselves and the first members). */
   addedBy: Map<string, string>;
   messages: Message[]; // index i holds seq i + 1
@@ -27,6 +32,12 @@ export class MemoryStorage implements Storage {
   private readonly rooms = new Map<string, RoomRecord>();
   private readonly roomsByUser = new Map<string, Set<string>>();
   private readonly messagesByClientId = new Map<string, Message>();
+  /** The stored messages (without `replyTo`, which is read from the parent each time). */
+  private readonly messagesById = new Map<string, Message>();
+  /** Reply id -> the id of the message it answers. */
+  private readonly replyTo = new Map<string, string>();
+  /** Idempotency keys of message changes: `user \0 clientChangeId` -> message id. */
+  private readonly appliedChanges = new Map<string, string>();
   private readonly uploads = new Map<string, UploadRecord & { used: boolean }>();
   private readonly uploadParts = new Map<string, { parts: Buffer[]; createdAt: number }>();
   /** Idempotency keys of 1.1 changes: `user \0 action \0 clientId` -> room id. */
@@ -104,6 +115,7 @@ export class MemoryStorage implements Storage {
     const record: RoomRecord = {
       room: { id: input.id, name: input.name, memberIds: [...input.memberIds], createdBy: input.createdBy, createdAt: input.createdAt },
       addedBy: new Map(input.memberIds.map((id) => [id, input.createdBy])),
+      lastRev: 0,
       messages: [],
       activity: ++this.activity,
       readSeqs: new Map(),
@@ -111,7 +123,7 @@ export class MemoryStorage implements Storage {
     this.rooms.set(input.id, record);
     for (const userId of input.memberIds) this.join(userId, input.id);
     if (input.clientId !== undefined) this.applied.set(appliedKey(input.createdBy, 'create_room', input.clientId), input.id);
-    return toRoom(record);
+    return this.toRoom(record);
   }
 
   findApplied(userId: string, action: AppliedAction, clientId: string): string | undefined {
@@ -129,7 +141,7 @@ export class MemoryStorage implements Storage {
       this.join(userId, change.roomId);
     }
     this.applied.set(appliedKey(change.addedBy, 'add_members', change.clientId), change.roomId);
-    return toRoom(record);
+    return this.toRoom(record);
   }
 
   leaveRoom(change: LeaveChange, hooks?: WriteHooks): Room {
@@ -146,7 +158,7 @@ export class MemoryStorage implements Storage {
       set.add(adder);
     }
     this.applied.set(appliedKey(change.userId, 'leave_room', change.clientId), change.roomId);
-    return toRoom(record);
+    return this.toRoom(record);
   }
 
   blockedBy(userIds: readonly string[], adderId: string): string[] {
@@ -161,7 +173,7 @@ export class MemoryStorage implements Storage {
 
   getRoom(id: string): Room | undefined {
     const record = this.rooms.get(id);
-    return record && toRoom(record);
+    return record && this.toRoom(record);
   }
 
   isMember(roomId: string, userId: string): boolean {
@@ -173,7 +185,7 @@ export class MemoryStorage implements Storage {
     return [...ids]
       .map((id) => this.rooms.get(id)!)
       .sort((a, b) => b.activity - a.activity)
-      .map(toRoom);
+      .map((r) => this.toRoom(r));
   }
 
   getUserRoomsPage(userId: string, page: RoomPage): { rooms: Room[]; next: number | null } {
@@ -184,26 +196,29 @@ export class MemoryStorage implements Storage {
       .sort((a, b) => b.activity - a.activity);
     const taken = records.slice(0, page.limit);
     const next = records.length > page.limit ? taken.at(-1)!.activity : null;
-    return { rooms: taken.map(toRoom), next };
+    return { rooms: taken.map((r) => this.toRoom(r)), next };
   }
 
   createMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
     const key = clientKey(input.senderId, input.clientId);
     const existing = this.messagesByClientId.get(key);
-    if (existing) return { message: copyMessage(existing), duplicate: true };
+    if (existing) return { message: this.view(existing), duplicate: true };
     const record = this.rooms.get(input.roomId);
     if (!record) throw new ChatError('NOT_FOUND', 'no such room');
     hooks?.beforeCommit?.();
-    const message: Message = { ...input, image: input.image && { ...input.image }, seq: record.messages.length + 1 };
+    const { replyTo, ...fields } = input;
+    const message: Message = { ...fields, image: input.image && { ...input.image }, seq: record.messages.length + 1 };
     record.messages.push(message);
     record.activity = ++this.activity;
     this.messagesByClientId.set(key, message);
-    return { message: copyMessage(message), duplicate: false };
+    this.messagesById.set(message.id, message);
+    if (replyTo !== undefined) this.replyTo.set(message.id, replyTo);
+    return { message: this.view(message), duplicate: false };
   }
 
   getMessageByClientId(senderId: string, clientId: string): Message | undefined {
     const message = this.messagesByClientId.get(clientKey(senderId, clientId));
-    return message && copyMessage(message);
+    return message && this.view(message);
   }
 
   getMessages(roomId: string, page: MessagePage): { messages: Message[]; hasMore: boolean } {
@@ -213,11 +228,74 @@ export class MemoryStorage implements Storage {
     if (page.after !== undefined) {
       from = Math.min(page.after, all.length);
       to = Math.min(from + page.limit, all.length);
-      return { messages: all.slice(from, to).map(copyMessage), hasMore: to < all.length };
+      return { messages: all.slice(from, to).map((m) => this.view(m)), hasMore: to < all.length };
     }
     to = page.before !== undefined ? Math.min(Math.max(page.before - 1, 0), all.length) : all.length;
     from = Math.max(to - page.limit, 0);
-    return { messages: all.slice(from, to).map(copyMessage), hasMore: from > 0 };
+    return { messages: all.slice(from, to).map((m) => this.view(m)), hasMore: from > 0 };
+  }
+
+  getMessage(id: string): Message | undefined {
+    const message = this.messagesById.get(id);
+    return message && this.view(message);
+  }
+
+  findAppliedChange(userId: string, clientChangeId: string): string | undefined {
+    return this.appliedChanges.get(clientKey(userId, clientChangeId));
+  }
+
+  changeMessage(change: MessageChange, hooks?: WriteHooks): ChangeResult {
+    const message = this.messagesById.get(change.messageId);
+    if (!message) throw new ChatError('NOT_FOUND', 'no such message');
+    const key = clientKey(change.userId, change.clientChangeId);
+    const applied = this.appliedChanges.get(key);
+    if (applied !== undefined) return { message: this.getMessage(applied)!, changed: false, duplicate: true };
+    const next = planChange(message, change);
+    hooks?.beforeCommit?.();
+    this.appliedChanges.set(key, message.id);
+    if (!next) return { message: this.view(message), changed: false, duplicate: false };
+    const record = this.rooms.get(message.roomId)!;
+    const uploadId = message.image ? uploadIdOf(message.image.url) : undefined;
+    delete message.editedAt;
+    delete message.deletedAt;
+    delete message.reactions;
+    Object.assign(message, next, { rev: ++record.lastRev });
+    if (next.deletedAt !== undefined) this.replyTo.delete(message.id);
+    const freed = next.deletedAt !== undefined && uploadId !== undefined && !this.uploadShown(uploadId);
+    return { message: this.view(message), changed: true, duplicate: false, ...(freed ? { freedUploadId: uploadId } : {}) };
+  }
+
+  getChanges(roomId: string, afterRev: number, limit: number): { messages: Message[]; hasMore: boolean; lastRev: number } {
+    const record = this.rooms.get(roomId);
+    if (!record) return { messages: [], hasMore: false, lastRev: 0 };
+    const changed = record.messages.filter((m) => (m.rev ?? 0) > afterRev).sort((a, b) => a.rev! - b.rev!);
+    return { messages: changed.slice(0, limit).map((m) => this.view(m)), hasMore: changed.length > limit, lastRev: record.lastRev };
+  }
+
+  private uploadShown(uploadId: string): boolean {
+    for (const m of this.messagesById.values()) if (m.image && uploadIdOf(m.image.url) === uploadId) return true;
+    return false;
+  }
+
+  /** A copy as a reader gets it, with the quote of its parent as the parent is now. */
+  private view(message: Message): Message {
+    const copy: Message = { ...message, image: message.image && { ...message.image } };
+    if (message.reactions) copy.reactions = Object.fromEntries(Object.entries(message.reactions).map(([e, ids]) => [e, [...ids]]));
+    const parentId = this.replyTo.get(message.id);
+    const parent = parentId === undefined ? undefined : this.messagesById.get(parentId);
+    if (parent) copy.replyTo = quoteOf(parent);
+    return copy;
+  }
+
+  private toRoom(record: RoomRecord): Room {
+    const last = record.messages[record.messages.length - 1];
+    return {
+      ...record.room,
+      memberIds: [...record.room.memberIds],
+      lastSeq: record.messages.length,
+      lastMessage: last ? this.view(last) : null,
+      lastRev: record.lastRev,
+    };
   }
 
   markRead(roomId: string, userId: string, seq: number, hooks?: WriteHooks): { seq: number; moved: boolean } {
@@ -335,17 +413,3 @@ export class MemoryStorage implements Storage {
 
 const clientKey = (senderId: string, clientId: string) => `${senderId}\u0000${clientId}`;
 const appliedKey = (userId: string, action: AppliedAction, clientId: string) => `${userId}\u0000${action}\u0000${clientId}`;
-
-function copyMessage(message: Message): Message {
-  return { ...message, image: message.image && { ...message.image } };
-}
-
-function toRoom(record: RoomRecord): Room {
-  const last = record.messages[record.messages.length - 1];
-  return {
-    ...record.room,
-    memberIds: [...record.room.memberIds],
-    lastSeq: record.messages.length,
-    lastMessage: last ? copyMessage(last) : null,
-  };
-}

@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ChatError, type Image, type Message, type Room, type User } from '@chat/sdk/protocol';
+import { ChatError, type Image, type Message, type Reactions, type Room, type User } from '@chat/sdk/protocol';
+import { planChange, quoteOf } from './changes.js';
 import type {
-  AppliedAction, LeaveChange, MembersChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage, UploadRecord, WriteHooks,
+  AppliedAction, ChangeResult, LeaveChange, MembersChange, MessageChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage,
+  UploadRecord, WriteHooks,
 } from './types.js';
+import { uploadIdOf } from './types.js';
 
 /** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). Exported for the migration tests. */
 export const SCHEMA_V1 = `
@@ -138,7 +141,39 @@ const UPLOADS = `
   CREATE INDEX sessions_expires ON sessions(expires_at);
   `;
 
-const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS];
+/**
+ * Message changes (protocol 10.5): the room's change counter, each message's rev, edit and
+ * delete times, its reactions (a JSON object on the row, so a page of messages reads them
+ * with no further query), the id of the message it answers (the quote is read from the
+ * parent when the reply is read, never copied) and the upload its image is (so a delete
+ * knows whether any other message still shows it). The rev index makes get_changes a range
+ * scan; the keys of applied changes remember the message each one changed. Messages stored
+ * before get their upload id from their image's url (its last path segment).
+ */
+const MESSAGE_CHANGES = `
+ALTER TABLE rooms ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+ALTER TABLE messages ADD COLUMN reactions TEXT;
+ALTER TABLE messages ADD COLUMN reply_to TEXT;
+ALTER TABLE messages ADD COLUMN upload_id TEXT;
+UPDATE messages SET upload_id = (
+  SELECT replace(url, rtrim(url, replace(url, '/', '')), '') FROM (SELECT json_extract(image, '$.url') AS url)
+  WHERE instr(url, '/uploads/') > 0
+) WHERE image IS NOT NULL;
+CREATE INDEX messages_room_rev ON messages(room_id, rev);
+CREATE INDEX messages_upload ON messages(upload_id) WHERE upload_id IS NOT NULL;
+CREATE TABLE applied_message_changes (
+  user_id TEXT NOT NULL,
+  client_change_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, client_change_id)
+) WITHOUT ROWID;
+`;
+
+/** Exported for the migration tests (a file at an earlier version is written from its steps). */
+export const MIGRATIONS: ReadonlyArray<string> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS, MESSAGE_CHANGES];
 
 function migrate(db: Database.Database): void {
   const at = db.pragma('user_version', { simple: true }) as number;
@@ -155,11 +190,13 @@ function migrate(db: Database.Database): void {
 
 interface UserRow { id: string; email: string; name: string; created_at: number }
 interface SessionRow { id: string; token_hash: string; user_id: string; created_at: number; expires_at: number }
-interface RoomRow { id: string; name: string | null; created_by: string; created_at: number; last_seq: number }
+interface RoomRow { id: string; name: string | null; created_by: string; created_at: number; last_seq: number; last_rev: number }
 interface MessageRow {
   id: string; room_id: string; seq: number; sender_id: string; client_id: string;
   text: string; image: string | null; created_at: number;
+  rev: number; edited_at: number | null; deleted_at: number | null; reactions: string | null; reply_to: string | null; upload_id: string | null;
 }
+interface ParentRow { id: string; sender_id: string; text: string; deleted_at: number | null }
 interface UploadRow {
   id: string; owner_id: string; url: string; mime: string; size: number;
   width: number | null; height: number | null; created_at: number;
@@ -212,20 +249,39 @@ export class SqliteStorage implements Storage {
       insertBlock: db.prepare('INSERT OR IGNORE INTO member_blocks (user_id, blocked_id) VALUES (?, ?)'),
       isBlocked: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM member_blocks WHERE user_id = ? AND blocked_id = ?'),
       userRoomsPage: db.prepare<[string, number, number], RoomRow & { activity: number }>(
-        `SELECT r.id, r.name, r.created_by, r.created_at, r.last_seq, r.activity FROM rooms r
+        `SELECT r.id, r.name, r.created_by, r.created_at, r.last_seq, r.last_rev, r.activity FROM rooms r
          JOIN room_members m ON m.room_id = r.id WHERE m.user_id = ? AND r.activity < ? ORDER BY r.activity DESC LIMIT ?`,
       ),
-      roomById: db.prepare<[string], RoomRow>('SELECT id, name, created_by, created_at, last_seq FROM rooms WHERE id = ?'),
+      roomById: db.prepare<[string], RoomRow>('SELECT id, name, created_by, created_at, last_seq, last_rev FROM rooms WHERE id = ?'),
       roomMembers: db.prepare<[string], { user_id: string }>('SELECT user_id FROM room_members WHERE room_id = ? ORDER BY position'),
       isMember: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?'),
       userRooms: db.prepare<[string], RoomRow>(
-        `SELECT r.id, r.name, r.created_by, r.created_at, r.last_seq FROM rooms r
+        `SELECT r.id, r.name, r.created_by, r.created_at, r.last_seq, r.last_rev FROM rooms r
          JOIN room_members m ON m.room_id = r.id WHERE m.user_id = ? ORDER BY r.activity DESC`,
       ),
       bumpRoom: db.prepare('UPDATE rooms SET last_seq = ?, activity = ? WHERE id = ?'),
       insertMessage: db.prepare(
-        'INSERT INTO messages (id, room_id, seq, sender_id, client_id, text, image, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO messages (id, room_id, seq, sender_id, client_id, text, image, created_at, reply_to, upload_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
+      // The parents of a page's replies, however many, in one statement (ids as a JSON array).
+      parents: db.prepare<[string], ParentRow>(
+        'SELECT id, sender_id, text, deleted_at FROM messages WHERE id IN (SELECT value FROM json_each(?))',
+      ),
+      changes: db.prepare<[string, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE room_id = ? AND rev > ? ORDER BY rev ASC LIMIT ?',
+      ),
+      updateMessage: db.prepare(
+        `UPDATE messages SET text = ?, image = ?, edited_at = ?, deleted_at = ?, reactions = ?, reply_to = ?, upload_id = ?, rev = ?
+         WHERE id = ?`,
+      ),
+      bumpRev: db.prepare('UPDATE rooms SET last_rev = ? WHERE id = ?'),
+      uploadShown: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE upload_id = ? LIMIT 1'),
+      appliedChange: db.prepare<[string, string], { message_id: string }>(
+        'SELECT message_id FROM applied_message_changes WHERE user_id = ? AND client_change_id = ?',
+      ),
+      insertAppliedChange: db.prepare('INSERT INTO applied_message_changes (user_id, client_change_id, message_id) VALUES (?, ?, ?)'),
       messageByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?'),
       messageBySeq: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? AND seq = ?'),
       newest: db.prepare<[string, number], MessageRow>('SELECT * FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?'),
@@ -399,7 +455,7 @@ export class SqliteStorage implements Storage {
   createMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
     return this.db.transaction(() => {
       const existing = this.stmt.messageByClientId.get(input.senderId, input.clientId);
-      if (existing) return { message: toMessage(existing), duplicate: true };
+      if (existing) return { message: this.hydrate([existing])[0]!, duplicate: true };
       const room = this.stmt.roomById.get(input.roomId);
       if (!room) throw new ChatError('NOT_FOUND', 'no such room');
       const seq = room.last_seq + 1;
@@ -407,17 +463,17 @@ export class SqliteStorage implements Storage {
       this.stmt.insertMessage.run(
         input.id, input.roomId, seq, input.senderId, input.clientId, input.text,
         input.image ? JSON.stringify(input.image) : null, input.createdAt,
+        input.replyTo ?? null, input.image ? (uploadIdOf(input.image.url) ?? null) : null,
       );
       this.stmt.bumpRoom.run(seq, next, input.roomId);
       hooks?.beforeCommit?.();
-      const message: Message = { ...input, seq };
-      return { message, duplicate: false };
+      return { message: this.hydrate([this.stmt.messageById.get(input.id)!])[0]!, duplicate: false };
     }).immediate();
   }
 
   getMessageByClientId(senderId: string, clientId: string): Message | undefined {
     const row = this.stmt.messageByClientId.get(senderId, clientId);
-    return row && toMessage(row);
+    return row && this.hydrate([row])[0];
   }
 
   getMessages(roomId: string, page: MessagePage): { messages: Message[]; hasMore: boolean } {
@@ -426,11 +482,58 @@ export class SqliteStorage implements Storage {
     if (page.after !== undefined) {
       rows = this.stmt.after.all(roomId, page.after, take);
       const hasMore = rows.length > page.limit;
-      return { messages: rows.slice(0, page.limit).map(toMessage), hasMore };
+      return { messages: this.hydrate(rows.slice(0, page.limit)), hasMore };
     }
     rows = page.before !== undefined ? this.stmt.before.all(roomId, page.before, take) : this.stmt.newest.all(roomId, take);
     const hasMore = rows.length > page.limit;
-    return { messages: rows.slice(0, page.limit).reverse().map(toMessage), hasMore };
+    return { messages: this.hydrate(rows.slice(0, page.limit).reverse()), hasMore };
+  }
+
+  getMessage(id: string): Message | undefined {
+    const row = this.stmt.messageById.get(id);
+    return row && this.hydrate([row])[0];
+  }
+
+  findAppliedChange(userId: string, clientChangeId: string): string | undefined {
+    return this.stmt.appliedChange.get(userId, clientChangeId)?.message_id;
+  }
+
+  changeMessage(change: MessageChange, hooks?: WriteHooks): ChangeResult {
+    return this.db.transaction((): ChangeResult => {
+      const row = this.stmt.messageById.get(change.messageId);
+      if (!row) throw new ChatError('NOT_FOUND', 'no such message');
+      const applied = this.stmt.appliedChange.get(change.userId, change.clientChangeId);
+      if (applied) return { message: this.getMessage(applied.message_id)!, changed: false, duplicate: true };
+      const next = planChange(stateOf(row), change);
+      if (next) {
+        const rev = this.stmt.roomById.get(row.room_id)!.last_rev + 1;
+        const deleted = next.deletedAt !== undefined;
+        this.stmt.updateMessage.run(
+          next.text, next.image ? JSON.stringify(next.image) : null, next.editedAt ?? null, next.deletedAt ?? null,
+          next.reactions ? JSON.stringify(next.reactions) : null,
+          deleted ? null : row.reply_to, deleted ? null : row.upload_id, rev, row.id,
+        );
+        this.stmt.bumpRev.run(rev, row.room_id);
+      }
+      this.stmt.insertAppliedChange.run(change.userId, change.clientChangeId, row.id);
+      hooks?.beforeCommit?.();
+      const freed = next?.deletedAt !== undefined && row.upload_id !== null && !this.stmt.uploadShown.get(row.upload_id);
+      return {
+        message: this.getMessage(row.id)!,
+        changed: next !== null,
+        duplicate: false,
+        ...(freed ? { freedUploadId: row.upload_id! } : {}),
+      };
+    }).immediate();
+  }
+
+  /** A range scan of messages(room_id, rev): each changed message once, as it is now. */
+  getChanges(roomId: string, afterRev: number, limit: number): { messages: Message[]; hasMore: boolean; lastRev: number } {
+    return this.db.transaction(() => {
+      const lastRev = this.stmt.roomById.get(roomId)?.last_rev ?? 0;
+      const rows = this.stmt.changes.all(roomId, afterRev, limit + 1);
+      return { messages: this.hydrate(rows.slice(0, limit)), hasMore: rows.length > limit, lastRev };
+    })();
   }
 
   markRead(roomId: string, userId: string, seq: number, hooks?: WriteHooks): { seq: number; moved: boolean } {
@@ -560,9 +663,33 @@ export class SqliteStorage implements Storage {
       createdBy: row.created_by,
       createdAt: row.created_at,
       lastSeq: row.last_seq,
-      lastMessage: last ? toMessage(last) : null,
+      lastMessage: last ? this.hydrate([last])[0]! : null,
+      lastRev: row.last_rev,
     };
   }
+
+  /** Rows to messages, with the quotes of the replies among them read in one statement. */
+  private hydrate(rows: readonly MessageRow[]): Message[] {
+    const parentIds = [...new Set(rows.flatMap((row) => (row.reply_to === null ? [] : [row.reply_to])))];
+    const parents = new Map<string, ParentRow>();
+    if (parentIds.length > 0) for (const p of this.stmt.parents.all(JSON.stringify(parentIds))) parents.set(p.id, p);
+    return rows.map((row) => {
+      const message = toMessage(row);
+      const parent = row.reply_to === null ? undefined : parents.get(row.reply_to);
+      if (parent) message.replyTo = quoteOf({ id: parent.id, senderId: parent.sender_id, text: parent.text, deletedAt: parent.deleted_at });
+      return message;
+    });
+  }
+}
+
+function stateOf(row: MessageRow) {
+  return {
+    text: row.text,
+    image: row.image === null ? null : (JSON.parse(row.image) as Image),
+    ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
+    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
+    ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as Reactions } : {}),
+  };
 }
 
 function toUser(row: UserRow): User {
@@ -579,5 +706,9 @@ function toMessage(row: MessageRow): Message {
     text: row.text,
     image: row.image === null ? null : (JSON.parse(row.image) as Image),
     createdAt: row.created_at,
+    ...(row.rev > 0 ? { rev: row.rev } : {}),
+    ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
+    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
+    ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as Reactions } : {}),
   };
 }

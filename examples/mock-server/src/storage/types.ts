@@ -61,6 +61,22 @@ export interface Storage {
   getMessageByClientId(senderId: string, clientId: string): Message | undefined;
   getMessages(roomId: string, page: MessagePage): { messages: Message[]; hasMore: boolean };
 
+  // message changes (protocol 10.5)
+  /** A message by its server id, as it is now (with its reactions and reply quote). */
+  getMessage(id: string): Message | undefined;
+  /** The message a change with this key (caller, clientChangeId) was applied to, if it was. */
+  findAppliedChange(userId: string, clientChangeId: string): string | undefined;
+  /**
+   * One transaction: checks the message can take the change (a tombstone takes no edit or
+   * reaction: CONFLICT; a 51st distinct emoji: TOO_LARGE), applies it, bumps the room's
+   * `lastRev`, stamps the message's `rev` with it and records the key. A change that asks
+   * for what is already so (a reaction already there or not there, deleting a tombstone)
+   * records the key only: `changed` false, no new rev. The caller has checked who may make it.
+   */
+  changeMessage(change: MessageChange, hooks?: WriteHooks): ChangeResult;
+  /** The room's messages with `rev > afterRev`, by rev ascending, at most `limit`, and the room's `lastRev`. */
+  getChanges(roomId: string, afterRev: number, limit: number): { messages: Message[]; hasMore: boolean; lastRev: number };
+
   // read state (protocol 10.4)
   /**
    * Moves the member's read cursor up to `seq`, clamped to the room's lastSeq; never back.
@@ -173,6 +189,29 @@ export interface NewMessage {
   text: string;
   image: Image | null;
   createdAt: number;
+  /** 1.1: the id of the message of the same room this one answers (checked by the caller). */
+  replyTo?: string;
+}
+
+/** An edit, delete or reaction (protocol 10.5), by `userId` under their key `clientChangeId`. */
+export type MessageChange = { messageId: string; userId: string; clientChangeId: string } & (
+  | { kind: 'edit'; text: string; at: number }
+  | { kind: 'delete'; at: number }
+  | { kind: 'react'; emoji: string; on: boolean }
+);
+
+export interface ChangeResult {
+  /** The message as it is after the change. */
+  message: Message;
+  /** False for a change that asked for what was already so, and for a repeat: no rev, no event. */
+  changed: boolean;
+  /** The key was already applied (by an earlier call): nothing was written, `message` is as it is now. */
+  duplicate: boolean;
+  /**
+   * A delete: the upload the tombstone's image was, when no other message shows it any
+   * more; the caller deletes its bytes (`deleteUpload`) once the change is committed.
+   */
+  freedUploadId?: string;
 }
 
 export interface MessagePage {
@@ -200,4 +239,18 @@ export function imageOf(upload: UploadRecord): Image {
   if (upload.width !== undefined) image.width = upload.width;
   if (upload.height !== undefined) image.height = upload.height;
   return image;
+}
+
+/** The last path segments `/uploads/<id>` name one of this server's uploads, whatever the host. */
+const UPLOAD_PATH = /\/uploads\/([A-Za-z0-9_-]{1,64})$/;
+
+/** The id of the upload an image url names, if it names one of this server's. */
+export function uploadIdOf(url: string): string | undefined {
+  let path: string;
+  try {
+    path = new URL(url, 'http://upload.invalid').pathname;
+  } catch {
+    return undefined;
+  }
+  return UPLOAD_PATH.exec(path)?.[1];
 }
