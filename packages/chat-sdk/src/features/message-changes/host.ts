@@ -107,9 +107,15 @@ export class HostChanges {
     });
     if (fresh.length > 0) {
       this.host.emit({ type: 'messageUpdates', roomId, messages: fresh });
-      for (const m of fresh) {
-        this.rooms.update(roomId, (room) => (room.lastMessage?.id === m.id && (room.lastMessage.rev ?? 0) < (m.rev ?? 0) ? { ...room, lastMessage: m } : room));
-      }
+      // The room list's preview and counter follow (the same room object when neither moved).
+      this.rooms.update(roomId, (room) => {
+        let next = room;
+        for (const m of fresh) {
+          if (next.lastMessage?.id === m.id && (next.lastMessage.rev ?? 0) < (m.rev ?? 0)) next = { ...next, lastMessage: m };
+          if ((m.rev ?? 0) > (next.lastRev ?? 0)) next = { ...next, lastRev: m.rev ?? 0 };
+        }
+        return next;
+      });
     }
     if (fresh.length > 0 || rev !== undefined) this.write(roomId, fresh, rev);
   }
