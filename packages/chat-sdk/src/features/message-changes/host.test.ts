@@ -26,7 +26,7 @@ async function setup(initial: Room) {
   const context: HostContext = {
     storage,
     session: () => session,
-    request: ((_action: string, data: Call['data']) => new Promise((resolve) => calls.push({ data, resolve }))) as HostContext['request'],
+    request: ((_action: string, data: Call['data']) => new Promise((resolve) => calls.push({ data, resolve: resolve as Call['resolve'] }))) as unknown as HostContext['request'],
     emit: (event) => events.push(event),
     track: (write) => void writes.push(write),
     report: (error) => errors.push(error),
