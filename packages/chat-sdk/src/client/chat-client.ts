@@ -498,6 +498,10 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     resync: () => {
       this.history.markStale(this.roomMessages.keys());
       this.presencePart.resync();
+      // Changes told while this tab was away: the host's cache holds them for the rooms it holds.
+      for (const [roomId, store] of this.roomMessages) {
+        this.link.call({ type: 'cachedMessages', roomId }).then((cached) => store.mergeUpdates(cached), () => undefined);
+      }
     },
   };
 
