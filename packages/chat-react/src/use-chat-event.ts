@@ -14,7 +14,7 @@ export function useChatEvent<E extends keyof ChatClientEvents>(event: E, handler
   const client = useChatClient();
   const listener = useStableCallback(handler);
   useEffect(() => {
-    // eventemitter3's typings cannot follow a generic event name: erase them here only.
+    // The emitter's typings cannot follow a generic event name: erase them here only.
     const emitter = client as unknown as { on(e: string, l: Listener): unknown; off(e: string, l: Listener): unknown };
     const l = listener as unknown as Listener;
     emitter.on(event, l);

@@ -2,7 +2,7 @@ import { render, screen, waitFor } from '@testing-library/react';
 import { memo } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '@chat/sdk';
-import { useConnection, useFailedMessages, useMessages, useRoom, useSession } from '@chat/react';
+import { useConnection, useFailedMessages, useMessageActions, useMessages, useRoom, useSession } from '@chat/react';
 import { pair, providing, serverPerFile, until } from './helpers.js';
 
 const srv = serverPerFile();
@@ -100,5 +100,39 @@ describe('render counts', () => {
     expect(shown.every((at, i) => at >= 0 && (i === 0 || at > (shown[i - 1] as number)))).toBe(true);
     expect(lists.at(-1)?.map((m) => m.status)).toEqual(['sent']);
     expect(loaders.size).toBe(1);
+  });
+
+  it('a reaction on one message re-renders that message\'s row only (pending, then sent), in the reacting tab and the other member\'s', async () => {
+    const { alice, bob, room } = await pair(srv());
+    for (const text of ['one', 'two', 'three']) alice.client.send(room.id, { text });
+    await until(alice.client.messages(room.id), (s) => s.messages.length === 3 && s.messages.every((m) => m.status === 'sent'));
+    await until(bob.client.messages(room.id), (s) => s.messages.length === 3);
+    const rows: Record<string, number> = {};
+    const Row = memo(function Row({ message, who }: { message: ChatMessage; who: string }) {
+      rows[`${who} ${message.text}`] = (rows[`${who} ${message.text}`] ?? 0) + 1;
+      if (process.env.DEBUG_ROWS) console.log(who, message.text, JSON.stringify(message.reactions), message.rev, JSON.stringify(message.changes));
+      return <li data-testid={`${who}-${message.text}`}>{(message.reactions ?? []).map((r) => `${r.emoji}${r.userIds.length}${r.pending ? '?' : ''}`).join('')}</li>;
+    });
+    const actions: Record<string, ReturnType<typeof useMessageActions>> = {};
+    function List({ who }: { who: string }) {
+      const { messages } = useMessages(room.id);
+      actions[who] = useMessageActions();
+      return <ul>{messages.map((m) => <Row key={m.clientId} message={m} who={who} />)}</ul>;
+    }
+    render(<List who="bob" />, { wrapper: providing(bob.client) });
+    render(<List who="alice" />, { wrapper: providing(alice.client) });
+    await waitFor(() => expect(rows['bob three']).toBe(1));
+    const before = { ...rows };
+    const two = alice.client.messages(room.id).getSnapshot().messages[1]!;
+    actions.alice!.react(room.id, two.clientId, '👍');
+    await waitFor(() => expect(screen.getByTestId('alice-two').textContent).toBe('👍1'));
+    await waitFor(() => expect(screen.getByTestId('bob-two').textContent).toBe('👍1'));
+    for (const who of ['alice', 'bob']) {
+      expect(rows[`${who} one`]).toBe(before[`${who} one`]);
+      expect(rows[`${who} three`]).toBe(before[`${who} three`]);
+    }
+    // Alice: pending, then sent in one step (the server's copy and the change's end together).
+    expect(rows['alice two']! - before['alice two']!).toBe(2);
+    expect(rows['bob two']! - before['bob two']!).toBe(1);
   });
 });

@@ -6,7 +6,8 @@ export { createChatClient, type ChatClientOptions } from './create-chat-client.j
 export type { ChatClient, ChatClientEvents, ChatClientEventSource, SessionStatus, Transport, UsersQuery } from './client/chat-client-api.js';
 export type { DraftsApi } from './client/drafts-api.js';
 export type { Draft, DraftState } from './client/drafts.js';
-export type { ChatMessage, MessageError, MessageStatus, RoomMessagesSnapshot } from './contract/chat-message.js';
+export type { ChatMessage, ChatReaction, MessageError, MessageStatus, RoomMessagesSnapshot } from './contract/chat-message.js';
+export type { ChangeOp, ChatChange } from './contract/message-changes.js';
 export type { SendInput } from './client/send-input.js';
 export type { Store } from './contract/store.js';
 export type { TypingState } from './contract/typing.js';
@@ -22,9 +23,12 @@ export {
   type ErrorCode,
   type Image,
   type Message,
+  type ReplyQuote,
   type Room,
   type User,
   MAX_TEXT_CHARS,
   MAX_UPLOAD_BYTES,
   IMAGE_MIME_TYPES,
 } from './protocol/index.js';
+// From its own module: the barrel's copy would bring the change schemas (and zod) into the first load.
+export { isEmoji } from './protocol/emoji.js';

@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'eventemitter3';
+import type { Emitter } from '../contract/emitter.js';
 import type { ChatError, Message, Room, User } from '../protocol/index.js';
 import type { ConnectionState, LoginCredentials, Session } from '../contract/host-api.js';
 import type { DraftsApi } from './drafts-api.js';
@@ -7,6 +7,7 @@ import type { SendInput } from './send-input.js';
 import type { Store } from '../contract/store.js';
 import type { PresenceMap } from '../contract/presence.js';
 import type { TypingState } from '../contract/typing.js';
+import type { ChatChange } from '../contract/message-changes.js';
 
 /**
  * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab, or in
@@ -33,6 +34,10 @@ export interface ChatClientEvents {
   session: [session: Session | null, reason?: 'revoked' | 'rejected' | 'logout'];
   /** A message could not be sent and needs the user: retry or discard it. */
   failed: [message: ChatMessage];
+  /** A change (edit, delete, reaction) was refused or could not be sent: it no longer shows; retry or discard it. */
+  changeFailed: [change: ChatChange];
+  /** Messages of a room changed on the server (edited, deleted, reacted to), live or caught up. */
+  updated: [roomId: string, messages: Message[]];
   /** A fault that failed no call: a malformed frame, a storage error, a 1008/1009 close. */
   error: [error: ChatError];
 }
@@ -55,9 +60,9 @@ export interface UsersState {
   readonly error: ChatError | null;
 }
 
-/** Listening to a client's events (eventemitter3's methods; emitting is the client's own business). */
+/** Listening to a client's events (eventemitter3's methods, by the SDK's own `Emitter`; emitting is the client's own business). */
 export type ChatClientEventSource = Pick<
-  EventEmitter<ChatClientEvents>,
+  Emitter<ChatClientEvents>,
   'on' | 'once' | 'off' | 'addListener' | 'removeListener' | 'listeners' | 'listenerCount'
 >;
 
@@ -157,9 +162,23 @@ export interface ChatClient extends ChatClientEventSource {
    * message is queued; it fails with UNAUTHENTICATED if no session comes back.
    */
   send(roomId: string, input: SendInput): ChatMessage;
-  /** Sends a failed message again. */
+  /**
+   * Edits the text of one of the user's messages, named by its `clientId` or its server `id`.
+   * Synchronous and optimistic like `send`: the store shows the new text at once (the message
+   * lists the change in `changes`, pending) and the change goes through the outbox, after the
+   * message itself if that is still unsent. Another's message: FORBIDDEN; a deleted one:
+   * CONFLICT; unknown: NOT_FOUND; over 4000 characters: TOO_LARGE.
+   */
+  edit(roomId: string, key: string, input: { text: string }): ChatChange;
+  /** Deletes one of the user's messages (it stays as a tombstone: `deletedAt`, no text or image). */
+  delete(roomId: string, key: string): ChatChange;
+  /** Adds the user's reaction (one emoji, else BAD_REQUEST) to any message of the room. */
+  react(roomId: string, key: string, emoji: string): ChatChange;
+  /** Takes the user's reaction back. */
+  unreact(roomId: string, key: string, emoji: string): ChatChange;
+  /** Sends a failed message, or a failed change (by its `clientChangeId`), again. */
   retry(clientId: string): Promise<void>;
-  /** Forgets a failed message for good. */
+  /** Forgets a failed message (with the changes waiting on it), or a change, for good. */
   discard(clientId: string): Promise<void>;
   /**
    * Closes the client: the socket (unless other tabs share it) and storage. Messages just

@@ -1,7 +1,13 @@
-import EventEmitter from 'eventemitter3';
+import { Emitter } from '../contract/emitter.js';
 import type { Room, User } from '../protocol/index.js';
 import { ChatError, toChatError } from '../protocol/errors.js';
 import { checkCredentials, checkEmail, checkId, checkInt, checkUserName, checkUsersQuery } from '../protocol/guards.js';
+import { MAX_TEXT_CHARS, codePointLength } from '../protocol/limits.js';
+import { isEmoji } from '../protocol/emoji.js';
+import { nanoid } from 'nanoid';
+import { type ChatChange, toChatChange } from '../contract/message-changes.js';
+import { quoteOf } from '../features/message-changes/client.js';
+import type { ChangeOp, ChangeRow } from '../storage/types.js';
 import {
   type ConnectionState,
   type HostEvent,
@@ -41,7 +47,7 @@ export interface ChatClientParts {
  * stores are this tab's own; everything that must happen once (the socket, the outbox) is
  * the host's, reached through the link. Method docs are on the `ChatClient` interface.
  */
-export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements ChatClient {
+export class LinkedChatClient extends Emitter<ChatClientEvents> implements ChatClient {
   readonly connection: Store<ConnectionState>;
   readonly session: Store<Session | null>;
   readonly sessionStatus: Store<SessionStatus>;
@@ -73,6 +79,11 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     draftSent: (roomId) => void this.draftSync.clear(roomId).catch((error: unknown) => this.report(error)),
   });
   private readonly history: RoomHistory;
+  /** The user's unacknowledged message changes (the host's outbox reports them), by clientChangeId. */
+  private readonly changes = new Map<string, ChatChange>();
+  /** Changes the host could not store (kept here so `retry` can hand them over again). */
+  private readonly unstored = new Map<string, ChangeRow>();
+  private readonly changeSaves = new Set<Promise<void>>();
   /** `directory` stores; each asks through `users`, as the signed-in user. */
   private readonly usersDirectory = new UsersDirectory(
     (input) => this.users(input),
@@ -247,11 +258,41 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     if (session && !this.roomsPart.has(roomId)) {
       throw new ChatError('NOT_FOUND', `no room ${roomId} among this user's rooms`);
     }
-    return this.outgoing.add(roomId, text, image, session?.user.id ?? null);
+    const replyTo = (input as SendInput).replyTo;
+    let parent: ChatMessage | undefined;
+    if (replyTo !== undefined) {
+      if (typeof replyTo !== 'string') throw new ChatError('BAD_REQUEST', 'replyTo must be a message id or clientId');
+      parent = this.find(roomId, replyTo);
+    }
+    const ref = parent && { id: parent.id, clientId: parent.clientId, senderId: parent.senderId, quote: quoteOf(parent) };
+    return this.outgoing.add(roomId, text, image, session?.user.id ?? null, ref);
+  }
+
+  edit(roomId: string, key: string, input: { text: string }): ChatChange {
+    const text = (input as { text?: unknown } | null)?.text;
+    if (typeof text !== 'string') throw new ChatError('BAD_REQUEST', 'edit takes { text }');
+    if (codePointLength(text) > MAX_TEXT_CHARS) throw new ChatError('TOO_LARGE', `text is longer than ${MAX_TEXT_CHARS} characters`);
+    const target = this.target(roomId, key, true);
+    if (text.trim() === '' && !target.image && !target.localImage) throw new ChatError('BAD_REQUEST', 'only a message with an image may have a blank text');
+    return this.change(target, { kind: 'edit', text });
+  }
+
+  delete(roomId: string, key: string): ChatChange {
+    return this.change(this.target(roomId, key, true, true), { kind: 'delete' });
+  }
+
+  react(roomId: string, key: string, emoji: string): ChatChange {
+    return this.reaction(roomId, key, emoji, true);
+  }
+
+  unreact(roomId: string, key: string, emoji: string): ChatChange {
+    return this.reaction(roomId, key, emoji, false);
   }
 
   retry(clientId: string): Promise<void> {
     return this.settle(async () => {
+      const unstored = this.unstored.get(clientId);
+      if (unstored) return this.store(unstored);
       const held = this.outgoing.retryHeld(clientId, this.requireSession().user.id);
       return held === false ? this.link.call({ type: 'retry', clientId }) : held;
     });
@@ -259,6 +300,8 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
 
   discard(clientId: string): Promise<void> {
     return this.settle(async () => {
+      const unstored = this.unstored.get(clientId);
+      if (unstored) return this.hostEvents.changeRemoved({ type: 'changeRemoved', roomId: unstored.roomId, clientChangeId: clientId });
       if (this.outgoing.discardHeld(clientId)) return;
       return this.link.call({ type: 'discard', clientId });
     });
@@ -275,6 +318,7 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     // Messages sent while resuming go to the outbox once the session is back (`resumed` runs first).
     await this.ready.catch(() => undefined);
     await this.outgoing.settled();
+    await Promise.allSettled([...this.changeSaves]);
     await this.draftSync.close().catch(() => undefined);
     await this.link.close();
   }
@@ -302,15 +346,80 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     this.outgoing.resumed(session);
   }
 
+  // ---------------------------------------------------------------- message changes
+
+  private reaction(roomId: string, key: string, emoji: string, on: boolean): ChatChange {
+    if (!isEmoji(emoji)) throw new ChatError('BAD_REQUEST', 'emoji must be one emoji sequence');
+    return this.change(this.target(roomId, key, false), { kind: 'react', emoji, on });
+  }
+
+  /** A message of a room as shown, by id or clientId (NOT_FOUND when this tab holds none such). */
+  private find(roomId: string, key: string): ChatMessage {
+    const found =
+      this.roomMessages.get(roomId)?.find(key) ?? (typeof key === 'string' ? this.outgoing.get(key) : undefined);
+    if (!found || found.roomId !== roomId) throw new ChatError('NOT_FOUND', `no message ${String(key)} in room ${roomId}`);
+    return found;
+  }
+
+  /** The message a change is for, checked as the server would: own only for edits and deletes, none to a tombstone. */
+  private target(roomId: string, key: string, own: boolean, tombstoneOk = false): ChatMessage {
+    if (this.closed) throw new ChatError('CLOSED', 'the client was closed');
+    const me = this.requireSession().user.id;
+    if (!this.roomsPart.has(roomId)) throw new ChatError('NOT_FOUND', `no room ${roomId} among this user's rooms`);
+    const target = this.find(roomId, key);
+    if (own && target.senderId !== me) throw new ChatError('FORBIDDEN', "only its sender may change a message");
+    if (target.deletedAt !== undefined && !tombstoneOk) throw new ChatError('CONFLICT', 'the message was deleted');
+    return target;
+  }
+
+  /** A change shown at once (pending), then stored in the outbox, which sends it after what the room holds. */
+  private change(target: ChatMessage, op: ChangeOp): ChatChange {
+    const now = Date.now();
+    const row: ChangeRow = {
+      clientChangeId: nanoid(),
+      userId: this.requireSession().user.id,
+      roomId: target.roomId,
+      messageId: target.id,
+      clientId: target.clientId,
+      senderId: target.senderId,
+      op,
+      createdAt: now,
+      order: this.outgoing.nextOrder(now),
+      attempts: 0,
+      lastError: null,
+      status: 'pending',
+    };
+    const change = toChatChange(row);
+    this.hostEvents.change({ type: 'change', change });
+    void this.store(row);
+    return change;
+  }
+
+  private store(row: ChangeRow): Promise<void> {
+    this.unstored.delete(row.clientChangeId);
+    this.hostEvents.change({ type: 'change', change: toChatChange(row) });
+    const saving = this.link.call({ type: 'change', row }).catch((error: unknown) => {
+      // Not even stored: shown failed, kept here for `retry`.
+      const failure = toChatError(error);
+      this.unstored.set(row.clientChangeId, row);
+      this.hostEvents.change({ type: 'change', change: { ...toChatChange(row), status: 'failed', error: failure.toJSON() } });
+      this.report(failure);
+    });
+    this.changeSaves.add(saving);
+    void saving.finally(() => this.changeSaves.delete(saving));
+    return saving;
+  }
+
   // ---------------------------------------------------------------- internals
 
   private roomStore(roomId: string): RoomMessages {
     let store = this.roomMessages.get(roomId);
     if (store) return store;
-    store = new RoomMessages(roomId);
+    store = new RoomMessages(roomId, () => this.sessionStore.getSnapshot()?.user.id);
     this.roomMessages.set(roomId, store);
     // Messages sent while resuming have no sender yet ('').
     for (const message of this.outgoing.inRoom(roomId, this.sessionStore.getSnapshot()?.user.id ?? '')) store.addPending(message);
+    for (const change of this.changes.values()) store.setChange(change);
     void this.history.open(store, this.ready);
     return store;
   }
@@ -330,6 +439,8 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
         this.roomsPart.clear();
         this.roomMessages.clear();
         this.outgoing.clear();
+        this.changes.clear();
+        this.unstored.clear();
         this.history.reset();
         this.usersDirectory.reset();
       }
@@ -353,10 +464,33 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     },
     outboxRemoved: (event) => this.outgoing.removed(event.roomId, event.clientId),
     upload: (event) => this.outgoing.progress(event),
+    change: ({ change }) => {
+      const held = this.changes.get(change.clientChangeId);
+      this.changes.set(change.clientChangeId, change);
+      this.roomMessages.get(change.roomId)?.setChange(change);
+      if (change.status === 'failed' && held?.status !== 'failed') this.emit('changeFailed', change);
+    },
+    changeRemoved: ({ roomId, clientChangeId, message }) => {
+      this.changes.delete(clientChangeId);
+      this.unstored.delete(clientChangeId);
+      const store = this.roomMessages.get(roomId);
+      store?.batch(() => {
+        if (message) store.mergeUpdates([message]);
+        store.removeChange(clientChangeId);
+      });
+    },
+    messageUpdates: ({ roomId, messages }) => {
+      this.roomMessages.get(roomId)?.mergeUpdates(messages);
+      this.emit('updated', roomId, messages);
+    },
     error: (event) => this.report(toChatError(event.error)),
     resync: () => {
       this.history.markStale(this.roomMessages.keys());
       this.presencePart.resync();
+      // Changes told while this tab was away: the host's cache holds them for the rooms it holds.
+      for (const [roomId, store] of this.roomMessages) {
+        this.link.call({ type: 'cachedMessages', roomId }).then((cached) => store.mergeUpdates(cached), () => undefined);
+      }
     },
   };
 

@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import { ChatError, type Message, toChatError } from '../protocol/index.js';
 import { type ChatMessage, toChatMessage } from '../contract/chat-message.js';
 import type { HostLink, Session } from '../contract/host-api.js';
-import type { OutboxRow } from '../storage/types.js';
+import type { OutboxRow, ReplyRef } from '../storage/types.js';
 
 export interface OutgoingOptions {
   call: HostLink['call'];
@@ -37,9 +37,8 @@ export class Outgoing {
   constructor(private readonly options: OutgoingOptions) {}
 
   /** A new message, on screen at once. `userId` is null while a stored session resumes: it waits for it. */
-  add(roomId: string, text: string, image: Blob | null, userId: string | null): ChatMessage {
+  add(roomId: string, text: string, image: Blob | null, userId: string | null, replyTo?: ReplyRef): ChatMessage {
     const now = Date.now();
-    this.lastOrder = Math.max(now * 1000, this.lastOrder + 1);
     const row: OutboxRow = {
       clientId: nanoid(),
       userId: userId ?? '',
@@ -48,10 +47,11 @@ export class Outgoing {
       image,
       uploadedImage: null,
       createdAt: now,
-      order: this.lastOrder,
+      order: this.nextOrder(now),
       attempts: 0,
       lastError: null,
       status: 'pending',
+      ...(replyTo ? { replyTo } : {}),
     };
     const message = toChatMessage(row);
     this.track(message);
@@ -62,6 +62,16 @@ export class Outgoing {
       this.options.draftSent(roomId);
     }
     return message;
+  }
+
+  /** The outbox's FIFO key for something made now (a message, or a change that must follow them). */
+  nextOrder(now = Date.now()): number {
+    return (this.lastOrder = Math.max(now * 1000, this.lastOrder + 1));
+  }
+
+  /** An unsent message of this tab by clientId. */
+  get(clientId: string): ChatMessage | undefined {
+    return this.unsent.get(clientId);
   }
 
   /** The stored session is back (its messages go out as that user), or none was (they fail, kept for `retry`). */

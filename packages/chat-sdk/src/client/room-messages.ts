@@ -2,6 +2,8 @@ import type { Message } from '../protocol/index.js';
 import type { ChatMessage, RoomMessagesSnapshot } from '../contract/chat-message.js';
 import { SeqRuns } from '../contract/seq-runs.js';
 import { Subscribable, type Store } from '../contract/store.js';
+import type { ChatChange } from '../contract/message-changes.js';
+import { applyChanges, quoteOf, sameQuote, toReactions } from '../features/message-changes/client.js';
 
 export interface MergeResult {
   /** How many messages were added or changed. */
@@ -10,10 +12,15 @@ export interface MergeResult {
   readonly hasGap: boolean;
 }
 
-/** A server message as the store holds it. */
-export function fromServer(message: Message): ChatMessage {
-  return { ...message, status: 'sent', localCreatedAt: message.createdAt };
+/** A server message as the store holds it (reactions as a list, `me`'s own marked). */
+export function fromServer(message: Message, me?: string): ChatMessage {
+  const { reactions, ...rest } = message;
+  const out: ChatMessage = { ...rest, status: 'sent', localCreatedAt: message.createdAt };
+  const list = toReactions(reactions, me);
+  return list ? { ...out, reactions: list } : out;
 }
+
+const newer = (held: ChatMessage, incoming: Message): boolean => (incoming.rev ?? 0) > (held.rev ?? 0);
 
 const bySeq = (a: ChatMessage, b: ChatMessage) => (a.seq as number) - (b.seq as number);
 
@@ -82,10 +89,20 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
   /** Sent messages merged since the last rebuild. */
   private fresh: ChatMessage[] = [];
   private snapshot: RoomMessagesSnapshot = { messages: this.list, hasMore: false, loading: false };
+  /** Sent messages replaced by a newer change since the last rebuild. */
+  private replaced = false;
+  /** The user's unacknowledged changes to this room's messages, by clientChangeId. */
+  private readonly pendingChanges = new Map<string, ChatChange>();
+  /** Per message key, the last shown form: the same object while its inputs are the same. */
+  private readonly shown = new Map<string, { base: ChatMessage; sig: string; quote: ChatMessage | undefined; out: ChatMessage }>();
   /** How often the array was rebuilt; tests use it to prove the batching. */
   rebuildCount = 0;
 
-  constructor(roomId: string) {
+  constructor(
+    roomId: string,
+    /** The signed-in user (whose reactions are `mine`). */
+    private readonly me: () => string | undefined = () => undefined,
+  ) {
     super();
     this.roomId = roomId;
   }
@@ -129,9 +146,12 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
         if (message.roomId !== this.roomId) continue;
         const key = keyOf(message.senderId, message.clientId);
         const held = this.entries.get(key);
-        // The server's messages never change once stored: a sent one is final.
-        if (held?.status === 'sent') continue;
-        let next = fromServer(message);
+        // A sent message changes only by a newer change (a higher rev).
+        if (held?.status === 'sent') {
+          if (newer(held, message)) changed += this.replace(key, held, message);
+          continue;
+        }
+        let next = fromServer(message, this.me());
         if (held) {
           next = { ...next, localCreatedAt: held.localCreatedAt };
           if (held.localImage !== undefined) next = { ...next, localImage: held.localImage };
@@ -147,6 +167,51 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
       if (changed > 0) this.changedList();
     });
     return { changed, hasGap: this.runs.hasGap };
+  }
+
+  /**
+   * Changed messages (protocol 10.5): each replaces the held copy when its `rev` is newer.
+   * Messages not held are left out (history brings them as they are when it is fetched).
+   */
+  mergeUpdates(messages: readonly Message[]): number {
+    let changed = 0;
+    this.batch(() => {
+      for (const message of messages) {
+        const key = keyOf(message.senderId, message.clientId);
+        const held = this.entries.get(key);
+        if (message.roomId === this.roomId && held?.status === 'sent' && newer(held, message)) changed += this.replace(key, held, message);
+      }
+    });
+    return changed;
+  }
+
+  /** A change of the user's queued, failed or pending again. */
+  setChange(change: ChatChange): void {
+    if (change.roomId !== this.roomId) return;
+    const held = this.pendingChanges.get(change.clientChangeId);
+    if (held && held.status === change.status && held.error?.code === change.error?.code) return;
+    this.pendingChanges.set(change.clientChangeId, change);
+    this.batch(() => this.changedList());
+  }
+
+  /** A change left the outbox (applied, or discarded). */
+  removeChange(clientChangeId: string): void {
+    if (this.pendingChanges.delete(clientChangeId)) this.batch(() => this.changedList());
+  }
+
+  /** A message as shown now, by its server id or its clientId (the user's own first). */
+  find(key: string): ChatMessage | undefined {
+    const list = this.getSnapshot().messages;
+    return list.find((m) => m.id === key) ?? list.find((m) => m.clientId === key && m.senderId === this.me()) ?? list.find((m) => m.clientId === key);
+  }
+
+  private replace(key: string, held: ChatMessage, message: Message): number {
+    let next = { ...fromServer(message, this.me()), localCreatedAt: held.localCreatedAt };
+    if (held.localImage !== undefined && message.deletedAt === undefined) next = { ...next, localImage: held.localImage };
+    this.entries.set(key, next);
+    this.replaced = true;
+    this.changedList();
+    return 1;
   }
 
   /** Adds an optimistic message (status `pending`). A message the server already sent wins. */
@@ -222,6 +287,61 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
    */
   private rebuild(): readonly ChatMessage[] {
     this.rebuildCount++;
+    if (this.replaced) {
+      // Changed messages take their place (an O(n) copy, only when one changed).
+      const current = (m: ChatMessage) => this.entries.get(keyOf(m.senderId, m.clientId)) ?? m;
+      this.sent = this.sent.map(current);
+      this.fresh = this.fresh.map(current);
+      this.replaced = false;
+    }
+    return this.decorate(this.base());
+  }
+
+  /**
+   * Pending changes and fresh quotes on top of the held messages. Each message keeps its
+   * shown object while its own inputs (the held copy, its changes, its parent as shown) are
+   * the same, so a reaction re-renders one row; the array is the base one when nothing shows.
+   */
+  private decorate(list: readonly ChatMessage[]): readonly ChatMessage[] {
+    if (this.pendingChanges.size === 0 && this.shown.size === 0 && !list.some((m) => m.replyTo)) return list;
+    const byTarget = new Map<string, ChatChange[]>();
+    for (const change of this.pendingChanges.values()) {
+      const key = keyOf(change.senderId, change.clientId);
+      byTarget.set(key, [...(byTarget.get(key) ?? []), change]);
+    }
+    const byId = new Map<string, ChatMessage>();
+    const seen = new Set<string>();
+    const me = this.me() ?? '';
+    let differs = false;
+    const out = list.map((base) => {
+      const key = keyOf(base.senderId, base.clientId);
+      const changes = byTarget.get(key)?.sort((a, b) => a.order - b.order);
+      const parent = base.replyTo?.id ? byId.get(base.replyTo.id) : undefined;
+      const sig = changes?.map((c) => c.clientChangeId + c.status).join() ?? '';
+      const memo = this.shown.get(key);
+      let shown: ChatMessage;
+      if (memo && memo.base === base && memo.sig === sig && memo.quote === parent) shown = memo.out;
+      else {
+        shown = changes ? applyChanges(base, changes, me) : base;
+        if (parent && shown.replyTo) {
+          const quote = quoteOf(parent);
+          if (!sameQuote(quote, shown.replyTo)) shown = { ...shown, replyTo: quote };
+        }
+        if (shown !== base) this.shown.set(key, { base, sig, quote: parent, out: shown });
+        else this.shown.delete(key);
+      }
+      if (shown !== base) {
+        differs = true;
+        seen.add(key);
+      }
+      if (shown.id) byId.set(shown.id, shown);
+      return shown;
+    });
+    for (const key of this.shown.keys()) if (!seen.has(key)) this.shown.delete(key);
+    return differs ? out : list;
+  }
+
+  private base(): readonly ChatMessage[] {
     if (this.fresh.length > 0) {
       const fresh = this.fresh.sort(bySeq);
       this.fresh = [];

@@ -5,6 +5,8 @@ import { checkImage } from '../contract/images.js';
 export interface SendInput {
   text?: string;
   image?: Blob | null;
+  /** Answers a message of the room: its `id`, or its `clientId` (the quote shows at once from the room's store). */
+  replyTo?: string;
 }
 
 /** Checks a message before anything is stored, with the codes the server would answer. */

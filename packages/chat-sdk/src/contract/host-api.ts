@@ -4,6 +4,7 @@ import type { RoomsCommand, RoomsEvent, RoomsResults } from './rooms.js';
 import type { ReadCommand, ReadResults } from './read-state.js';
 import type { TypingCommand, TypingEvent, TypingResults } from './typing.js';
 import type { ChatMessage } from './chat-message.js';
+import type { ChangesCommand, ChangesEvent, ChangesResults, ChatChange } from './message-changes.js';
 import type { OutboxRow } from '../storage/types.js';
 
 /**
@@ -49,15 +50,18 @@ export type HostCommand =
   /** The user directory (`get_users`), passed straight through. */
   | { type: 'users'; query: RequestInput<'get_users'> }
   | { type: 'send'; row: OutboxRow }
+  /** A failed message or change (`clientId` may be a `clientChangeId`) goes out again. */
   | { type: 'retry'; clientId: string }
+  /** A message or change (`clientId` may be a `clientChangeId`) is forgotten. */
   | { type: 'discard'; clientId: string }
   | RoomsCommand
   | ReadCommand
   | TypingCommand
-  | PresenceCommand;
+  | PresenceCommand
+  | ChangesCommand;
 
 /** What each command resolves with. A command missing here fails to compile. */
-interface CommandResults extends RoomsResults, ReadResults, TypingResults, PresenceResults {
+interface CommandResults extends RoomsResults, ReadResults, TypingResults, PresenceResults, ChangesResults {
   signUp: User;
   login: User;
   resume: Session | null;
@@ -87,6 +91,8 @@ export interface HostSnapshot {
   rooms: Room[] | null;
   /** Every unsent message of the session's user: pending or failed. */
   outbox: ChatMessage[];
+  /** Every unacknowledged message change of the user: pending or failed. */
+  changes?: ChatChange[];
   /** Others typing now (who would otherwise show only from their next refresh). */
   typing?: Array<Omit<TypingEvent, 'type'>>;
 }
@@ -112,7 +118,8 @@ export type HostEvent =
   | { type: 'resync' }
   | RoomsEvent
   | TypingEvent
-  | PresenceEvent;
+  | PresenceEvent
+  | ChangesEvent;
 
 /** One handler per host event: a client lists them all, so a new event nobody handles fails to compile. */
 export type HostEventHandlers = { [T in HostEvent['type']]: (event: Extract<HostEvent, { type: T }>) => void };
@@ -125,6 +132,7 @@ export function snapshotEvents(snapshot: HostSnapshot): HostEvent[] {
   ];
   if (snapshot.rooms) events.push({ type: 'rooms', rooms: snapshot.rooms });
   for (const message of snapshot.outbox) events.push({ type: 'outbox', message });
+  for (const change of snapshot.changes ?? []) events.push({ type: 'change', change });
   for (const typing of snapshot.typing ?? []) events.push({ type: 'typing', ...typing });
   return events;
 }

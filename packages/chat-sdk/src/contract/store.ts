@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { Emitter } from './emitter.js';
 
 /**
  * The one reactive primitive of the SDK: `getSnapshot` + `subscribe`, the shape React's
@@ -14,10 +14,10 @@ export interface Store<T> {
 
 /**
  * Listener bookkeeping shared by every store (after TanStack Query's `Subscribable`), on
- * eventemitter3 like every other listener set of the SDK.
+ * the SDK's one `Emitter` like every other listener set.
  */
 export class Subscribable {
-  private readonly changes = new EventEmitter<{ change: [] }>();
+  private readonly changes = new Emitter<{ change: [] }>();
 
   // An arrow property, so `store.subscribe` can be handed around unbound (as React does).
   subscribe = (listener: () => void): (() => void) => {

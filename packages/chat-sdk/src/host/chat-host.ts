@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { Emitter } from '../contract/emitter.js';
 import { ChatError, type EventData, type EventName, type ReplyData, type ServerEvent, toChatError } from '../protocol/index.js';
 import type { CommandHandlers, CommandResult, ConnectionState, HostCommand, HostEvent, HostSnapshot } from '../contract/host-api.js';
 import type { HostContext } from '../contract/host-context.js';
@@ -8,6 +8,7 @@ import { HostPresence } from '../features/presence/host.js';
 import { RoomList } from '../features/rooms/host.js';
 import { ReadState } from '../features/read-state/host.js';
 import { HostTyping } from '../features/typing/host.js';
+import { HostChanges } from '../features/message-changes/host.js';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 import { Connection } from './connection.js';
 import { Delivery } from './delivery.js';
@@ -47,7 +48,7 @@ type ServerEventHandlers = { [E in EventName]: (data: EventData<E>) => void };
  * carries its commands differs.
  */
 export class ChatHost {
-  private readonly events = new EventEmitter<{ event: [HostEvent] }>();
+  private readonly events = new Emitter<{ event: [HostEvent] }>();
   private readonly connection: Connection;
   private readonly session: HostSession;
   private readonly rooms: RoomList;
@@ -56,6 +57,7 @@ export class ChatHost {
   private readonly outbox: HostOutbox;
   private readonly typing: HostTyping;
   private readonly presence: HostPresence;
+  private readonly changes: HostChanges;
   /** The server's clock minus ours, measured at each sign-in. */
   private serverOffset = 0;
   private readonly writes = new Set<Promise<void>>();
@@ -76,7 +78,11 @@ export class ChatHost {
       this.connection.retryNow();
       this.outbox.sendNow();
     },
-    history: (command) => this.delivery.history(command),
+    history: async (command) => {
+      const page = await this.delivery.history(command);
+      if (command.before === undefined) this.changes.anchor(command.roomId, page.messages);
+      return page;
+    },
     cachedMessages: async (command) => {
       const session = this.session.current();
       return session ? this.options.storage.cache.getMessages(session.user.id, command.roomId) : [];
@@ -96,6 +102,7 @@ export class ChatHost {
     },
     retry: (command) => this.outbox.require().retry(command.clientId),
     discard: (command) => this.outbox.require().discard(command.clientId),
+    change: (command) => this.outbox.require().addChange(command.row),
   };
 
   private readonly serverEvents: ServerEventHandlers = {
@@ -115,6 +122,7 @@ export class ChatHost {
     read: (data) => this.reads.read(data),
     typing: (data) => this.typing.received(data),
     presence: (data) => this.presence.received(data),
+    message_updated: ({ message }) => this.changes.live(message),
   };
 
   constructor(private readonly options: HostOptions) {
@@ -145,7 +153,14 @@ export class ChatHost {
       track: (write) => this.track(write),
       report: (error) => this.report(error),
     };
-    this.rooms = new RoomList(context, { onLeft: (roomId) => this.delivery.forget(roomId), overlay: (room) => this.reads.overlay(room) });
+    this.rooms = new RoomList(context, {
+      onLeft: (roomId) => {
+        this.delivery.forget(roomId);
+        this.changes.forget(roomId);
+      },
+      overlay: (room) => this.reads.overlay(room),
+    });
+    this.changes = new HostChanges(context, this.rooms);
     this.reads = new ReadState(context, this.rooms, () => this.connection.status === 'open');
     this.delivery = new Delivery(context, this.rooms, (roomId, messages) => this.reads.delivered(roomId, messages));
     const isOpen = () => this.connection.status === 'open';
@@ -157,6 +172,10 @@ export class ChatHost {
       backoff,
       isOpen,
       onSent: (message) => this.delivery.accept(message),
+      onChanged: (message) => this.changes.live(message, true),
+      hold: (senderId, clientId) => this.changes.hold(senderId, clientId),
+      release: (senderId, clientId) => this.changes.release(senderId, clientId),
+      onRefused: (roomId) => this.changes.refused(roomId),
     });
     this.session = new HostSession(context, {
       url: options.url,
@@ -166,6 +185,7 @@ export class ChatHost {
       afterConnect: (reply) => this.afterConnect(reply),
       started: async (session) => {
         await this.reads.load(session.user.id);
+        await this.changes.load(session.user.id);
         await this.rooms.load(session);
         await this.outbox.start(session.user.id);
       },
@@ -174,6 +194,7 @@ export class ChatHost {
         this.delivery.reset();
         this.rooms.reset();
         this.reads.reset();
+        this.changes.reset();
         this.typing.reset();
         this.presence.reset();
       },
@@ -195,6 +216,7 @@ export class ChatHost {
       // No session (yet: a host resuming one): no list to show, which is not an empty list.
       rooms: session ? this.rooms.current() : null,
       outbox: this.outbox.messages(),
+      changes: this.outbox.changes(),
       typing: session ? this.typing.current() : [],
     };
   }
@@ -238,7 +260,7 @@ export class ChatHost {
       this.presence.refresh();
       this.outbox.sendNow();
       this.reads.flush();
-      await this.delivery.catchUp(rooms);
+      await Promise.all([this.delivery.catchUp(rooms), this.changes.catchUp(rooms)]);
     } catch (error) {
       this.report(error);
       this.outbox.sendNow();

@@ -21,7 +21,14 @@ function harness() {
   const drainer = new OutboxDrainer({
     userId: 'u1',
     outbox: storage.outbox,
+    changes: storage.changes,
     isOpen: () => true,
+    // No changes are made here; a change would be a test of its own.
+    sendChange: () => Promise.reject(new Error('no changes in these tests')),
+    onChangeQueued: () => undefined,
+    onChangeRemoved: () => undefined,
+    onChanged: () => undefined,
+    onRefused: () => undefined,
     upload: (_image, control) =>
       new Promise<Image>((resolve, reject) => {
         control.signal.addEventListener('abort', () => reject(new Error('aborted')));

@@ -6,7 +6,7 @@ import { type ActionName, type ReplyData, isChatError } from '../protocol/index.
  * server, so it waits the `retryAfterMs` the server named and asks again: a room list of many
  * pages or a long catch-up then arrives more slowly instead of failing.
  */
-const READS: ReadonlySet<ActionName> = new Set<ActionName>(['get_user_rooms', 'get_messages', 'get_users', 'get_presence']);
+const READS: ReadonlySet<ActionName> = new Set<ActionName>(['get_user_rooms', 'get_messages', 'get_users', 'get_presence', 'get_changes']);
 /** A server asking for longer than this, or this many times in a row, has the read fail. */
 const MAX_WAIT_MS = 30_000;
 const MAX_TRIES = 8;

@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { Emitter } from '../contract/emitter.js';
 import type { ChatHost } from '../host/chat-host.js';
 import type { CommandResult, HostCommand, HostEvent, HostLink } from '../contract/host-api.js';
 
@@ -7,7 +7,7 @@ import type { CommandResult, HostCommand, HostEvent, HostLink } from '../contrac
  * direct calls and events direct callbacks. The host arrives once storage is open.
  */
 export class InProcessLink implements HostLink {
-  private readonly emitter = new EventEmitter<{ event: [HostEvent] }>();
+  private readonly emitter = new Emitter<{ event: [HostEvent] }>();
   private unsubscribe: (() => void) | undefined;
   private closed = false;
 

@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { Emitter } from '../contract/emitter.js';
 import { ChatError, toChatError } from '../protocol/index.js';
 import type { EventTargetLike } from '../contract/platform.js';
 import type { HostConfig } from '../contract/host-options.js';
@@ -57,7 +57,7 @@ export class PortLink implements HostLink {
   /** Resolves once the host welcomed this tab, or the link fell back to in process. */
   readonly ready: Promise<void>;
 
-  private readonly emitter = new EventEmitter<{ event: [HostEvent] }>();
+  private readonly emitter = new Emitter<{ event: [HostEvent] }>();
   private readonly pending = new Map<number, Pending>();
   private readonly now: () => number;
   private channel: LinkChannel | null = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_EMOJI_CODE_POINTS, isEmoji } from './changes.js';
+import { MAX_EMOJI_CODE_POINTS, isEmoji } from './emoji.js';
 import { parseRequestData } from './parse.js';
 
 describe('isEmoji', () => {

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { MAX_PAGE_LIMIT, MAX_TEXT_CHARS, codePointLength } from './limits.js';
 import { Id, MessageSchema, Seq } from './objects.js';
+import { MAX_EMOJI_CODE_POINTS, isEmoji } from './emoji.js';
 
 /**
  * Message changes (protocol 1.1, docs/protocol.md section 10.5): edits, deletes and
@@ -11,26 +12,8 @@ import { Id, MessageSchema, Seq } from './objects.js';
 
 /** Distinct emoji on one message; a new one past this is `TOO_LARGE`. */
 export const MAX_REACTIONS_PER_MESSAGE = 50;
-/** An emoji is 1 to this many code points (flags, keycaps, skin tones and ZWJ families fit). */
-export const MAX_EMOJI_CODE_POINTS = 16;
-/** A reply's quote of its parent: at most this many code points of the parent's text. */
-export const MAX_QUOTE_CHARS = 100;
 /** `get_changes` without `limit`. */
 export const DEFAULT_CHANGES_LIMIT = 100;
-
-const EMOJI_PART = /^(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\p{Emoji_Presentation}|\u200d|\ufe0f|\u20e3)+$/u;
-const EMOJI_CORE = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
-
-/**
- * One emoji sequence as users type them: only emoji code points, joiners, variation
- * selectors, skin tones, tags and keycaps, with at least one pictograph, flag letter or
- * keycap, 1 to 16 code points. Letters, digits alone, spaces and markup are refused.
- */
-export function isEmoji(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length === 0) return false;
-  const length = codePointLength(value);
-  return length >= 1 && length <= MAX_EMOJI_CODE_POINTS && EMOJI_PART.test(value) && EMOJI_CORE.test(value);
-}
 
 const ChangeIdSchema = z.string().check(
   z.minLength(1, 'clientChangeId must not be empty'),

@@ -12,3 +12,4 @@ export * from './members.js';
 export * from './awareness.js';
 export * from './close-hint.js';
 export * from './changes.js';
+export * from './emoji.js';

@@ -13,6 +13,8 @@ export function isProtocolVersion(value: unknown): value is ProtocolVersion {
 /** A client-to-server frame of exactly this many bytes is accepted; one more closes with 1009. */
 export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 export const MAX_TEXT_CHARS = 4000;
+/** A reply's quote of its parent (10.5): at most this many code points of the parent's text. */
+export const MAX_QUOTE_CHARS = 100;
 export const MAX_ROOM_NAME_CHARS = 100;
 /** Other members of a room (the creator comes on top). */
 export const MAX_ROOM_MEMBERS = 99;

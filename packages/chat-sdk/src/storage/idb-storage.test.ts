@@ -64,11 +64,45 @@ describe('IndexedDB storage', () => {
     storage.close();
   });
 
+  it('upgrades a version 4 database to 5 (message changes) and keeps every row', async () => {
+    const factory = new IDBFactory();
+    // A database at 4, built by raw steps with the stores and indexes a 4 had, holding rows.
+    const at4 = await rawOpen(factory, 'chat-sdk', 4, (db) => {
+      const outbox = db.createObjectStore('outgoingMessages', { keyPath: 'clientId' });
+      outbox.createIndex('byUser', 'userId');
+      outbox.createIndex('byUserOrder', ['userId', 'order']);
+      db.createObjectStore('draftMessages', { keyPath: 'key' }).createIndex('byUser', 'userId');
+      db.createObjectStore('sessions', { keyPath: 'scope' });
+      db.createObjectStore('rooms', { keyPath: 'userId' });
+      db.createObjectStore('messages', { keyPath: ['userId', 'roomId'] }).createIndex('byUser', 'userId');
+      db.createObjectStore('userSessions', { keyPath: ['scope', 'userId'] }).createIndex('byScope', 'scope');
+      db.createObjectStore('pendingReads', { keyPath: ['userId', 'roomId'] }).createIndex('byUser', 'userId');
+    });
+    await new Promise<void>((resolve, reject) => {
+      const tx = at4.transaction(['outgoingMessages', 'pendingReads', 'messages'], 'readwrite');
+      tx.objectStore('outgoingMessages').put(row('kept', 1));
+      tx.objectStore('pendingReads').put({ userId: 'u1', roomId: 'r1', seq: 3 });
+      tx.objectStore('messages').put({ userId: 'u1', roomId: 'r1', messages: [], savedAt: 1 });
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    at4.close();
+    const storage = await openStorage({ indexedDB: factory });
+    expect((await storage.outbox.listByUser('u1')).map((r) => r.clientId)).toEqual(['kept']);
+    expect(await storage.reads.listByUser('u1')).toEqual([{ userId: 'u1', roomId: 'r1', seq: 3 }]);
+    expect(await storage.changes.listByUser('u1')).toEqual([]);
+    expect(await storage.cache.getRevs('u1')).toEqual({});
+    expect(DB_VERSION).toBe(5);
+    storage.close();
+  });
+
   it('moves the one session of a version 2 database into the per-user sessions of version 3', async () => {
     const factory = new IDBFactory();
     const user = { id: 'u1', email: 'ada@example.com', name: 'Ada', createdAt: 1 };
     const v2 = await rawOpen(factory, 'chat-sdk', 2, (db) => {
-      db.createObjectStore('outgoingMessages', { keyPath: 'clientId' }).createIndex('byUser', 'userId');
+      const outbox = db.createObjectStore('outgoingMessages', { keyPath: 'clientId' });
+      outbox.createIndex('byUser', 'userId');
+      outbox.createIndex('byUserOrder', ['userId', 'order']);
       db.createObjectStore('draftMessages', { keyPath: 'key' }).createIndex('byUser', 'userId');
       db.createObjectStore('sessions', { keyPath: 'scope' });
       db.createObjectStore('rooms', { keyPath: 'userId' });

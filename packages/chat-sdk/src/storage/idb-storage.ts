@@ -1,10 +1,14 @@
 import { wrap } from 'idb';
 import { ChatError } from '../protocol/index.js';
 import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase } from './schema.js';
+
+export { DEFAULT_DB_NAME } from './schema.js';
 import {
   draftKey,
   mergeCachedMessages,
+  updateCachedMessages,
   type CacheTable,
+  type ChangeTable,
   type ChatStorage,
   type DraftTable,
   type OutboxRow,
@@ -183,18 +187,51 @@ export class IdbStorage implements ChatStorage {
         const merged = mergeCachedMessages(held, messages);
         await Promise.all([tx.store.put({ userId, roomId, messages: merged, savedAt: Date.now() }), tx.done]);
       }),
-    deleteMessages: (userId, roomId) => this.run((db) => db.delete('messages', [userId, roomId])),
+    updateMessages: (userId, roomId, messages, rev) =>
+      this.run(async (db) => {
+        const tx = db.transaction(['messages', 'roomRevs'], 'readwrite');
+        const store = tx.objectStore('messages');
+        const revs = tx.objectStore('roomRevs');
+        const [row, held] = await Promise.all([store.get([userId, roomId]), revs.get([userId, roomId])]);
+        const writes: Promise<unknown>[] = [];
+        if (row) {
+          const next = updateCachedMessages(row.messages, messages);
+          if (next !== row.messages) writes.push(store.put({ ...row, messages: next, savedAt: Date.now() }));
+        }
+        if (rev !== undefined && rev > (held?.rev ?? -1)) writes.push(revs.put({ userId, roomId, rev }));
+        await Promise.all([...writes, tx.done]);
+      }),
+    getRevs: (userId) =>
+      this.run(async (db) => {
+        const out: Record<string, number> = {};
+        for (const row of await db.getAllFromIndex('roomRevs', 'byUser', userId)) out[row.roomId] = row.rev;
+        return out;
+      }),
+    deleteMessages: (userId, roomId) =>
+      this.run(async (db) => {
+        const tx = db.transaction(['messages', 'roomRevs'], 'readwrite');
+        await Promise.all([tx.objectStore('messages').delete([userId, roomId]), tx.objectStore('roomRevs').delete([userId, roomId]), tx.done]);
+      }),
     clearUser: (userId) =>
       this.run(async (db) => {
-        const tx = db.transaction(['rooms', 'messages'], 'readwrite');
+        const tx = db.transaction(['rooms', 'messages', 'roomRevs'], 'readwrite');
         const messages = tx.objectStore('messages');
-        const keys = await messages.index('byUser').getAllKeys(userId);
+        const revs = tx.objectStore('roomRevs');
+        const [keys, revKeys] = await Promise.all([messages.index('byUser').getAllKeys(userId), revs.index('byUser').getAllKeys(userId)]);
         await Promise.all([
           tx.objectStore('rooms').delete(userId),
           ...keys.map((key) => messages.delete(key)),
+          ...revKeys.map((key) => revs.delete(key)),
           tx.done,
         ]);
       }),
+  };
+
+  readonly changes: ChangeTable = {
+    put: (row) => this.run(async (db) => void (await db.put('pendingChanges', row))),
+    delete: (clientChangeId) => this.run((db) => db.delete('pendingChanges', clientChangeId)),
+    listByUser: (userId) =>
+      this.run(async (db) => (await db.getAllFromIndex('pendingChanges', 'byUser', userId)).sort((a, b) => a.order - b.order)),
   };
 
   readonly reads: ReadTable = {

@@ -2,7 +2,10 @@ import { ChatError } from '../protocol/index.js';
 import {
   draftKey,
   mergeCachedMessages,
+  updateCachedMessages,
   type CacheTable,
+  type ChangeRow,
+  type ChangeTable,
   type ChatStorage,
   type DraftRow,
   type DraftTable,
@@ -50,6 +53,9 @@ export class MemoryStorage implements ChatStorage {
   /** userId -> roomId -> messages */
   private readonly messageLists = new Map<string, Map<string, Message[]>>();
   private readonly readRows = new Map<string, ReadRow>();
+  private readonly changeRows = new Map<string, ChangeRow>();
+  /** userId -> roomId -> the applied change counter */
+  private readonly revs = new Map<string, Map<string, number>>();
 
   close(): void {
     this.closed = true;
@@ -101,12 +107,40 @@ export class MemoryStorage implements ChatStorage {
         if (!rooms) this.messageLists.set(userId, (rooms = new Map()));
         rooms.set(roomId, copy(mergeCachedMessages(rooms.get(roomId) ?? [], messages)));
       }),
-    deleteMessages: (userId, roomId) => this.run(() => void this.messageLists.get(userId)?.delete(roomId)),
+    updateMessages: (userId, roomId, messages, rev) =>
+      this.run(() => {
+        const rooms = this.messageLists.get(userId);
+        const held = rooms?.get(roomId);
+        if (rooms && held) rooms.set(roomId, copy(updateCachedMessages(held, messages)));
+        if (rev === undefined) return;
+        let revs = this.revs.get(userId);
+        if (!revs) this.revs.set(userId, (revs = new Map()));
+        if (rev > (revs.get(roomId) ?? -1)) revs.set(roomId, rev);
+      }),
+    getRevs: (userId) => this.run(() => Object.fromEntries(this.revs.get(userId) ?? [])),
+    deleteMessages: (userId, roomId) =>
+      this.run(() => {
+        this.messageLists.get(userId)?.delete(roomId);
+        this.revs.get(userId)?.delete(roomId);
+      }),
     clearUser: (userId) =>
       this.run(() => {
         this.roomLists.delete(userId);
         this.messageLists.delete(userId);
+        this.revs.delete(userId);
       }),
+  };
+
+  readonly changes: ChangeTable = {
+    put: (row) => this.run(() => void this.changeRows.set(row.clientChangeId, copy(row))),
+    delete: (clientChangeId) => this.run(() => void this.changeRows.delete(clientChangeId)),
+    listByUser: (userId) =>
+      this.run(() =>
+        [...this.changeRows.values()]
+          .filter((row) => row.userId === userId)
+          .sort((a, b) => a.order - b.order)
+          .map(copy),
+      ),
   };
 
   readonly reads: ReadTable = {

@@ -1,6 +1,6 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { Message, Room } from '../protocol/index.js';
-import type { DraftRow, OutboxRow, ReadRow, SessionRow } from './types.js';
+import type { ChangeRow, DraftRow, OutboxRow, ReadRow, SessionRow } from './types.js';
 
 export const DEFAULT_DB_NAME = 'chat-sdk';
 
@@ -48,6 +48,24 @@ export interface ChatDB extends DBSchema {
     value: ReadRow;
     indexes: { byUser: string };
   };
+  /** Message changes not yet acknowledged (the outbox's change rows), keyed by clientChangeId. */
+  pendingChanges: {
+    key: string;
+    value: ChangeRow;
+    indexes: { byUser: string };
+  };
+  /** Per (user, room): the highest change counter (`rev`) applied to the cached messages. */
+  roomRevs: {
+    key: [string, string];
+    value: RoomRevRow;
+    indexes: { byUser: string };
+  };
+}
+
+export interface RoomRevRow {
+  userId: string;
+  roomId: string;
+  rev: number;
 }
 
 export type ChatDatabase = IDBPDatabase<ChatDB>;
@@ -87,12 +105,18 @@ const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: UpgradeTransaction) => vo
   (db) => {
     db.createObjectStore('pendingReads', { keyPath: ['userId', 'roomId'] }).createIndex('byUser', 'userId');
   },
+  // v5, message changes: their outbox rows (FIFO with the message rows by `order`) and each
+  // cached room's applied change counter. Only adds stores: every existing row stays.
+  (db) => {
+    db.createObjectStore('pendingChanges', { keyPath: 'clientChangeId' }).createIndex('byUser', 'userId');
+    db.createObjectStore('roomRevs', { keyPath: ['userId', 'roomId'] }).createIndex('byUser', 'userId');
+  },
 ];
 
 export const DB_VERSION = MIGRATIONS.length;
 
 /** The stores this code reads and writes; a newer database must still hold them all. */
-export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'userSessions', 'rooms', 'messages', 'pendingReads'];
+export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'userSessions', 'rooms', 'messages', 'pendingReads', 'pendingChanges', 'roomRevs'];
 
 export function upgrade(db: ChatDatabase, oldVersion: number, newVersion: number, tx: UpgradeTransaction): void {
   for (let version = oldVersion; version < newVersion && version < MIGRATIONS.length; version++) {

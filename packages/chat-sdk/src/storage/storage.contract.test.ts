@@ -3,7 +3,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Message, Room } from '../protocol/index.js';
 import { openStorage } from './open-storage.js';
-import { CACHE_MESSAGES_PER_ROOM, type ChatStorage, type DraftRow, type OutboxRow } from './types.js';
+import { CACHE_MESSAGES_PER_ROOM, type ChangeRow, type ChatStorage, type DraftRow, type OutboxRow } from './types.js';
 
 /** One suite, two implementations: memory and IndexedDB must not differ in anything observable. */
 const kinds = [
@@ -214,6 +214,41 @@ describe.each(kinds)('ChatStorage contract: $kind', ({ kind, open }) => {
     expect(await storage.cache.getMessages('u2', 'r1')).toEqual([message(1)]);
     expect(await storage.drafts.get('u1', 'r1')).toBeDefined();
     expect(await storage.outbox.get('a')).toBeDefined();
+  });
+
+  it('changes: put, overwrite, delete, listByUser in FIFO order for that user only', async () => {
+    storage = await open();
+    const change = (id: string, order: number, userId = 'u1'): ChangeRow => ({
+      clientChangeId: id, userId, roomId: 'r1', messageId: null, clientId: 'c1', senderId: userId,
+      op: { kind: 'react', emoji: '👍', on: true }, createdAt: 1, order, attempts: 0, lastError: null, status: 'pending',
+    });
+    await storage.changes.put(change('b', 2));
+    await storage.changes.put(change('a', 1));
+    await storage.changes.put(change('x', 0, 'u2'));
+    await storage.changes.put({ ...change('b', 2), status: 'failed' });
+    expect((await storage.changes.listByUser('u1')).map((r) => [r.clientChangeId, r.status])).toEqual([['a', 'pending'], ['b', 'failed']]);
+    await storage.changes.delete('a');
+    expect((await storage.changes.listByUser('u1')).map((r) => r.clientChangeId)).toEqual(['b']);
+  });
+
+  it('cache: updateMessages replaces held messages by a newer rev only, adds none, and raises the room\'s rev', async () => {
+    storage = await open();
+    await storage.cache.putMessages('u1', 'r1', [message(1), message(2)]);
+    const edited = { ...message(1), text: 'edited', rev: 2, editedAt: 5 };
+    await storage.cache.updateMessages('u1', 'r1', [edited, { ...message(9), rev: 1 }], 2);
+    expect(await storage.cache.getMessages('u1', 'r1')).toEqual([edited, message(2)]);
+    // An older copy (by rev) changes nothing, by update or by put.
+    await storage.cache.updateMessages('u1', 'r1', [{ ...message(1), rev: 1 }], 1);
+    await storage.cache.putMessages('u1', 'r1', [message(1)]);
+    expect((await storage.cache.getMessages('u1', 'r1'))[0]).toEqual(edited);
+    expect(await storage.cache.getRevs('u1')).toEqual({ r1: 2 });
+    // A room nobody cached keeps its counter alone.
+    await storage.cache.updateMessages('u1', 'r2', [], 0);
+    expect(await storage.cache.getRevs('u1')).toEqual({ r1: 2, r2: 0 });
+    await storage.cache.deleteMessages('u1', 'r2');
+    expect(await storage.cache.getRevs('u1')).toEqual({ r1: 2 });
+    await storage.cache.clearUser('u1');
+    expect(await storage.cache.getRevs('u1')).toEqual({});
   });
 
   it('rejects calls once closed, with a CLOSED ChatError', async () => {

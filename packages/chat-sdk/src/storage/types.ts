@@ -1,4 +1,4 @@
-import type { ChatErrorData, Image, Message, Room, User } from '../protocol/index.js';
+import type { ChatErrorData, Image, Message, ReplyQuote, Room, User } from '../protocol/index.js';
 
 /** A room's cached history keeps this many of its newest messages (enough for a reload offline). */
 export const CACHE_MESSAGES_PER_ROOM = 100;
@@ -18,6 +18,48 @@ export interface OutboxRow {
   attempts: number;
   lastError: ChatErrorData | null;
   status: 'pending' | 'failed';
+  /**
+   * A reply (protocol 10.5): the parent's server id once known (a parent still in the
+   * outbox gets it when it is sent), its (sender, clientId), and the quote shown meanwhile.
+   */
+  replyTo?: ReplyRef;
+  /** Failed because the message it depends on (its reply parent) failed: retried with it. */
+  blockedBy?: string;
+}
+
+/** The parent of a reply as the outbox keeps it. */
+export interface ReplyRef {
+  id: string | null;
+  clientId: string;
+  senderId: string;
+  quote: ReplyQuote;
+}
+
+/** An edit, a delete or a reaction (protocol 10.5), as the outbox keeps it. */
+export type ChangeOp = { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'react'; emoji: string; on: boolean };
+
+/**
+ * A change to a message waiting to go out (the outbox's second kind of row, store
+ * `pendingChanges`). It shares the `order` of the message rows, so a room's changes and
+ * messages go out first in, first out together: a change waits behind the message it changes.
+ */
+export interface ChangeRow {
+  /** The idempotency key, made when the change is made and resent unchanged. */
+  clientChangeId: string;
+  userId: string;
+  roomId: string;
+  /** The message changed: its server id when known, else named by (senderId, clientId). */
+  messageId: string | null;
+  clientId: string;
+  senderId: string;
+  op: ChangeOp;
+  createdAt: number;
+  order: number;
+  attempts: number;
+  lastError: ChatErrorData | null;
+  status: 'pending' | 'failed';
+  /** Failed because the message it changes failed to send: retried with it. */
+  blockedBy?: string;
 }
 
 export interface DraftRow {
@@ -49,6 +91,13 @@ export interface OutboxTable {
   listByUser(userId: string): Promise<OutboxRow[]>;
 }
 
+export interface ChangeTable {
+  put(row: ChangeRow): Promise<void>;
+  delete(clientChangeId: string): Promise<void>;
+  /** The user's rows, oldest `order` first. */
+  listByUser(userId: string): Promise<ChangeRow[]>;
+}
+
 export interface DraftTable {
   get(userId: string, roomId: string): Promise<DraftRow | undefined>;
   put(row: DraftRow): Promise<void>;
@@ -74,7 +123,15 @@ export interface CacheTable {
   getMessages(userId: string, roomId: string): Promise<Message[]>;
   /** Merges by seq with what is held and keeps the newest CACHE_MESSAGES_PER_ROOM. */
   putMessages(userId: string, roomId: string, messages: Message[]): Promise<void>;
-  /** Forgets one room's cached messages (the user left it). */
+  /**
+   * Message changes (protocol 10.5): replaces the cached messages held by seq with these
+   * newer copies (a higher `rev`; others are left alone, nothing is added), and raises the
+   * room's applied change counter to `rev` when given, in one transaction.
+   */
+  updateMessages(userId: string, roomId: string, messages: Message[], rev?: number): Promise<void>;
+  /** The applied change counter of every room of the user that has one. */
+  getRevs(userId: string): Promise<Record<string, number>>;
+  /** Forgets one room's cached messages and change counter (the user left it). */
   deleteMessages(userId: string, roomId: string): Promise<void>;
   /** Forgets the user's rooms and messages (drafts, outbox and sessions stay). */
   clearUser(userId: string): Promise<void>;
@@ -104,6 +161,7 @@ export interface ChatStorage {
   readonly sessions: SessionTable;
   readonly cache: CacheTable;
   readonly reads: ReadTable;
+  readonly changes: ChangeTable;
   /** Closes the database; later calls reject with a CLOSED ChatError. */
   close(): void;
 }
@@ -114,19 +172,42 @@ export function draftKey(userId: string, roomId: string): string {
 
 /** The protocol fields only: a store's ChatMessage (status, local Blob) must not leak into the cache. */
 function toMessage(m: Message): Message {
-  return {
+  const out: Message = {
     id: m.id, roomId: m.roomId, senderId: m.senderId, clientId: m.clientId,
     seq: m.seq, text: m.text, image: m.image, createdAt: m.createdAt,
   };
+  if (m.rev) out.rev = m.rev;
+  if (m.editedAt !== undefined) out.editedAt = m.editedAt;
+  if (m.deletedAt !== undefined) out.deletedAt = m.deletedAt;
+  if (m.reactions !== undefined) out.reactions = m.reactions;
+  if (m.replyTo !== undefined) out.replyTo = m.replyTo;
+  return out;
 }
 
-/** `held` and `incoming` merged by seq (incoming wins), ascending, the newest `limit` kept. */
+/** Whether `incoming` may replace `held` (the same seq): never by an older change. */
+const notOlder = (held: Message | undefined, incoming: Message): boolean => !held || (incoming.rev ?? 0) >= (held.rev ?? 0);
+
+/** `held` and `incoming` merged by seq (incoming wins unless older by `rev`), ascending, the newest `limit` kept. */
 export function mergeCachedMessages(held: readonly Message[], incoming: readonly Message[], limit = CACHE_MESSAGES_PER_ROOM): Message[] {
   const bySeq = new Map<number, Message>();
   for (const m of held) bySeq.set(m.seq, m);
-  for (const m of incoming) bySeq.set(m.seq, toMessage(m));
+  for (const m of incoming) if (notOlder(bySeq.get(m.seq), m)) bySeq.set(m.seq, toMessage(m));
   const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   return merged.length > limit ? merged.slice(merged.length - limit) : merged;
+}
+
+/** `held` with the messages it holds (by seq) replaced by newer copies from `updates`; the same array when none is newer. */
+export function updateCachedMessages(held: readonly Message[], updates: readonly Message[]): Message[] {
+  const bySeq = new Map<number, Message>();
+  for (const m of updates) bySeq.set(m.seq, m);
+  let changed = false;
+  const out = held.map((m) => {
+    const next = bySeq.get(m.seq);
+    if (!next || next.id !== m.id || (next.rev ?? 0) <= (m.rev ?? 0)) return m;
+    changed = true;
+    return toMessage(next);
+  });
+  return changed ? out : (held as Message[]);
 }
 
 /** The session used most recently (the one a new tab resumes). */

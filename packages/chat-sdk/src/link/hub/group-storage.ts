@@ -14,5 +14,5 @@ export function openGroupStorage(config: HostConfig): Promise<ChatStorage> {
 
 /** The group's storage as one host sees it: the host's `close()` leaves it open for the others. */
 export function borrowedStorage(storage: ChatStorage): ChatStorage {
-  return { kind: storage.kind, outbox: storage.outbox, drafts: storage.drafts, cache: storage.cache, sessions: storage.sessions, reads: storage.reads, close() {} };
+  return { kind: storage.kind, outbox: storage.outbox, drafts: storage.drafts, cache: storage.cache, sessions: storage.sessions, reads: storage.reads, changes: storage.changes, close() {} };
 }
