@@ -5,6 +5,7 @@
  * saturating closed loop (at most `window` sends in flight; throughput).
  */
 import { performance } from 'node:perf_hooks';
+import { TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { ServerProcess } from './lib/server-process.js';
 import { summary } from './lib/stats.js';
 import { Wire, pool, sleep, waitFor } from './lib/wire.js';
@@ -42,9 +43,10 @@ export interface FanoutResult {
 export const LOAD_RATE_LIMIT = { perSecond: 100_000, burst: 100_000 };
 /**
  * Every generated client connects from 127.0.0.1, so the per-address socket cap (100 by
- * default, docs/security.md) is lifted; the per-address request rate follows `rateLimit`.
+ * default, docs/security.md) is lifted on top of the test limits (sign-ups and rooms per
+ * address); the per-address request rate follows `rateLimit`.
  */
-export const LOAD_LIMITS = { connectionsPerIp: 1_000_000 };
+export const LOAD_LIMITS = { ...TEST_SERVER_OPTIONS.limits, connectionsPerIp: 1_000_000 };
 
 interface Member {
   wire: Wire;

@@ -19,10 +19,8 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function handle(command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'start':
-      // A bench's own limits come on top of the test ones (which lift sign-ups and rooms per address), not instead of them.
-      server = command.kind === 'chat'
-        ? await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS, ...command.options, limits: { ...TEST_SERVER_OPTIONS.limits, ...command.options.limits } })
-        : await startBaseline(command.options.port ?? 0);
+      // A bench's own `limits` replace the test ones whole: the hostile suite runs on the deployment defaults.
+      server = command.kind === 'chat' ? await startServer({ logLevel: 'silent', ...TEST_SERVER_OPTIONS, ...command.options }) : await startBaseline(command.options.port ?? 0);
       return { wsUrl: server.wsUrl, port: server.port };
     case 'memory':
       // Twice: the second pass collects what the first one's finalizers released.
