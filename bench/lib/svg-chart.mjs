@@ -70,7 +70,7 @@ export function barChart({ title, unit, rows, parts = ['value'], width = 720 }) 
 /** Lines over a shared x axis. `series`: [{ label, points: [[x, y], ...] }]. */
 export function lineChart({ title, xLabel, yLabel, series, width = 720, height = 320 }) {
   const left = 56;
-  const right = 16;
+  const right = 36;
   const top = 56;
   const bottom = 44;
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
@@ -80,8 +80,10 @@ export function lineChart({ title, xLabel, yLabel, series, width = 720, height =
   const px = (v) => left + (v / xTop) * (width - left - right);
   const py = (v) => height - bottom - (v / yTop) * (height - top - bottom);
   let body = '';
+  let legendX = 16;
   series.forEach((s, i) => {
-    body += `<rect x="${16 + i * 170}" y="34" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${30 + i * 170}" y="43" fill="#495057">${esc(s.label)}</text>`;
+    body += `<rect x="${legendX}" y="34" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${legendX + 14}" y="43" fill="#495057">${esc(s.label)}</text>`;
+    legendX += 34 + s.label.length * 6.5; // about the width of 12 px text
   });
   for (const t of yTicks) {
     body += `<line x1="${left}" y1="${round(py(t))}" x2="${width - right}" y2="${round(py(t))}" stroke="#e9ecef"/>`;
