@@ -116,3 +116,25 @@ test('two servers on one PostgreSQL database: a message sent through one is stor
     await direct.end();
   }
 }, 60_000);
+
+test('close() in the middle of pipelined writes: every write answered is stored, seqs stay gapless', async () => {
+  const db = await newDatabase();
+  const first = await start(db);
+  const a = track(await signUp(first, 'Ann'));
+  const b = track(await signUp(first, 'Ben'));
+  const room = await createRoom(a.client, [b.user.id]);
+  const ids = Array.from({ length: 20 }, (_, i) => a.client.send('create_message', { roomId: room.id, clientId: `c-${i}`, text: `m ${i}` }));
+  await a.client.waitReply(ids[0]!); // some handled, others in flight or queued
+  await first.close();
+  servers.delete(first);
+  const answered = a.client.frames.filter((f) => f.type === 'reply' && ids.includes(f.requestId)) as { ok: boolean; data?: any }[];
+  // Whatever was answered was answered ok (no write met a closed store), and is stored.
+  expect(answered.every((r) => r.ok)).toBe(true);
+  const second = await start(db);
+  const back = track(await TestClient.open(second.wsUrl));
+  await back.call('create_connection', { protocolVersion: PROTOCOL_VERSION, token: a.token });
+  const stored = (await back.call('get_messages', { roomId: room.id, limit: 100 })).messages as { seq: number; clientId: string }[];
+  expect(stored.map((m) => m.seq)).toEqual(stored.map((_, i) => i + 1));
+  expect(stored.length).toBeGreaterThanOrEqual(answered.length);
+  for (const reply of answered) expect(stored.map((m) => m.clientId)).toContain(reply.data.message.clientId);
+}, 60_000);
