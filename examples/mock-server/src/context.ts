@@ -26,6 +26,6 @@ export interface ServerContext {
   now: () => number;
   /** Keeps `work` counted until it settles, so `close()` can wait for it before closing storage. */
   track<T>(work: Promise<T>): Promise<T>;
-  /** Resolves once the start-up work (sample, first sweep) is done; no frame is handled before. */
+  /** Resolves once the start-up work (the sample) is done; no frame is handled before. */
   ready: Promise<void>;
 }

@@ -78,7 +78,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     work.then(done, done);
     return work;
   };
-  // Frames of connections opened before the start-up work (sample, first sweep) is done wait for it.
+  // Frames of connections opened before the start-up work (the sample) is done wait for it.
   let ready: () => void = () => {};
   const started = new Promise<void>((resolve) => (ready = resolve));
   const now = Date.now;
@@ -159,7 +159,9 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     });
     // Only once the port is ours; frames that arrive meanwhile wait for `ready`.
     if (options.sample) seeded = await seedSample(storage, now());
-    await sweep();
+    // In the background, a batch at a time, as every minute after: a big backlog of orphans
+    // never holds up the first frames.
+    void sweep();
     ready();
   } catch (error) {
     clearInterval(heartbeat);
