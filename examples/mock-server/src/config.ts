@@ -38,12 +38,8 @@ export function optionsFromEnv(
     // The hint clients get in the close of a shutdown (protocol section 9); 0 sends none.
     restartRetryAfterMs: parseMillis('CHAT_RESTART_RETRY_AFTER_MS', env.CHAT_RESTART_RETRY_AFTER_MS, DEFAULT_RESTART_RETRY_AFTER_MS),
   };
-  // Without this, a PostgreSQL url would be taken for a SQLite file named "postgres:".
-  if (/^postgres(ql)?:\/\//i.test(options.db)) {
-    throw new TypeError(
-      'CHAT_DB=postgres://… names the PostgreSQL store, which the server cannot use yet (its handlers still call storage synchronously; see docs/scale-out.md): use a SQLite file or "memory" for now',
-    );
-  }
+  // CHAT_DB=postgres://… (or postgresql://) selects the PostgreSQL store (openAsyncStorage);
+  // without Redis such a server runs as one process (docs/scale-out.md).
   const secret = nonEmpty(env.CHAT_JWT_SECRET);
   if (secret !== undefined) options.jwtSecret = secret;
   const uploadsDir = nonEmpty(env.CHAT_UPLOADS_DIR);

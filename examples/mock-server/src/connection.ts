@@ -27,7 +27,11 @@ const CLOSE_GRACE_MS = 1000;
 /**
  * One WebSocket and its state: who is signed in on it, its rate-limit bucket, how many
  * unreadable frames it sent, its authentication deadline and its heartbeat misses.
- * Frames are handled one at a time, synchronously, in arrival order (a stall queues them).
+ * Frames are handled one at a time in arrival order (a stall queues them): each request's
+ * handling, storage awaited, ends before the next one's starts (a per-connection promise
+ * chain), so a client that pipelines requests gets its replies in the order it sent them.
+ * What is decided on arrival (unreadable frames, the connection's rate limit) is decided
+ * then; its answer still waits its turn on the chain.
  */
 export class Connection {
   auth: (Omit<Authenticated, 'token'> & { protocolVersion: ProtocolVersion }) | undefined;
@@ -39,6 +43,8 @@ export class Connection {
   private released = false;
   /** True once the user's connection count holds this one (released on close). */
   private bound = false;
+  /** The end of this connection's queue of frames: each one's handling starts when the one before settled. */
+  private chain: Promise<void>;
 
   constructor(
     readonly ws: WebSocket,
@@ -48,6 +54,7 @@ export class Connection {
   ) {
     const { rateLimit, authTimeoutMs } = ctx.options;
     this.bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
+    this.chain = ctx.ready;
     this.authTimer = setTimeout(() => this.close(CloseCode.AUTH_TIMEOUT, 'no authentication in time'), authTimeoutMs);
     ws.on('message', (data, isBinary) => ctx.faults.run(() => this.onFrame(data, isBinary)));
     ws.on('pong', () => (this.missedPongs = 0));
@@ -170,6 +177,21 @@ export class Connection {
     if (this.bound && this.boundUserId !== undefined) this.ctx.limits.unbindUser(this.boundUserId);
   }
 
+  /** Runs `work` once everything queued before it on this connection settled (counted for `close()`). */
+  private enqueue(work: () => void | Promise<void>): void {
+    const next = this.chain.then(async () => {
+      try {
+        if (!this.isOpen) return; // closed while the frame waited its turn
+        await work();
+      } catch (error) {
+        // Nothing a client sends may take the server down.
+        this.ctx.log.error('frame handling failed', { error });
+      }
+    });
+    this.chain = next;
+    void this.ctx.track(next);
+  }
+
   private onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (!this.isOpen) return; // closed while the frame sat in a stall
     try {
@@ -177,23 +199,26 @@ export class Connection {
       const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
       const frame = readClientFrame(text);
       if (frame.kind === 'unreadable') return this.onUnreadable(frame.error);
+      // Taken on arrival, so a flood is refused as it comes, whatever is still being handled.
       const waitMs = this.bucket.take();
       if (waitMs > 0) {
         const error = new ChatError('RATE_LIMITED', 'too many requests', { retryAfterMs: waitMs });
-        return this.send(replyErrorFrame(frame.requestId, error.toBody()));
+        return this.enqueue(() => this.send(replyErrorFrame(frame.requestId, error.toBody())));
       }
-      if (this.heldBytes > this.ctx.options.maxBufferedBytes / 4) {
-        // A client that does not read what it asked for gets no more until it does.
-        const error = new ChatError('RATE_LIMITED', 'earlier replies are still unread', { retryAfterMs: 1000 });
-        return this.send(replyErrorFrame(frame.requestId, error.toBody()));
-      }
-      try {
-        this.ctx.limits.request(this.ip, this.auth?.user.id, frame.kind === 'request' && PAGED_ACTIONS.has(frame.action));
-      } catch (error) {
-        return this.send(replyErrorFrame(frame.requestId, (error as ChatError).toBody()));
-      }
-      if (frame.kind === 'invalid') return this.send(replyErrorFrame(frame.requestId, frame.error.toBody()));
-      this.onRequest(frame.requestId, frame.action, frame.data);
+      this.enqueue(async () => {
+        if (this.heldBytes > this.ctx.options.maxBufferedBytes / 4) {
+          // A client that does not read what it asked for gets no more until it does.
+          const error = new ChatError('RATE_LIMITED', 'earlier replies are still unread', { retryAfterMs: 1000 });
+          return this.send(replyErrorFrame(frame.requestId, error.toBody()));
+        }
+        try {
+          this.ctx.limits.request(this.ip, this.auth?.user.id, frame.kind === 'request' && PAGED_ACTIONS.has(frame.action));
+        } catch (error) {
+          return this.send(replyErrorFrame(frame.requestId, (error as ChatError).toBody()));
+        }
+        if (frame.kind === 'invalid') return this.send(replyErrorFrame(frame.requestId, frame.error.toBody()));
+        await this.onRequest(frame.requestId, frame.action, frame.data);
+      });
     } catch (error) {
       // Nothing a client sends may take the server down.
       this.ctx.log.error('frame handling failed', { error });
@@ -202,11 +227,14 @@ export class Connection {
 
   private onUnreadable(error: ChatError): void {
     this.unreadable++;
-    this.send(errorFrame(error.toBody()));
-    if (this.unreadable >= MAX_UNREADABLE_FRAMES) this.close(CloseCode.POLICY, 'too many unreadable frames');
+    const close = this.unreadable >= MAX_UNREADABLE_FRAMES;
+    this.enqueue(() => {
+      this.send(errorFrame(error.toBody()));
+      if (close) this.close(CloseCode.POLICY, 'too many unreadable frames');
+    });
   }
 
-  private onRequest(requestId: string, action: ActionName, raw: Record<string, unknown>): void {
+  private async onRequest(requestId: string, action: ActionName, raw: Record<string, unknown>): Promise<void> {
     let after: (() => void) | undefined;
     try {
       if (!this.auth && !UNAUTHENTICATED_ACTIONS.has(action)) {
@@ -220,7 +248,7 @@ export class Connection {
       }
       const parsed = parseRequestData(action, raw);
       if (!parsed.ok) throw parsed.error;
-      const result = runAction(this.ctx, this, action, parsed.value);
+      const result = await runAction(this.ctx, this, action, parsed.value);
       after = result.after;
       const text = JSON.stringify(replyFrame(requestId, result.data));
       this.sendText(text);

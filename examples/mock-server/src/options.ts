@@ -7,7 +7,10 @@ export interface ServerOptions {
   port?: number;
   /** Interface to listen on; default '127.0.0.1'. */
   host?: string;
-  /** SQLite file, or ':memory:' (the default) for a database that keeps nothing; 'memory' means storage: 'memory'. */
+  /**
+   * SQLite file, or ':memory:' (the default) for a database that keeps nothing; 'memory' means storage: 'memory';
+   * a `postgres://` (or `postgresql://`) url selects the PostgreSQL store (one process until Redis fan-out exists).
+   */
   db?: string;
   /** 'memory' keeps plain maps instead of SQLite; default 'sqlite' (on `db`). */
   storage?: 'memory' | 'sqlite';

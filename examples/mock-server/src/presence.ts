@@ -1,7 +1,7 @@
 import { type Presence as PresenceState, eventFrame } from '@chat/sdk/protocol';
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
-import type { Storage } from './storage/index.js';
+import type { AsyncStorage } from './storage/async-storage.js';
 
 interface Online {
   /** When this stretch online began: the `lastSeenAt` shown while online. */
@@ -18,13 +18,17 @@ interface Online {
  * `presence` to the people who share a room with the user, and nobody else. When the user
  * goes offline the time their last connection closed is stored (`users.last_seen_at`), so
  * "last seen" survives a restart; it is also stored on sign-in, so a crash loses little.
+ * Storage is async: what a change stores and announces runs on one chain, in the order the
+ * changes happened (an `online` is never announced or stored after the `offline` that followed it).
  */
 export class PresenceTracker {
   private readonly online = new Map<string, Online>();
   private readonly offlineListeners: Array<(userId: string) => void> = [];
+  /** The storage work of presence changes, one after another; `close()` waits for it. */
+  private pending: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: AsyncStorage,
     private readonly hub: Hub,
     private readonly options: { graceMs: number; now: () => number; log: Logger },
   ) {
@@ -46,11 +50,11 @@ export class PresenceTracker {
   }
 
   /** What `get_presence` answers for the caller: the caller and co-members among `userIds`; others are left out. */
-  get(callerId: string, userIds: readonly string[]): PresenceState[] {
-    const visible = new Set(this.storage.getCoMemberIds(callerId));
+  async get(callerId: string, userIds: readonly string[]): Promise<PresenceState[]> {
+    const visible = new Set(await this.storage.getCoMemberIds(callerId));
     visible.add(callerId);
     const asked = [...new Set(userIds)].filter((id) => visible.has(id));
-    const stored = this.storage.getLastSeenAt(asked.filter((id) => !this.online.has(id)));
+    const stored = await this.storage.getLastSeenAt(asked.filter((id) => !this.online.has(id)));
     return asked.map((userId) =>
       this.online.has(userId)
         ? { userId, online: true, lastSeenAt: this.online.get(userId)!.since }
@@ -58,14 +62,15 @@ export class PresenceTracker {
     );
   }
 
-  /** The server stops: everyone online now was last seen now. */
-  close(): void {
+  /** The server stops: everyone online now was last seen now (stored before this resolves). */
+  async close(): Promise<void> {
     const now = this.options.now();
     for (const [userId, state] of this.online) {
       clearTimeout(state.timer);
       this.store(userId, state.goneAt ?? now);
     }
     this.online.clear();
+    await this.pending;
   }
 
   private connected(userId: string): void {
@@ -102,19 +107,28 @@ export class PresenceTracker {
   }
 
   private announce(presence: PresenceState): void {
-    try {
-      this.hub.broadcast(this.storage.getCoMemberIds(presence.userId), eventFrame('presence', presence), 1.1);
-    } catch (error) {
-      this.options.log.error('presence announcement failed', { error });
-    }
+    this.then(async () => {
+      try {
+        this.hub.broadcast(await this.storage.getCoMemberIds(presence.userId), eventFrame('presence', presence), 1.1);
+      } catch (error) {
+        this.options.log.error('presence announcement failed', { error });
+      }
+    });
   }
 
   private store(userId: string, at: number): void {
-    try {
-      this.storage.setLastSeenAt(userId, at);
-    } catch (error) {
-      // Storage closed under a late timer, or a full disk: "last seen" is best effort.
-      this.options.log.warn('could not store last_seen_at', { error });
-    }
+    this.then(async () => {
+      try {
+        await this.storage.setLastSeenAt(userId, at);
+      } catch (error) {
+        // Storage closed under a late timer, or a full disk: "last seen" is best effort.
+        this.options.log.warn('could not store last_seen_at', { error });
+      }
+    });
+  }
+
+  /** Queues `work` (which never throws) behind the presence work before it. */
+  private then(work: () => Promise<void>): void {
+    this.pending = this.pending.then(work);
   }
 }

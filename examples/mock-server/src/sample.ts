@@ -1,6 +1,6 @@
 import type { User } from '@chat/sdk/protocol';
 import { newId } from './sessions.js';
-import type { Storage } from './storage/index.js';
+import type { AsyncStorage } from './storage/async-storage.js';
 
 /**
  * The sample a fresh database gets with `sample: true` (`npm start` and `npm run server`,
@@ -45,17 +45,17 @@ export const SAMPLE_MESSAGES: readonly { room: string; from: Person; hoursAgo: n
  * Writes the sample through the storage interface (so SQLite and memory both get it),
  * only when the database has no users at all. Returns the emails it created, or none.
  */
-export function seedSample(storage: Storage, now: number): string[] {
-  if (storage.searchUsers('', null, 1).length > 0) return [];
+export async function seedSample(storage: AsyncStorage, now: number): Promise<string[]> {
+  if ((await storage.searchUsers('', null, 1)).length > 0) return [];
   const users = new Map<Person, User>();
   for (const person of SAMPLE_PEOPLE) {
-    const user = storage.createUser({ id: newId('u'), email: person.email, name: person.name, createdAt: now - 30 * HOUR });
+    const user = await storage.createUser({ id: newId('u'), email: person.email, name: person.name, createdAt: now - 30 * HOUR });
     users.set(person.key, user);
   }
   const id = (person: Person) => users.get(person)!.id;
   const rooms = new Map<string, string>();
   for (const room of SAMPLE_ROOMS) {
-    const created = storage.createRoom({
+    const created = await storage.createRoom({
       id: newId('r'),
       name: room.name,
       memberIds: room.members.map(id),
@@ -64,8 +64,8 @@ export function seedSample(storage: Storage, now: number): string[] {
     });
     rooms.set(room.key, created.id);
   }
-  SAMPLE_MESSAGES.forEach((message, index) => {
-    storage.createMessage({
+  for (const [index, message] of SAMPLE_MESSAGES.entries()) {
+    await storage.createMessage({
       id: newId('m'),
       roomId: rooms.get(message.room)!,
       senderId: id(message.from),
@@ -74,6 +74,6 @@ export function seedSample(storage: Storage, now: number): string[] {
       image: null,
       createdAt: Math.round(now - message.hoursAgo * HOUR),
     });
-  });
+  }
   return SAMPLE_PEOPLE.map((p) => p.email);
 }

@@ -14,7 +14,7 @@ import { OriginPolicy } from './origins.js';
 import { PresenceTracker } from './presence.js';
 import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
-import { openStorage, sweepUploadFiles } from './storage/index.js';
+import { openAsyncStorage, sweepUploadFiles } from './storage/index.js';
 import { TypingTracker } from './typing.js';
 import { createHttpHandler } from './uploads.js';
 
@@ -38,8 +38,8 @@ export interface RunningServer {
   stats(): ServerStats;
   /** Typing and presence counters: `typing` frames taken since the start, users online now (tests and benchmarks). */
   awareness(): { typingFrames: number; online: number };
-  /** Runs the background clean-up now (it runs every minute): deletes expired sessions and orphan uploads. */
-  sweep(): void;
+  /** Runs the background clean-up now (it runs every minute): deletes expired sessions and orphan uploads; resolves when done. */
+  sweep(): Promise<void>;
   faults: ServerFaults;
   /** Like SIGTERM: stops accepting, closes sockets with 1001, closes storage. Safe to call twice. */
   close(): Promise<void>;
@@ -59,15 +59,28 @@ const CLOSE_GRACE_MS = 1000;
 export async function startServer(input: ServerOptions = {}): Promise<RunningServer> {
   const options = resolveOptions(input);
   const log = createLogger(options.logLevel);
-  const storage = openStorage(options);
+  const storage = await openAsyncStorage(options);
   try {
     // Before anyone can upload: unfinished files, files without records and records without files go.
-    const swept = await sweepUploadFiles(storage);
+    // On PostgreSQL other processes' records may name files in their own folders: those are kept.
+    const swept = await sweepUploadFiles(storage, { keepMissing: storage.kind === 'postgres' });
     if (swept.partials + swept.strayFiles + swept.missingFiles > 0) log.info('upload files checked', swept);
   } catch (error) {
-    storage.close();
+    await storage.close();
     throw error;
   }
+  // Work that uses storage and has not settled yet (requests, uploads, sweeps): `close()`
+  // waits for all of it before it closes storage, so nothing writes to a closed store.
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inflight.add(work);
+    const done = () => void inflight.delete(work);
+    work.then(done, done);
+    return work;
+  };
+  // Frames of connections opened before the start-up work (the sample) is done wait for it.
+  let ready: () => void = () => {};
+  const started = new Promise<void>((resolve) => (ready = resolve));
   const now = Date.now;
   const hub = new Hub();
   const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log });
@@ -84,6 +97,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     limits: new Limits(options.limits, new MemoryLimitStore()),
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
+    track,
+    ready: started,
   };
   const origins = new OriginPolicy(options.origins);
   let address = '';
@@ -115,27 +130,22 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   // Expired sessions and orphan uploads are deleted in the background, not only when looked up.
   // Orphans go a few at a time, yielding between batches, so a big clean-up never holds
   // up the frames of everyone else.
-  const sweep = () => {
-    try {
-      ctx.sessions.deleteExpired();
-      sweepOrphans(now() - options.limits.orphanUploadTtlMs);
-    } catch (error) {
-      log.error('sweep failed', { error });
-    }
-  };
   let sweepStopped = false;
-  const sweepOrphans = (before: number) => {
-    if (ctx.storage.deleteOrphanUploads(before, ORPHANS_PER_BATCH) === ORPHANS_PER_BATCH) {
-      setImmediate(() => {
+  const sweep = (): Promise<void> =>
+    track(
+      (async () => {
         try {
-          if (!sweepStopped) sweepOrphans(before);
+          await ctx.sessions.deleteExpired();
+          const before = now() - options.limits.orphanUploadTtlMs;
+          while (!sweepStopped && (await ctx.storage.deleteOrphanUploads(before, ORPHANS_PER_BATCH)) === ORPHANS_PER_BATCH) {
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         } catch (error) {
           log.error('sweep failed', { error });
         }
-      });
-    }
-  };
-  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+      })(),
+    );
+  const sweeper = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
 
   let seeded: string[] = [];
@@ -144,22 +154,24 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       http.once('error', reject);
       http.listen(options.port, options.host, () => {
         http.off('error', reject);
-        // Only once the port is ours, and before any connection is handled (same tick).
-        try {
-          if (options.sample) seeded = seedSample(storage, now());
-          sweep();
-          resolve();
-        } catch (error) {
-          http.close();
-          reject(error);
-        }
+        resolve();
       });
     });
+    // Only once the port is ours; frames that arrive meanwhile wait for `ready`.
+    if (options.sample) seeded = await seedSample(storage, now());
+    // In the background, a batch at a time, as every minute after: a big backlog of orphans
+    // never holds up the first frames.
+    void sweep();
+    ready();
   } catch (error) {
     clearInterval(heartbeat);
     clearInterval(sweeper);
     sweepStopped = true;
-    storage.close();
+    ready();
+    for (const ws of wss.clients) ws.terminate();
+    http.close();
+    await Promise.allSettled([...inflight]);
+    await storage.close();
     throw error;
   }
   const port = (http.address() as AddressInfo).port;
@@ -167,7 +179,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   address = `http://${hostInUrl}:${port}`;
   // First, and loud: with email sign-in anyone who can reach the server signs in as anyone.
   if (options.emailLogin) log.warn(EMAIL_LOGIN_WARNING);
-  log.info('listening', { url: address, storage: storage.kind, db: options.db });
+  log.info('listening', { url: address, storage: storage.kind, db: withoutPassword(options.db) });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -185,8 +197,10 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       for (const socket of sockets) socket.destroy();
       await stopped;
       wss.close();
-      presence.close(); // everyone online now was last seen now
-      storage.close();
+      // Requests already read, uploads and sweeps finish against an open store.
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      await presence.close(); // everyone online now was last seen now
+      await storage.close();
       log.info('stopped');
     })());
 
@@ -222,6 +236,18 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
   const forwarded = req.headers['x-forwarded-for'];
   const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '').split(',').map((s) => s.trim()).filter(Boolean).pop();
   return last ?? peer;
+}
+
+/** A database url as it may be logged: its password, if any, replaced. */
+export function withoutPassword(db: string): string {
+  try {
+    const url = new URL(db);
+    if (!url.password) return db;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    return db; // a file name
+  }
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ChatError, type User } from '@chat/sdk/protocol';
 import { looksLikeJwt, verifyJwt } from './jwt.js';
-import type { Session, Storage } from './storage/index.js';
+import type { AsyncStorage } from './storage/async-storage.js';
+import type { Session } from './storage/index.js';
 
 /** A random id with a readable prefix: 16 random bytes, unguessable. */
 export function newId(prefix: string): string {
@@ -24,13 +25,13 @@ export interface Authenticated {
  */
 export class Sessions {
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: AsyncStorage,
     private readonly settings: { ttlMs: number; jwtSecret: string | undefined },
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Opens a new session for the user; `endsAt` caps its lifetime (a JWT's exp). */
-  open(user: User, endsAt = Infinity): Authenticated {
+  async open(user: User, endsAt = Infinity): Promise<Authenticated> {
     const token = `cs_${randomBytes(32).toString('base64url')}`;
     const createdAt = this.now();
     const session: Session = {
@@ -40,7 +41,7 @@ export class Sessions {
       createdAt,
       expiresAt: Math.min(createdAt + this.settings.ttlMs, endsAt),
     };
-    this.storage.createSession(session);
+    await this.storage.createSession(session);
     return { session, user, token };
   }
 
@@ -48,44 +49,44 @@ export class Sessions {
    * A token login: a session token joins its session; a JWT (when a secret is set) opens a
    * new one. Anything unknown, expired or revoked is UNAUTHENTICATED.
    */
-  login(token: string): Authenticated {
+  async login(token: string): Promise<Authenticated> {
     if (looksLikeJwt(token)) {
       if (!this.settings.jwtSecret) throw new ChatError('UNAUTHENTICATED', 'this server does not accept JWTs');
       const result = verifyJwt(token, this.settings.jwtSecret, this.now());
       if (!result.ok) throw new ChatError('UNAUTHENTICATED', result.reason);
-      const user = this.storage.getUser(result.claims.sub);
+      const user = await this.storage.getUser(result.claims.sub);
       if (!user) throw new ChatError('UNAUTHENTICATED', 'the JWT names no known user');
       return this.open(user, result.claims.exp * 1000);
     }
-    const found = this.find(token);
+    const found = await this.find(token);
     if (!found) throw new ChatError('UNAUTHENTICATED', 'unknown or expired token');
     return { ...found, token };
   }
 
   /** The live session of a session token (uploads use this), or undefined. */
-  find(token: string): { session: Session; user: User } | undefined {
-    const session = this.storage.getSessionByTokenHash(hashToken(token));
+  async find(token: string): Promise<{ session: Session; user: User } | undefined> {
+    const session = await this.storage.getSessionByTokenHash(hashToken(token));
     if (!session) return undefined;
     if (session.expiresAt <= this.now()) {
-      this.storage.deleteSession(session.id);
+      await this.storage.deleteSession(session.id);
       return undefined;
     }
-    const user = this.storage.getUser(session.userId);
+    const user = await this.storage.getUser(session.userId);
     return user && { session, user };
   }
 
   /** The user an upload's bearer token stands for: a live session token, or a valid JWT. */
-  authorize(token: string): User | undefined {
+  async authorize(token: string): Promise<User | undefined> {
     if (looksLikeJwt(token)) {
       if (!this.settings.jwtSecret) return undefined;
       const result = verifyJwt(token, this.settings.jwtSecret, this.now());
-      return result.ok ? this.storage.getUser(result.claims.sub) : undefined;
+      return result.ok ? await this.storage.getUser(result.claims.sub) : undefined;
     }
-    return this.find(token)?.user;
+    return (await this.find(token))?.user;
   }
 
   /** Deletes every expired session (the server's sweep); returns how many. */
-  deleteExpired(): number {
+  deleteExpired(): Promise<number> {
     return this.storage.deleteExpiredSessions(this.now());
   }
 
@@ -93,7 +94,7 @@ export class Sessions {
     return session.expiresAt > this.now();
   }
 
-  revoke(session: Session): void {
-    this.storage.deleteSession(session.id);
+  async revoke(session: Session): Promise<void> {
+    await this.storage.deleteSession(session.id);
   }
 }

@@ -44,33 +44,40 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy) {
       });
       return void res.end();
     }
-    if (path === '/uploads' && req.method === 'POST') return upload(req, res);
+    if (path === '/uploads' && req.method === 'POST') return void settle(upload(req, res), res);
     const id = UPLOAD_PATH.exec(path)?.[1];
-    if (id && (req.method === 'GET' || req.method === 'HEAD')) {
-      return void download(id, req, res).catch((error: unknown) => {
-        ctx.log.error('http request failed', { error });
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-        else res.destroy();
-      });
-    }
+    if (id && (req.method === 'GET' || req.method === 'HEAD')) return void settle(download(id, req, res), res);
     if (path === '/' || path === '/health') return sendJson(res, 200, { ok: true, service: 'chat mock server', ws: '/ws' });
     if (isUploads) return sendJson(res, 405, { error: 'method not allowed' });
     sendJson(res, 404, { error: 'not found' });
   }
 
-  function upload(req: IncomingMessage, res: ServerResponse): void {
+  /** Counted until done (so `close()` waits for its storage calls); a throw answers 500 when nothing was sent yet. */
+  function settle(work: Promise<void>, res: ServerResponse): Promise<void> {
+    return ctx.track(
+      work.catch((error: unknown) => {
+        ctx.log.error('http request failed', { error });
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      }),
+    );
+  }
+
+  async function upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!origins.allows(req.headers.origin)) return refuse(req, res, 403, { error: 'origin not allowed' });
     const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-    const user = token === undefined ? undefined : ctx.sessions.authorize(token);
+    const user = token === undefined ? undefined : await ctx.sessions.authorize(token);
     if (!user) return refuse(req, res, 401, { error: 'a valid bearer token is required' });
     const mime = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!isImageMimeType(mime)) return refuse(req, res, 415, { error: 'Content-Type must be image/png, image/jpeg, image/gif or image/webp' });
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > MAX_UPLOAD_BYTES) return refuse(req, res, 413, { error: 'an upload is at most 5 MiB' });
     const { limits } = ctx.options;
-    if (ctx.storage.uploadBytesOf(user.id) + (Number.isFinite(declared) ? declared : 0) > limits.uploadBytesTotal) {
+    if ((await ctx.storage.uploadBytesOf(user.id)) + (Number.isFinite(declared) ? declared : 0) > limits.uploadBytesTotal) {
       return refuse(req, res, 429, { error: 'upload quota used up: this user holds the most upload bytes allowed' });
     }
+    // The client went away while storage answered: nothing to read, nothing to answer.
+    if (req.destroyed) return;
     if (!ctx.limits.uploadStarted(user.id)) {
       return refuse(req, res, 429, { error: 'too many uploads in progress for this user', retryAfterMs: 1000 }, 1000);
     }
@@ -146,10 +153,10 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy) {
       // in progress is free. The file gets its name once complete and on disk; only then
       // the record that serves it.
       release();
-      writer.commit().then(
-        () => {
+      void settle(writer.commit().then(
+        async () => {
           if (done) return;
-          ctx.storage.createUpload(record);
+          await ctx.storage.createUpload(record);
           finish();
           const { width, height } = record;
           sendJson(res, 201, { url, mime, size, ...(width === undefined ? {} : { width }), ...(height === undefined ? {} : { height }) });
@@ -159,12 +166,12 @@ export function createHttpHandler(ctx: ServerContext, origins: OriginPolicy) {
         ctx.log.error('storing an upload failed', { error });
         abort();
         sendJson(res, 500, { error: 'internal error' });
-      });
+      }), res);
     });
   }
 
   async function download(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const found = ctx.storage.getUpload(id);
+    const found = await ctx.storage.getUpload(id);
     if (!found) return sendJson(res, 404, { error: 'no such upload' });
     const file = await ctx.storage.uploadFiles.open(id);
     // A record whose file is missing or not whole is never served (the start-up sweep removes such records).

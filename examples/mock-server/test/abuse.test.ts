@@ -253,7 +253,7 @@ describe('uploads', () => {
     const used = (await post(`${server.httpUrl}/uploads`, a.token, png(3, 3))).body.url;
     await a.client.call('create_message', { roomId: room.id, clientId: 'img', image: { url: used } });
     await new Promise((r) => setTimeout(r, 1100));
-    server.sweep();
+    await server.sweep();
     expect((await fetch(`${server.httpUrl}${orphan}`)).status).toBe(404);
     expect((await fetch(`${server.httpUrl}${used}`)).status).toBe(200);
     expect(await a.client.fail('create_message', { roomId: room.id, clientId: 'late', image: { url: orphan } })).toBe('NOT_FOUND');

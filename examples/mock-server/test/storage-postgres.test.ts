@@ -10,7 +10,7 @@ import type { User } from '@chat/sdk/protocol';
 import { startPostgres, type RunningPostgres } from '../../../test/support/services.mjs';
 import { optionsFromEnv } from '../src/config.js';
 import { asAsync } from '../src/storage/async-storage.js';
-import { MemoryStorage, SqliteStorage, type NewMessage } from '../src/storage/index.js';
+import { MemoryStorage, SqliteStorage, isPostgresUrl, type NewMessage } from '../src/storage/index.js';
 import { MIGRATIONS, PostgresStorage, migrate } from '../src/storage/postgres/index.js';
 import { describeAsyncStorageContract } from './async-storage-contract.js';
 
@@ -236,9 +236,11 @@ describe('postgres: many processes, one database', () => {
   }, 30_000);
 });
 
-test('CHAT_DB=postgres://… is refused at start with a line saying why, not taken for a SQLite file name', () => {
+test('CHAT_DB=postgres://… is kept as the url of the PostgreSQL store, not taken for a SQLite file name', () => {
   for (const url of ['postgres://chat@db/chat', 'postgresql://db/chat', 'POSTGRES://db/chat']) {
-    expect(() => optionsFromEnv({ CHAT_DB: url })).toThrow(/PostgreSQL store.*cannot use yet.*docs\/scale-out\.md/);
+    expect(optionsFromEnv({ CHAT_DB: url }).db).toBe(url);
+    expect(isPostgresUrl(url)).toBe(true);
   }
+  expect(isPostgresUrl('./postgres.sqlite')).toBe(false);
   expect(optionsFromEnv({ CHAT_DB: 'memory' }).db).toBe('memory');
 });

@@ -266,3 +266,13 @@ describe('storage choice', () => {
     }
   });
 });
+
+describe('database url in the log', () => {
+  test('a PostgreSQL password is never logged; file names pass as they are', async () => {
+    const { withoutPassword } = await import('../src/server.js');
+    expect(withoutPassword('postgres://chat:s3cret@db:5432/chat')).toBe('postgres://chat:***@db:5432/chat');
+    expect(withoutPassword('postgres://chat@db/chat')).toBe('postgres://chat@db/chat');
+    expect(withoutPassword('/var/lib/chat/chat.sqlite')).toBe('/var/lib/chat/chat.sqlite');
+    expect(withoutPassword(':memory:')).toBe(':memory:');
+  });
+});

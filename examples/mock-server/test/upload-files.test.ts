@@ -155,7 +155,7 @@ describe('the orphan sweep', () => {
     await a.client.call('create_message', { roomId: room.id, clientId: 'img', image: { url: used.url } });
     expect(readdirSync(uploadsDir).sort()).toEqual([idOf(orphan.url), idOf(used.url)].sort());
     await sleep(1100);
-    server.sweep();
+    await server.sweep();
     await expect.poll(() => readdirSync(uploadsDir)).toEqual([idOf(used.url)]);
     expect((await get(server, orphan.url)).status).toBe(404);
     expect((await get(server, used.url)).status).toBe(200);

@@ -18,7 +18,7 @@ import { authOf } from './types.js';
 type Ref = { roomId: string; messageId?: string | undefined; clientId?: string | undefined; senderId?: string | undefined; clientChangeId: string };
 
 /** The sender edits the text; blank only when the message has an image; a tombstone: CONFLICT. */
-export const editMessage: Handler<'edit_message'> = (ctx, connection, data) =>
+export const editMessage: Handler<'edit_message'> = async (ctx, connection, data) =>
   change(ctx, connection, data, (message, userId) => {
     if (message.senderId !== userId) throw new ChatError('FORBIDDEN', 'only its sender may edit a message');
     if (message.deletedAt !== undefined) throw new ChatError('CONFLICT', 'this message was deleted; it cannot be edited');
@@ -28,24 +28,24 @@ export const editMessage: Handler<'edit_message'> = (ctx, connection, data) =>
   });
 
 /** The sender makes it a tombstone; deleting a tombstone succeeds and changes nothing. */
-export const deleteMessage: Handler<'delete_message'> = (ctx, connection, data) =>
+export const deleteMessage: Handler<'delete_message'> = async (ctx, connection, data) =>
   change(ctx, connection, data, (message, userId) => {
     if (message.senderId !== userId) throw new ChatError('FORBIDDEN', 'only its sender may delete a message');
     return { kind: 'delete', at: ctx.now() };
   });
 
 /** Any member adds (`on`) or takes back their reaction; what is already so is a no-op. */
-export const react: Handler<'react'> = (ctx, connection, data) =>
+export const react: Handler<'react'> = async (ctx, connection, data) =>
   change(ctx, connection, data, (message) => {
     if (message.deletedAt !== undefined) throw new ChatError('CONFLICT', 'this message was deleted; it cannot take reactions');
     return { kind: 'react', emoji: data.emoji, on: data.on };
   });
 
 /** Changed messages of a room after `afterRev`, each once as it is now, by rev ascending. */
-export const getChanges: Handler<'get_changes'> = (ctx, connection, data) => {
+export const getChanges: Handler<'get_changes'> = async (ctx, connection, data) => {
   const { user } = authOf(connection);
-  requireMember(ctx, data.roomId, user.id);
-  return { data: ctx.storage.getChanges(data.roomId, data.afterRev, data.limit ?? DEFAULT_CHANGES_LIMIT) };
+  await requireMember(ctx, data.roomId, user.id);
+  return { data: await ctx.storage.getChanges(data.roomId, data.afterRev, data.limit ?? DEFAULT_CHANGES_LIMIT) };
 };
 
 /** What a change does, once its checks passed (who may make it, what it may do to this message). */
@@ -53,15 +53,15 @@ type Plan = (message: Message, userId: string) => DistributiveOmit<MessageChange
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The three replies are the same `{ message, duplicate }`. */
-function change(ctx: ServerContext, connection: Connection, data: Ref, plan: Plan): { data: ReplyData<'edit_message'>; after?: () => void } {
+async function change(ctx: ServerContext, connection: Connection, data: Ref, plan: Plan): Promise<{ data: ReplyData<'edit_message'>; after?: () => void }> {
   const { user } = authOf(connection);
-  const applied = ctx.storage.findAppliedChange(user.id, data.clientChangeId);
-  if (applied !== undefined) return { data: { message: ctx.storage.getMessage(applied)!, duplicate: true } };
-  const room = requireMember(ctx, data.roomId, user.id);
-  const target = findMessage(ctx, room, data, user.id);
+  const applied = await ctx.storage.findAppliedChange(user.id, data.clientChangeId);
+  if (applied !== undefined) return { data: { message: (await ctx.storage.getMessage(applied))!, duplicate: true } };
+  const room = await requireMember(ctx, data.roomId, user.id);
+  const target = await findMessage(ctx, room, data, user.id);
   const what = plan(target, user.id);
   ctx.limits.message(user.id);
-  const result = ctx.storage.changeMessage(
+  const result = await ctx.storage.changeMessage(
     { ...what, messageId: target.id, userId: user.id, clientChangeId: data.clientChangeId } as MessageChange,
     { beforeCommit: ctx.faults.beforeCommit },
   );
@@ -69,7 +69,7 @@ function change(ctx: ServerContext, connection: Connection, data: Ref, plan: Pla
   // go too. Should that fail, the change still stands and is still announced; the log says so.
   if (result.freedUploadId !== undefined) {
     try {
-      ctx.storage.deleteUpload(result.freedUploadId);
+      await ctx.storage.deleteUpload(result.freedUploadId);
     } catch (error) {
       ctx.log.error('the upload of a deleted message could not be deleted', { error, uploadId: result.freedUploadId });
     }
@@ -81,16 +81,16 @@ function change(ctx: ServerContext, connection: Connection, data: Ref, plan: Pla
 }
 
 /** By server id, or by its sender's clientId (the sender: the caller unless named); in this room, else NOT_FOUND. */
-function findMessage(ctx: ServerContext, room: Room, data: Ref, userId: string): Message {
+async function findMessage(ctx: ServerContext, room: Room, data: Ref, userId: string): Promise<Message> {
   const message = data.messageId !== undefined
-    ? ctx.storage.getMessage(data.messageId)
-    : ctx.storage.getMessageByClientId(data.senderId ?? userId, data.clientId!);
+    ? await ctx.storage.getMessage(data.messageId)
+    : await ctx.storage.getMessageByClientId(data.senderId ?? userId, data.clientId!);
   if (!message || message.roomId !== room.id) throw new ChatError('NOT_FOUND', 'no such message in this room');
   return message;
 }
 
-function requireMember(ctx: ServerContext, roomId: string, userId: string): Room {
-  const room = ctx.storage.getRoom(roomId);
+async function requireMember(ctx: ServerContext, roomId: string, userId: string): Promise<Room> {
+  const room = await ctx.storage.getRoom(roomId);
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(userId)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   return room;

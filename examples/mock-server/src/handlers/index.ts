@@ -33,6 +33,6 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
 };
 
 /** Runs one checked request. The caller has already applied the authentication rule. */
-export function runAction<A extends ActionName>(ctx: ServerContext, connection: Connection, action: A, data: RequestData<A>): ActionResult<A> {
+export function runAction<A extends ActionName>(ctx: ServerContext, connection: Connection, action: A, data: RequestData<A>): Promise<ActionResult<A>> {
   return (HANDLERS[action] as Handler<A>)(ctx, connection, data);
 }

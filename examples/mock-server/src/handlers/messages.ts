@@ -10,24 +10,24 @@ import { authOf } from './types.js';
  * Idempotent on (sender, clientId) across the whole server and for ever: a repeat gets the
  * stored message with `duplicate: true`, whatever its content, and no event.
  */
-export const createMessage: Handler<'create_message'> = (ctx, connection, data) => {
+export const createMessage: Handler<'create_message'> = async (ctx, connection, data) => {
   const { user } = authOf(connection);
-  const stored = ctx.storage.getMessageByClientId(user.id, data.clientId);
+  const stored = await ctx.storage.getMessageByClientId(user.id, data.clientId);
   if (stored) return { data: { message: stored, duplicate: true } };
-  const room = ctx.storage.getRoom(data.roomId);
+  const room = await ctx.storage.getRoom(data.roomId);
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   if (data.replyTo !== undefined) {
-    const parent = ctx.storage.getMessage(data.replyTo);
+    const parent = await ctx.storage.getMessage(data.replyTo);
     if (!parent || parent.roomId !== room.id) throw new ChatError('NOT_FOUND', 'replyTo names no message of this room');
   }
   const text = wellFormed(data.text ?? '');
   if (!data.image && isBlank(text)) throw new ChatError('BAD_REQUEST', 'a message needs a non-blank text or an image');
   ctx.limits.message(user.id);
-  const upload = data.image ? resolveUpload(ctx, data.image.url) : null;
+  const upload = data.image ? await resolveUpload(ctx, data.image.url) : null;
   const image = upload && imageOf(upload);
-  if (upload) ctx.storage.markUploadUsed(upload.id);
-  const { message, duplicate } = ctx.storage.createMessage(
+  if (upload) await ctx.storage.markUploadUsed(upload.id);
+  const { message, duplicate } = await ctx.storage.createMessage(
     {
       id: newId('m'), roomId: room.id, senderId: user.id, clientId: data.clientId, text, image, createdAt: ctx.now(),
       ...(data.replyTo !== undefined ? { replyTo: data.replyTo } : {}),
@@ -40,12 +40,12 @@ export const createMessage: Handler<'create_message'> = (ctx, connection, data) 
 };
 
 /** History and catch-up: newest page, or the page just below `before` / just above `after`. */
-export const getMessages: Handler<'get_messages'> = (ctx, connection, data) => {
+export const getMessages: Handler<'get_messages'> = async (ctx, connection, data) => {
   const { user } = authOf(connection);
-  if (!ctx.storage.getRoom(data.roomId)) throw new ChatError('NOT_FOUND', 'no such room');
-  if (!ctx.storage.isMember(data.roomId, user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  if (!await ctx.storage.getRoom(data.roomId)) throw new ChatError('NOT_FOUND', 'no such room');
+  if (!await ctx.storage.isMember(data.roomId, user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   const page = { limit: data.limit ?? DEFAULT_MESSAGES_LIMIT, ...pick(data) };
-  return { data: ctx.storage.getMessages(data.roomId, page) };
+  return { data: await ctx.storage.getMessages(data.roomId, page) };
 };
 
 function pick(data: { before?: number | undefined; after?: number | undefined }): { before?: number; after?: number } {
@@ -58,7 +58,7 @@ function pick(data: { before?: number | undefined; after?: number | undefined })
 const UPLOAD_PATH = /\/uploads\/([A-Za-z0-9_-]{1,64})$/;
 
 /** An image a message may carry: one of this server's uploads (its record, read without its bytes). */
-function resolveUpload(ctx: ServerContext, url: string): UploadRecord {
+async function resolveUpload(ctx: ServerContext, url: string): Promise<UploadRecord> {
   let path: string;
   try {
     path = new URL(url, 'http://upload.invalid').pathname;
@@ -67,7 +67,7 @@ function resolveUpload(ctx: ServerContext, url: string): UploadRecord {
   }
   const id = UPLOAD_PATH.exec(path)?.[1];
   if (!id) throw new ChatError('BAD_REQUEST', 'image.url is not an upload of this server (POST /uploads first)');
-  const upload = ctx.storage.getUpload(id);
+  const upload = await ctx.storage.getUpload(id);
   if (!upload) throw new ChatError('NOT_FOUND', 'no such upload');
   return upload;
 }

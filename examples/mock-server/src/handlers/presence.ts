@@ -6,7 +6,7 @@ import { authOf } from './types.js';
  * a room with the caller; anyone else is left out of the answer (never FORBIDDEN, so the
  * answer does not tell whether a stranger's id exists).
  */
-export const getPresence: Handler<'get_presence'> = (ctx, connection, data) => {
+export const getPresence: Handler<'get_presence'> = async (ctx, connection, data) => {
   const { user } = authOf(connection);
-  return { data: { presence: ctx.presence.get(user.id, data.userIds) } };
+  return { data: { presence: await ctx.presence.get(user.id, data.userIds) } };
 };

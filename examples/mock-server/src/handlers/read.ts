@@ -9,13 +9,13 @@ import { authOf } from './types.js';
  * `read { roomId, userId, seq }`, the caller's own with their new `unreadCount`, after the
  * reply. A seq at or below the cursor is a no-op that answers the cursor as it is.
  */
-export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
+export const markRead: Handler<'mark_read'> = async (ctx, connection, data) => {
   const { user } = authOf(connection);
-  const room = ctx.storage.getRoom(data.roomId);
+  const room = await ctx.storage.getRoom(data.roomId);
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
-  const { seq, moved } = ctx.storage.markRead(room.id, user.id, data.seq, { beforeCommit: ctx.faults.beforeCommit });
-  const unreadCount = unreadOf(ctx, room, user.id, seq);
+  const { seq, moved } = await ctx.storage.markRead(room.id, user.id, data.seq, { beforeCommit: ctx.faults.beforeCommit });
+  const unreadCount = await unreadOf(ctx, room, user.id, seq);
   const reply = { data: { roomId: room.id, seq, unreadCount } };
   if (!moved) return reply;
   return {
@@ -29,8 +29,8 @@ export const markRead: Handler<'mark_read'> = (ctx, connection, data) => {
 };
 
 /** Rooms as their member `userId` sees them: with every member's cursor and their own unread count. */
-export function withReadState(ctx: ServerContext, rooms: readonly Room[], userId: string): Room[] {
-  const states = ctx.storage.getReadStates(userId, rooms.map((room) => room.id));
+export async function withReadState(ctx: ServerContext, rooms: readonly Room[], userId: string): Promise<Room[]> {
+  const states = await ctx.storage.getReadStates(userId, rooms.map((room) => room.id));
   return rooms.map((room) => {
     const state = states.get(room.id);
     if (!state) return room;
@@ -43,6 +43,6 @@ export function withReadState(ctx: ServerContext, rooms: readonly Room[], userId
  * Messages after the cursor that others sent: every message after it but the member's own,
  * so the cost is one range count over the member's own messages after the cursor (an index).
  */
-function unreadOf(ctx: ServerContext, room: Room, userId: string, cursor: number): number {
-  return Math.max(0, room.lastSeq - cursor - ctx.storage.countOwnAfter(room.id, userId, cursor));
+async function unreadOf(ctx: ServerContext, room: Room, userId: string, cursor: number): Promise<number> {
+  return Math.max(0, room.lastSeq - cursor - await ctx.storage.countOwnAfter(room.id, userId, cursor));
 }

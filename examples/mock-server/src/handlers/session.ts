@@ -3,17 +3,17 @@ import type { Handler } from './types.js';
 import { authOf } from './types.js';
 
 /** Log in on this connection: email (development sign-in), session token, or JWT. */
-export const createConnection: Handler<'create_connection'> = (ctx, connection, data) => {
+export const createConnection: Handler<'create_connection'> = async (ctx, connection, data) => {
   if (connection.auth) throw new ChatError('BAD_REQUEST', 'this connection is already signed in');
   let auth;
   if (data.email !== undefined) {
     if (!ctx.options.emailLogin) throw new ChatError('FORBIDDEN', 'email sign-in is switched off on this server');
-    const user = ctx.storage.getUserByEmail(data.email);
+    const user = await ctx.storage.getUserByEmail(data.email);
     if (!user) throw new ChatError('NOT_FOUND', 'no user with this email');
     connection.reserveUser(user.id); // before a session is written: too many connections write none
-    auth = ctx.sessions.open(user);
+    auth = await ctx.sessions.open(user);
   } else {
-    auth = ctx.sessions.login(data.token!);
+    auth = await ctx.sessions.login(data.token!);
   }
   connection.authenticate({ session: auth.session, user: auth.user, protocolVersion: data.protocolVersion });
   ctx.log.debug('signed in', { userId: auth.user.id, sessionId: auth.session.id });
@@ -21,9 +21,9 @@ export const createConnection: Handler<'create_connection'> = (ctx, connection, 
 };
 
 /** Log out: revoke the token, reply, close this connection 1000 and the session's others 4001. */
-export const deleteConnection: Handler<'delete_connection'> = (ctx, connection) => {
+export const deleteConnection: Handler<'delete_connection'> = async (ctx, connection) => {
   const { session } = authOf(connection);
-  ctx.sessions.revoke(session);
+  await ctx.sessions.revoke(session);
   return {
     data: {},
     after: () => {
@@ -33,4 +33,4 @@ export const deleteConnection: Handler<'delete_connection'> = (ctx, connection) 
   };
 };
 
-export const ping: Handler<'ping'> = (ctx) => ({ data: { serverTime: ctx.now() } });
+export const ping: Handler<'ping'> = async (ctx) => ({ data: { serverTime: ctx.now() } });

@@ -9,7 +9,7 @@ export interface ActionResult<A extends ActionName> {
 }
 
 /** One handler per action; a ChatError thrown becomes the reply's error. */
-export type Handler<A extends ActionName> = (ctx: ServerContext, connection: Connection, data: RequestData<A>) => ActionResult<A>;
+export type Handler<A extends ActionName> = (ctx: ServerContext, connection: Connection, data: RequestData<A>) => Promise<ActionResult<A>>;
 
 /** The signed-in user and session; handlers for authenticated actions only run when there is one. */
 export function authOf(connection: Connection) {

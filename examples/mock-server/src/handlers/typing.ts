@@ -8,12 +8,12 @@ import { authOf } from './types.js';
  * Rate-limited per address (all its users) and per user across their connections, on top
  * of the connection's own limit.
  */
-export const typing: Handler<'typing'> = (ctx, connection, data) => {
+export const typing: Handler<'typing'> = async (ctx, connection, data) => {
   const { user } = authOf(connection);
   ctx.limits.typing(connection.ip);
   const waitMs = ctx.typing.take(user.id);
   if (waitMs > 0) throw new ChatError('RATE_LIMITED', 'too many typing frames', { retryAfterMs: waitMs });
-  const room = ctx.storage.getRoom(data.roomId);
+  const room = await ctx.storage.getRoom(data.roomId);
   if (!room) throw new ChatError('NOT_FOUND', 'no such room');
   if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   if (data.stop) {

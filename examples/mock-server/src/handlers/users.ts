@@ -10,10 +10,10 @@ import { wellFormed } from '../text.js';
  * the name defaults to its local part. Each attempt counts against the address's sign-ups
  * before anything is looked up (so CONFLICT cannot be used to test emails in bulk either).
  */
-export const createUser: Handler<'create_user'> = (ctx, connection, data) => {
+export const createUser: Handler<'create_user'> = async (ctx, connection, data) => {
   if (ctx.options.signup === 'closed') throw new ChatError('FORBIDDEN', 'sign-up is closed on this server');
   ctx.limits.signup(connection.ip);
-  if (ctx.storage.getUserByEmail(data.email)) throw new ChatError('CONFLICT', 'a user with this email exists');
+  if (await ctx.storage.getUserByEmail(data.email)) throw new ChatError('CONFLICT', 'a user with this email exists');
   const localPart = data.email.slice(0, data.email.lastIndexOf('@'));
   const user: User = {
     id: newId('u'),
@@ -21,7 +21,7 @@ export const createUser: Handler<'create_user'> = (ctx, connection, data) => {
     name: data.name !== undefined ? wellFormed(data.name) : ([...localPart].slice(0, MAX_USER_NAME_CHARS).join('') || data.email),
     createdAt: ctx.now(),
   };
-  return { data: { user: ctx.storage.createUser(user, { beforeCommit: ctx.faults.beforeCommit }) } };
+  return { data: { user: await ctx.storage.createUser(user, { beforeCommit: ctx.faults.beforeCommit }) } };
 };
 
 /**
@@ -39,19 +39,19 @@ export function asSeenBy(ctx: ServerContext, viewerId: string, user: User): User
  * so it stays short whatever the email's length. Other users' emails are '' unless the
  * server shows emails (`showEmails`).
  */
-export const getUsers: Handler<'get_users'> = (ctx, connection, data) => {
+export const getUsers: Handler<'get_users'> = async (ctx, connection, data) => {
   const { user: viewer } = authOf(connection);
   const shown = (users: User[]) => users.map((u) => asSeenBy(ctx, viewer.id, u));
-  if (data.ids !== undefined) return { data: { users: shown(ctx.storage.getUsersByIds(data.ids)), nextCursor: null } };
+  if (data.ids !== undefined) return { data: { users: shown(await ctx.storage.getUsersByIds(data.ids)), nextCursor: null } };
   const limit = data.limit ?? DEFAULT_USERS_LIMIT;
   const prefix = (data.query ?? '').trim().toLowerCase();
   let after: string | null = null;
   if (data.cursor !== undefined) {
-    const last = ctx.storage.getUser(data.cursor);
+    const last = await ctx.storage.getUser(data.cursor);
     if (!last) throw new ChatError('BAD_REQUEST', 'cursor: not a cursor this server returned');
     after = last.email;
   }
-  const found = ctx.storage.searchUsers(prefix, after, limit + 1);
+  const found = await ctx.storage.searchUsers(prefix, after, limit + 1);
   const users = found.slice(0, limit);
   const last = users[users.length - 1];
   return { data: { users: shown(users), nextCursor: found.length > limit && last ? last.id : null } };

@@ -1,10 +1,12 @@
 import { MemoryStorage } from './memory.js';
 import { SqliteStorage } from './sqlite.js';
+import { type AsyncStorage, asAsync } from './async-storage.js';
 import type { Storage } from './types.js';
 
 export type { Storage, ReadState, Session, UploadRecord, NewRoom, NewMessage, MessagePage, WriteHooks, RoomPage, MembersChange, LeaveChange, AppliedAction, MessageChange, ChangeResult } from './types.js';
 export { imageOf, uploadIdOf } from './types.js';
 export { MemoryStorage, SqliteStorage };
+export { type AsyncStorage, asAsync };
 export { UploadFiles, UploadWriter, sweepUploadFiles } from './upload-files.js';
 
 /**
@@ -17,4 +19,22 @@ export function openStorage(spec: { storage?: 'memory' | 'sqlite'; db?: string; 
   const uploadsDir = spec.uploadsDir === undefined ? {} : { uploadsDir: spec.uploadsDir };
   if (spec.storage === 'memory' || (spec.storage === undefined && spec.db === 'memory')) return new MemoryStorage(uploadsDir);
   return new SqliteStorage(spec.db ?? ':memory:', uploadsDir);
+}
+
+/** `postgres://` or `postgresql://`: a PostgreSQL url rather than a SQLite file name. */
+export function isPostgresUrl(db: string | undefined): db is string {
+  return db !== undefined && /^postgres(ql)?:\/\//i.test(db);
+}
+
+/**
+ * What the server opens: with `db` a PostgreSQL url, `PostgresStorage` (connected and
+ * migrated before this resolves); otherwise `openStorage`'s store seen through `asAsync`.
+ * The PostgreSQL store is loaded only when asked for.
+ */
+export async function openAsyncStorage(spec: { storage?: 'memory' | 'sqlite'; db?: string; uploadsDir?: string | undefined }): Promise<AsyncStorage> {
+  if (spec.storage !== 'memory' && isPostgresUrl(spec.db)) {
+    const { PostgresStorage } = await import('./postgres/index.js');
+    return PostgresStorage.open({ url: spec.db, ...(spec.uploadsDir === undefined ? {} : { uploadsDir: spec.uploadsDir }) });
+  }
+  return asAsync(openStorage(spec));
 }

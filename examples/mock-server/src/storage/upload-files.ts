@@ -239,8 +239,8 @@ async function unlinkQuietly(path: string): Promise<void> {
 /** What the storages share for their uploads: the records by id, and the files. */
 export interface UploadIndex {
   readonly uploadFiles: UploadFiles;
-  uploadIds(): string[];
-  deleteUpload(id: string): void;
+  uploadIds(): string[] | Promise<string[]>;
+  deleteUpload(id: string): void | Promise<void>;
 }
 
 /**
@@ -248,13 +248,18 @@ export interface UploadIndex {
  * cut short), files without a record (a crash between the rename and the record, or a
  * delete whose unlink failed), and records without a file (a file lost or removed by
  * hand), so that what is listed is what can be served. Returns what it removed.
+ * With `keepMissing` (a database other processes share, whose records may name files in
+ * their folders) records without a file here are counted but kept.
  */
-export async function sweepUploadFiles(storage: UploadIndex): Promise<{ partials: number; strayFiles: number; missingFiles: number }> {
+export async function sweepUploadFiles(
+  storage: UploadIndex,
+  { keepMissing = false }: { keepMissing?: boolean } = {},
+): Promise<{ partials: number; strayFiles: number; missingFiles: number }> {
   const files = storage.uploadFiles;
   const { ids, partials } = await files.list();
   for (const name of partials) await files.removePartial(name);
   const onDisk = new Set(ids);
-  const recorded = new Set(storage.uploadIds());
+  const recorded = new Set(await storage.uploadIds());
   let strayFiles = 0;
   for (const id of onDisk) {
     if (recorded.has(id)) continue;
@@ -264,7 +269,7 @@ export async function sweepUploadFiles(storage: UploadIndex): Promise<{ partials
   let missingFiles = 0;
   for (const id of recorded) {
     if (onDisk.has(id)) continue;
-    storage.deleteUpload(id);
+    if (!keepMissing) await storage.deleteUpload(id);
     missingFiles++;
   }
   return { partials: partials.length, strayFiles, missingFiles };
