@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: bundle size, server fan-out against a bare `ws` baseline, the client
- * store, and a reconnect storm; writes the results into docs/benchmarks.md (the size table
- * between its own markers, the rest between `bench:start` / `bench:end`, the storm between
+ * store, catching up on message changes, and a reconnect storm; writes the results into
+ * docs/benchmarks.md (the size table between its own markers, the rest between `bench:start`
+ * / `bench:end`, the changes between `changes:start` / `changes:end`, the storm between
  * `storm:start` / `storm:end`; `npm run bench:storm` runs the storm alone). Not a test:
  * nothing here asserts a time. `--quick` runs smaller sizes (a smoke run of the script).
  */
@@ -12,6 +13,7 @@ import { kb, measureAll, writeSizeTable } from '../scripts/size.mjs';
 import { type FanoutResult, type IdleMemory, LOAD_RATE_LIMIT, idleMemory, runFanout } from './fanout.js';
 import { fmt, machine, mib, ms, replaceSection, table } from './lib/stats.js';
 import { type IngestResult, ingest, sendToStore } from './store.js';
+import { writeChangesSection } from './changes.js';
 import { writeStormSection } from './storm.js';
 
 const quick = process.argv.includes('--quick');
@@ -146,7 +148,10 @@ writeSizeTable(sizeRows, docPath);
 writeFileSync(docPath, replaceSection(readFileSync(docPath, 'utf8'), 'bench', body));
 log('wrote docs/benchmarks.md');
 
-// ------------------------------------------------------------------ 4. reconnect storm (its own section)
+// ------------------------------------------------------------------ 4. catching up on message changes (its own section)
+await writeChangesSection(docPath, { quick, log });
+
+// ------------------------------------------------------------------ 5. reconnect storm (its own section)
 await writeStormSection(docPath, { quick, log });
 // Lingering sockets of closed clients must not keep the run alive.
 process.exit(0);

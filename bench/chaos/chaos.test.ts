@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorizationMatrix } from './authz.js';
+import { runChanges } from './changes.js';
 import { runDelivery } from './delivery.js';
 import { fuzzParser, fuzzServer } from './fuzz.js';
 import { SHORT, runHostile } from './hostile.js';
@@ -23,6 +24,22 @@ describe('chaos (short)', () => {
     expect(result.stored).toBe(300);
     expect(result.restarts).toBe(1);
   });
+
+  it('3 clients x 40 edits, deletes and reactions through the cutting proxy with a server restart: every view equals the server\'s, each change applied once, none pending', async () => {
+    const result = await runChanges({
+      clients: 3,
+      messagesPerClient: 4,
+      changesPerClient: 40,
+      restarts: 1,
+      changeEveryMs: 15,
+      proxy: { lifetimeMs: [100, 700], maxDelayMs: 15, splitChance: 0.5 },
+      chaosAfterChangesMs: 500,
+      settleMs: 30_000,
+    });
+    expect(result.violations).toEqual([]);
+    expect(result.restarts).toBe(1);
+    expect(result.applied).toBeGreaterThan(60);
+  }, 90_000);
 
   it('authorization matrix: every action refused with the protocol code', async () => {
     const rows = await authorizationMatrix();

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { fmt, machine, replaceSection, table } from '../lib/stats.js';
 import { authorizationMatrix } from './authz.js';
 import { type DeliveryOptions, type DeliveryResult, runDelivery } from './delivery.js';
+import { type ChangesOptions, runChanges } from './changes.js';
 import { fuzzParser, fuzzServer } from './fuzz.js';
 import { FULL, type HostileRow, runHostile } from './hostile.js';
 
@@ -93,6 +94,21 @@ for (const restartMode of ['close', 'kill'] as const) {
   failures.push(...result.violations.map((v) => `delivery (${restartMode}): ${v}`));
 }
 
+const changesOptions: ChangesOptions = {
+  clients: 5,
+  messagesPerClient: 10,
+  changesPerClient: 300,
+  restarts: 3,
+  changeEveryMs: 20,
+  proxy: { lifetimeMs: [100, 1500], maxDelayMs: 20, splitChance: 0.5 },
+  chaosAfterChangesMs: 3000,
+  settleMs: 120_000,
+};
+log(`changes: ${changesOptions.clients} clients x ${changesOptions.changesPerClient} edits, deletes and reactions, ${changesOptions.restarts} restarts`);
+const changes = await runChanges(changesOptions);
+log(`  ${changes.applied} applied (counter ${changes.lastRev}), ${changes.refused} refused, ${changes.proxy.cuts} cuts, ${changes.violations.length} violations`);
+failures.push(...changes.violations.map((v) => `changes: ${v}`));
+
 log('fuzzing the SDK frame parser');
 const parser = fuzzParser(100_000);
 log('fuzzing the server');
@@ -149,6 +165,20 @@ ${table(
     d.violations.length === 0 ? 'held' : `**${d.violations.length} broken**`,
   ]),
 )}
+
+### Message changes through a bad network and server restarts
+
+${changesOptions.clients} SDK clients (as above) send ${changesOptions.messagesPerClient} messages each
+with the network calm, then make ${fmt(changesOptions.changesPerClient)} changes each (edits and
+deletes of their own messages, reactions toggled on anyone's) through the same cutting proxy,
+while the server (SQLite file) restarts ${changesOptions.restarts} times (*close*). Checked once the
+network calmed: no change left pending in any client; every client's view of every message
+(text, tombstone, who reacted with what) equals the server's history; and the room's change
+counter equals the changes the clients saw applied, so none was applied twice. Last run:
+${fmt(changes.made)} changes made, ${fmt(changes.applied)} applied (counter ${fmt(changes.lastRev)}),
+${fmt(changes.refused)} refused (reactions to a message deleted meanwhile: \`CONFLICT\`, rolled
+back), ${fmt(changes.proxy.cuts)} connections cut, ${fmt(changes.durationMs / 1000, 1)} s,
+${changes.violations.length === 0 ? 'no violations' : `${changes.violations.length} violations`}.
 
 ### Fuzzing
 

@@ -67,7 +67,7 @@ export interface LimitSettings {
   userBytes: Rate;
   /** Reply bytes sent to one address (all its users). Default 4 MiB/s, bursts of 4 MiB. */
   ipBytes: Rate;
-  /** Reply bytes of the whole server: while in debt, the requests that can answer big pages (history, directory, room list) wait; others do not. Default 16 MiB/s, bursts of 8 MiB. */
+  /** Reply bytes of the whole server: while in debt, the requests that can answer big pages (history, changes, directory, room list) wait; others do not. Default 16 MiB/s, bursts of 8 MiB. */
   serverBytes: Rate;
   /** `create_user` from one address. Default 20 an hour (bursts of 20). */
   signupsPerIp: Rate;

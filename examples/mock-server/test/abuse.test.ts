@@ -146,6 +146,7 @@ describe('the whole server\'s reply bytes', () => {
     }
     expect(refused).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) });
     expect((await a.client.request('get_user_rooms')).error?.code).toBe('RATE_LIMITED');
+    expect((await a.client.request('get_changes', { roomId: room.id, afterRev: 0 })).error?.code).toBe('RATE_LIMITED');
     expect((await a.client.request('ping')).ok).toBe(true);
     expect((await a.client.request('create_message', { roomId: room.id, clientId: 'small', text: 'still sending' })).ok).toBe(true);
   });

@@ -454,7 +454,10 @@ describe('many tabs on one host', () => {
     const stores = tabs.map((t) => t.messages(room.id));
     for (const s of stores) await until(s, (x) => x.messages.length === 3, 5000, 'three messages in every tab');
     const updates = tabs.map(() => 0);
-    tabs.forEach((t, i) => t.on('updated', () => updates[i]!++));
+    const heard = tabs.map((t, i) => new Promise<void>((resolve) => t.on('updated', () => {
+      updates[i]!++;
+      resolve();
+    })));
     const before = stores.map((s) => s.getSnapshot().messages);
 
     tabs[1]!.react(room.id, before[1]![1]!.id!, '❤️');
@@ -465,8 +468,9 @@ describe('many tabs on one host', () => {
       expect(now[2]).toBe(before[i]![2]);
       expect(now[1]!.reactions).toMatchObject([{ emoji: '❤️', mine: true }]);
     });
+    await Promise.all(heard);
+    await until(bob.messages(room.id), (x) => x.messages[1]!.reactions?.length === 1);
     // The reply and the event of the one change are one update in each tab.
     expect(updates).toEqual([1, 1, 1]);
-    await until(bob.messages(room.id), (x) => x.messages[1]!.reactions?.length === 1);
   }, 20_000);
 });

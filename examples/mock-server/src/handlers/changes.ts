@@ -14,6 +14,7 @@ import { authOf } from './types.js';
  * transaction that bumps the room's change counter. Every 1.1 connection of every member,
  * the requesting one included, then gets `message_updated` with the whole message.
  */
+/** What every change names: the room, the message (by id, or by clientId and sender) and the change's key. */
 type Ref = { roomId: string; messageId?: string | undefined; clientId?: string | undefined; senderId?: string | undefined; clientChangeId: string };
 
 /** The sender edits the text; blank only when the message has an image; a tombstone: CONFLICT. */
@@ -64,8 +65,15 @@ function change(ctx: ServerContext, connection: Connection, data: Ref, plan: Pla
     { ...what, messageId: target.id, userId: user.id, clientChangeId: data.clientChangeId } as MessageChange,
     { beforeCommit: ctx.faults.beforeCommit },
   );
-  // The tombstone is committed: the bytes of the image it showed (no other message shows them) go too.
-  if (result.freedUploadId !== undefined) ctx.storage.deleteUpload(result.freedUploadId);
+  // The tombstone is committed: the bytes of the image it showed (no other message shows them)
+  // go too. Should that fail, the change still stands and is still announced; the log says so.
+  if (result.freedUploadId !== undefined) {
+    try {
+      ctx.storage.deleteUpload(result.freedUploadId);
+    } catch (error) {
+      ctx.log.error('the upload of a deleted message could not be deleted', { error, uploadId: result.freedUploadId });
+    }
+  }
   const reply = { message: result.message, duplicate: result.duplicate };
   if (!result.changed) return { data: reply };
   const event = eventFrame('message_updated', { message: result.message });

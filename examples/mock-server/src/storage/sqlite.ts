@@ -220,6 +220,9 @@ export class SqliteStorage implements Storage {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // Deleted means deleted (a tombstone's text, a deleted upload): freed content is zeroed,
+    // not left readable in free space of the file.
+    this.db.pragma('secure_delete = ON');
     migrate(this.db);
     const db = this.db;
     this.stmt = {

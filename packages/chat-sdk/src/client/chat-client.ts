@@ -481,10 +481,14 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
       this.roomMessages.get(change.roomId)?.setChange(change);
       if (change.status === 'failed' && held?.status !== 'failed') this.emit('changeFailed', change);
     },
-    changeRemoved: ({ roomId, clientChangeId }) => {
+    changeRemoved: ({ roomId, clientChangeId, message }) => {
       this.changes.delete(clientChangeId);
       this.unstored.delete(clientChangeId);
-      this.roomMessages.get(roomId)?.removeChange(clientChangeId);
+      const store = this.roomMessages.get(roomId);
+      store?.batch(() => {
+        if (message) store.mergeUpdates([message]);
+        store.removeChange(clientChangeId);
+      });
     },
     messageUpdates: ({ roomId, messages }) => {
       this.roomMessages.get(roomId)?.mergeUpdates(messages);
@@ -494,6 +498,10 @@ export class LinkedChatClient extends EventEmitter<ChatClientEvents> implements 
     resync: () => {
       this.history.markStale(this.roomMessages.keys());
       this.presencePart.resync();
+      // Changes told while this tab was away: the host's cache holds them for the rooms it holds.
+      for (const [roomId, store] of this.roomMessages) {
+        this.link.call({ type: 'cachedMessages', roomId }).then((cached) => store.mergeUpdates(cached), () => undefined);
+      }
     },
   };
 

@@ -39,8 +39,11 @@ export interface ChangesResults {
 export type ChangesEvent =
   /** A change was queued or changed state (failed, or pending again after a retry). */
   | { type: 'change'; change: ChatChange }
-  /** A change left the outbox: the server applied it (its message came first), or it was discarded. */
-  | { type: 'changeRemoved'; roomId: string; clientChangeId: string }
+  /**
+   * A change left the outbox: the server applied it (`message`: the message as it is now, so a
+   * client swaps the pending change for it in one step), or it was discarded.
+   */
+  | { type: 'changeRemoved'; roomId: string; clientChangeId: string; message?: Message }
   /** Messages changed on the server (live, an acknowledgement, or caught up by `get_changes`). */
   | { type: 'messageUpdates'; roomId: string; messages: Message[] };
 

@@ -169,7 +169,9 @@ export class ChatHost {
       backoff,
       isOpen,
       onSent: (message) => this.delivery.accept(message),
-      onChanged: (message) => this.changes.live(message),
+      onChanged: (message) => this.changes.live(message, true),
+      hold: (senderId, clientId) => this.changes.hold(senderId, clientId),
+      release: (senderId, clientId) => this.changes.release(senderId, clientId),
       onRefused: (roomId) => this.changes.refused(roomId),
     });
     this.session = new HostSession(context, {

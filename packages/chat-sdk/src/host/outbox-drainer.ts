@@ -20,7 +20,7 @@ export interface OutboxDrainerOptions {
   sendChange(row: ChangeRow): Promise<{ message: Message }>;
   /** A change was queued or changed state. */
   onChangeQueued(change: ChatChange): void;
-  onChangeRemoved(roomId: string, clientChangeId: string): void;
+  onChangeRemoved(roomId: string, clientChangeId: string, message?: Message): void;
   /** The server applied a change (or had it already): the message as it is now. */
   onChanged(message: Message): void;
   /** The server refused a change for good: what the room holds may be behind it. */
@@ -233,9 +233,9 @@ export class OutboxDrainer {
       this.changes.delete(row.clientChangeId);
       this.attempts.delete(row.roomId);
       await this.options.changes.delete(row.clientChangeId);
-      // The message as it is now reaches the stores before the pending change leaves them: no flicker.
+      // The pending change leaves the stores with the message as it is now, in one step: no flicker.
+      this.options.onChangeRemoved(row.roomId, row.clientChangeId, message);
       this.options.onChanged(message);
-      this.options.onChangeRemoved(row.roomId, row.clientChangeId);
     } catch (cause) {
       await this.handleFailure(row.clientChangeId, toChatError(cause));
     }

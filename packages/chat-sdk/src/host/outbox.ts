@@ -18,6 +18,9 @@ export interface HostOutboxOptions {
   onSent(message: Message): void;
   /** The server applied a change: the message as it is now. */
   onChanged(message: Message): void;
+  /** A change to this message goes on the wire / its request failed. */
+  hold(senderId: string, clientId: string): void;
+  release(senderId: string, clientId: string): void;
   /** The server refused a change for good: the room's changes are asked for again. */
   onRefused(roomId: string): void;
 }
@@ -57,10 +60,15 @@ export class HostOutbox {
       createMessage: (data) => this.host.request('create_message', data),
       sendChange: (row) => {
         const { action, data } = changeRequest(row);
-        return this.host.request(action, data);
+        this.options.hold(row.senderId, row.clientId);
+        return this.host.request(action, data).catch((error: unknown) => {
+          this.options.release(row.senderId, row.clientId);
+          throw error;
+        });
       },
       onChangeQueued: (change) => this.host.emit({ type: 'change', change }),
-      onChangeRemoved: (roomId, clientChangeId) => this.host.emit({ type: 'changeRemoved', roomId, clientChangeId }),
+      onChangeRemoved: (roomId, clientChangeId, message) =>
+        this.host.emit({ type: 'changeRemoved', roomId, clientChangeId, ...(message ? { message } : {}) }),
       onChanged: (message) => this.options.onChanged(message),
       onRefused: (roomId) => this.options.onRefused(roomId),
       upload: (image) => {

@@ -1,6 +1,8 @@
 import { wrap } from 'idb';
 import { ChatError } from '../protocol/index.js';
 import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase } from './schema.js';
+
+export { DEFAULT_DB_NAME } from './schema.js';
 import {
   draftKey,
   mergeCachedMessages,

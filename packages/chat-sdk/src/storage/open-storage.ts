@@ -1,5 +1,3 @@
-import { DEFAULT_DB_NAME } from './schema.js';
-import { IdbStorage } from './idb-storage.js';
 import type { ChatStorage } from './types.js';
 
 export interface OpenStorageOptions {
@@ -40,6 +38,8 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Cha
     return fallback('IndexedDB classes (IDBRequest, IDBTransaction, ...) are not globals here; in Node, import "fake-indexeddb/auto"');
   }
   try {
+    // Loaded when storage is opened, not with the entry: nothing can use it before this resolves anyway.
+    const { IdbStorage, DEFAULT_DB_NAME } = await import('./idb-storage.js');
     return await IdbStorage.open({
       indexedDB: factory,
       name: options.name ?? DEFAULT_DB_NAME,

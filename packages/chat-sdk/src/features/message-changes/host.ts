@@ -20,6 +20,8 @@ export class HostChanges {
   private readonly revs = new Map<string, number>();
   /** message id -> the highest rev passed on (a reply and its event carry the same change). */
   private readonly seen = new Map<string, number>();
+  /** Messages with a change of the user's in flight -> their events that came before its reply. */
+  private readonly held = new Map<string, Message[]>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
 
@@ -36,6 +38,7 @@ export class HostChanges {
   }
 
   reset(): void {
+    this.held.clear();
     this.revs.clear();
     this.seen.clear();
     this.again.clear();
@@ -65,8 +68,36 @@ export class HostChanges {
     this.write(roomId, [], rev);
   }
 
-  /** A changed message, live: an event or the reply to the user's own change. */
-  live(message: Message): void {
+  /**
+   * A change of the user's to this message goes on the wire: its event, if the server sends
+   * it before the reply, waits for the reply, so clients swap the pending change for the
+   * server's copy in one step (one render, not two).
+   */
+  hold(senderId: string, clientId: string): void {
+    const key = `${senderId}\u0000${clientId}`;
+    if (!this.held.has(key)) this.held.set(key, []);
+  }
+
+  /** The change's request ended: what waited goes on (each change is passed on once anyway). */
+  release(senderId: string, clientId: string): void {
+    const key = `${senderId}\u0000${clientId}`;
+    const waiting = this.held.get(key);
+    this.held.delete(key);
+    for (const message of waiting ?? []) this.live(message);
+  }
+
+  /** A changed message, live: an event, or (`reply`) the reply to the user's own change. */
+  live(message: Message, reply = false): void {
+    const waiting = this.held.get(`${message.senderId}\u0000${message.clientId}`);
+    if (waiting && !reply) {
+      waiting.push(message);
+      return;
+    }
+    this.apply(message);
+    if (reply) this.release(message.senderId, message.clientId);
+  }
+
+  private apply(message: Message): void {
     const roomId = message.roomId;
     this.pass(roomId, [message]);
     const held = this.revs.get(roomId);
