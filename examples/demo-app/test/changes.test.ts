@@ -131,6 +131,46 @@ describe('messages that change', () => {
     await item(bob, 'Count me in').getByRole('button', { name: /^🎉 1, from Ann Lee/ }).waitFor();
   });
 
+  it('shows an edit on its way as pending, and one the server refuses as failed with Retry and Discard', async () => {
+    await sendText(ann, 'Typo heer');
+    const row = item(ann, 'Typo heer');
+    await row.locator('[aria-label="Sent"]').waitFor();
+    const typo = (await row.getAttribute('data-id'))!;
+    // Ann's other device (a script) deletes it while the server holds every frame for a moment,
+    // so her edit from the page reaches the server after the delete: CONFLICT.
+    const other = createChatClient({ url: suite.server.wsUrl, WebSocket, storage: 'memory', transport: 'websocket' });
+    await other.login({ email: 'ann@example.com' });
+    try {
+      await expect.poll(() => other.rooms.getSnapshot().find((r) => r.name === 'Weekend')?.id).toBeTruthy();
+      const roomId = other.rooms.getSnapshot().find((r) => r.name === 'Weekend')!.id;
+      const store = other.messages(roomId);
+      const stop = store.subscribe(() => undefined);
+      await expect.poll(() => store.getSnapshot().messages.some((m) => m.id === typo)).toBe(true);
+
+      suite.server.faults.stall(2_500);
+      other.delete(roomId, typo);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its frame is in first
+      await act(ann, byId(ann, typo), 'Edit');
+      await byId(ann, typo).getByRole('textbox', { name: 'Edit message' }).fill('Typo here');
+      await byId(ann, typo).getByRole('textbox', { name: 'Edit message' }).press('Enter');
+      // On its way: the new text, faded, "Saving edit…".
+      expect(await byId(ann, typo).locator('.text').textContent()).toBe('Typo here');
+      expect(await byId(ann, typo).getAttribute('class')).toContain('change-pending');
+      await byId(ann, typo).getByLabel('Saving edit').waitFor();
+
+      // Refused: the message is what the server has (a tombstone), the edit offers Retry and Discard.
+      const failed = byId(ann, typo).getByRole('alert').filter({ hasText: 'Edit not saved' });
+      await failed.waitFor({ timeout: 10_000 });
+      await byId(ann, typo).getByText('message deleted').waitFor();
+      await failed.getByRole('button', { name: 'Retry' }).waitFor();
+      await failed.getByRole('button', { name: 'Discard' }).click();
+      await expect.poll(() => failed.count()).toBe(0);
+      stop();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('says so when the quoted message is not loaded', async () => {
     // A script posts a message, 70 more, then a reply to the first: Ann's page loads only the newest page.
     const cy = createChatClient({ url: suite.server.wsUrl, WebSocket, storage: 'memory', transport: 'websocket' });
