@@ -46,8 +46,14 @@ export const MessageItem = memo(function MessageItem(props: ItemProps) {
   // A failed message offers Retry and Discard only; a tombstone nothing.
   const actionable = !deleted && message.status !== 'failed' && mode === 'view';
 
-  const remove = () => {
+  // Done editing or deciding: back to writing, where Enter was going anyway.
+  const back = () => {
     setMode('view');
+    document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
+  };
+
+  const remove = () => {
+    back();
     try {
       actions.delete(message.roomId, messageKey(message));
     } catch (failure) {
@@ -83,7 +89,7 @@ export const MessageItem = memo(function MessageItem(props: ItemProps) {
             <>
               <MessageImage message={message} onLoad={onMediaLoad} />
               {mode === 'edit' ? (
-                <MessageEditor message={message} onDone={() => setMode('view')} />
+                <MessageEditor message={message} onDone={back} />
               ) : (
                 message.text && <p className="text">{message.text}</p>
               )}
@@ -96,7 +102,7 @@ export const MessageItem = memo(function MessageItem(props: ItemProps) {
           )}
         </div>
         <ReactionChips message={message} lookup={lookup} onToggle={toggle} />
-        {mode === 'delete' && <ConfirmDelete onConfirm={remove} onCancel={() => setMode('view')} />}
+        {mode === 'delete' && <ConfirmDelete onConfirm={remove} onCancel={back} />}
         {problem && (
           <p className="status failed" role="alert">
             <span>{problem}</span>

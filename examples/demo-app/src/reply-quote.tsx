@@ -25,7 +25,9 @@ interface QuoteProps {
  * A click scrolls to the parent and highlights it; a parent not loaded is said so.
  */
 export function ReplyQuote({ quote, lookup, me, onJump }: QuoteProps) {
-  const [missing, setMissing] = useState(false);
+  // Why a click found nothing: the parent is beyond the loaded history, or (a reply to a message
+  // still pending) it has no server id yet.
+  const [missing, setMissing] = useState<string | null>(null);
   const who = quote.senderId === me ? 'You' : (lookup(quote.senderId)?.name ?? '…');
   const text = quoteText(quote.text, quote.deleted === true, true);
   return (
@@ -34,14 +36,16 @@ export function ReplyQuote({ quote, lookup, me, onJump }: QuoteProps) {
         type="button"
         className={`quote${quote.deleted ? ' deleted' : ''}`}
         aria-label={`Reply to ${who}: ${text}. Show the original message`}
-        onClick={() => setMissing(!quote.id || !onJump(quote.id))}
+        onClick={() =>
+          setMissing(!quote.id ? 'The original message is not sent yet.' : onJump(quote.id) ? null : 'The original message is not loaded. Scroll up to load older messages.')
+        }
       >
         <span className="quote-sender">{who}</span>
         <span className="quote-text">{text}</span>
       </button>
       {missing && (
         <p className="quote-missing muted" role="status">
-          The original message is not loaded. Scroll up to load older messages.
+          {missing}
         </p>
       )}
     </>

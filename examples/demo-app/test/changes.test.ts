@@ -64,6 +64,8 @@ describe('messages that change', () => {
     await act(ann, byId(ann, id), 'Edit');
     await editor.fill('Hike on Sunday instead?');
     await editor.press('Enter');
+    // Saved: the focus is back in the composer, to go on writing.
+    await expect.poll(() => ann.evaluate(() => document.activeElement?.closest('.composer') !== null)).toBe(true);
     await expect.poll(() => byId(bob, id).locator('.text').textContent()).toBe('Hike on Sunday instead?');
     await byId(bob, id).getByText('(edited)').waitFor();
     await byId(ann, id).getByText('(edited)').waitFor();
