@@ -12,7 +12,7 @@ interface ToolbarProps {
 
 /**
  * What can be done to a message, shown on hover and on keyboard focus (CSS: `.message:hover`,
- * `:focus-within`): a few reactions, Reply, and for the user's own messages Edit and Delete.
+ * keyboard focus inside the row): a few reactions, Reply, and for the user's own messages Edit and Delete.
  * Every control is a button with a name, so Tab reaches them and the bar appears.
  */
 export function MessageActions({ message, mine, onReact, onReply, onEdit, onDelete }: ToolbarProps) {
