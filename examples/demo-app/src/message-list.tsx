@@ -124,9 +124,14 @@ export function MessageList({ roomId, lookup, onReply }: { roomId: string; looku
   const jumpTo = useCallback((id: string) => {
     const parent = latest.current.find((m) => m.id === id);
     const row = parent && scroller.current?.querySelector<HTMLElement>(`li[data-id="${CSS.escape(id)}"]`);
-    if (!parent || !row) return false;
-    atBottom.current = false;
-    row.scrollIntoView({ block: 'center', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    if (!parent || !row || !scroller.current) return false;
+    const shown = row.getBoundingClientRect();
+    const view = scroller.current.getBoundingClientRect();
+    if (shown.top < view.top || shown.bottom > view.bottom) {
+      // Scrolling away from the bottom: stop following new messages (and growing pictures) first.
+      atBottom.current = false;
+      row.scrollIntoView({ block: 'center', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    }
     row.focus({ preventScroll: true });
     setHighlighted(parent.clientId);
     return true;

@@ -173,7 +173,7 @@ describe('messages that change', () => {
     }
   });
 
-  it('says so when the quoted message is not loaded', async () => {
+  it('scrolls to a parent far above, and says so when the quoted message is not loaded', async () => {
     // A script posts a message, 70 more, then a reply to the first: Ann's page loads only the newest page.
     const cy = createChatClient({ url: suite.server.wsUrl, WebSocket, storage: 'memory', transport: 'websocket' });
     await cy.signUp({ email: 'cy@example.com', name: 'Cy Script' });
@@ -181,7 +181,8 @@ describe('messages that change', () => {
       const annId = (await cy.users({ query: 'ann' })).users[0]!.id;
       const archive = await cy.createRoom({ memberIds: [annId], name: 'Archive' });
       const first = cy.send(archive.id, { text: 'The very first word' });
-      for (let i = 1; i <= 70; i++) cy.send(archive.id, { text: `filler ${i}` });
+      const fillers = Array.from({ length: 70 }, (_, i) => cy.send(archive.id, { text: `filler ${i + 1}` }));
+      cy.send(archive.id, { text: 'About filler 25', replyTo: fillers[24]!.clientId });
       await new Promise<void>((resolve) => {
         cy.on('messages', (_room, messages) => {
           if (messages.some((m) => m.text === 'Answering the first')) resolve();
@@ -196,6 +197,19 @@ describe('messages that change', () => {
       await reply.getByRole('status').filter({ hasText: 'not loaded' }).waitFor();
       // (The reply's quote holds those words too: look for the message's own text.)
       expect(await messageItems(ann).locator('.text', { hasText: 'The very first word' }).count()).toBe(0);
+
+      // A parent that is loaded but far above: scrolled into view and highlighted.
+      const filler = messageItems(ann).filter({ has: ann.locator('.text', { hasText: /^filler 25$/ }) });
+      const inView = () =>
+        filler.evaluate((el) => {
+          const row = el.getBoundingClientRect();
+          const log = el.closest('[role=log]')!.getBoundingClientRect();
+          return row.top >= log.top && row.bottom <= log.bottom;
+        });
+      expect(await inView()).toBe(false);
+      await item(ann, 'About filler 25').getByRole('button', { name: /^Reply to Cy Script: filler 25/ }).click();
+      await expect.poll(() => filler.evaluate((el) => el.classList.contains('highlight'))).toBe(true);
+      await expect.poll(inView).toBe(true);
     } finally {
       await cy.close();
     }
