@@ -21,6 +21,8 @@ export interface OutboxDrainerOptions {
   /** A change was queued or changed state. */
   onChangeQueued(change: ChatChange): void;
   onChangeRemoved(roomId: string, clientChangeId: string, message?: Message): void;
+  /** A change's attempt ended without reaching `onChanged` (refused, lost, or storage failed). */
+  onChangeEnded?(row: ChangeRow): void;
   /** The server applied a change (or had it already): the message as it is now. */
   onChanged(message: Message): void;
   /** The server refused a change for good: what the room holds may be behind it. */
@@ -237,6 +239,7 @@ export class OutboxDrainer {
       this.options.onChangeRemoved(row.roomId, row.clientChangeId, message);
       this.options.onChanged(message);
     } catch (cause) {
+      this.options.onChangeEnded?.(row);
       await this.handleFailure(row.clientChangeId, toChatError(cause));
     }
   }

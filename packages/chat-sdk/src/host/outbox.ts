@@ -61,11 +61,9 @@ export class HostOutbox {
       sendChange: (row) => {
         const { action, data } = changeRequest(row);
         this.options.hold(row.senderId, row.clientId);
-        return this.host.request(action, data).catch((error: unknown) => {
-          this.options.release(row.senderId, row.clientId);
-          throw error;
-        });
+        return this.host.request(action, data);
       },
+      onChangeEnded: (row) => this.options.release(row.senderId, row.clientId),
       onChangeQueued: (change) => this.host.emit({ type: 'change', change }),
       onChangeRemoved: (roomId, clientChangeId, message) =>
         this.host.emit({ type: 'changeRemoved', roomId, clientChangeId, ...(message ? { message } : {}) }),

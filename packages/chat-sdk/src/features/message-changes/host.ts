@@ -69,9 +69,10 @@ export class HostChanges {
   }
 
   /**
-   * A change of the user's to this message goes on the wire: its event, if the server sends
-   * it before the reply, waits for the reply, so clients swap the pending change for the
-   * server's copy in one step (one render, not two).
+   * A change of the user's to this message goes on the wire: its event (which follows the
+   * reply, and may overtake it while the outbox records the reply) waits until the reply is
+   * passed on, so clients swap the pending change for the server's copy in one step (one
+   * render, not two). `release` ends the wait whatever happened.
    */
   hold(senderId: string, clientId: string): void {
     const key = `${senderId}\u0000${clientId}`;
