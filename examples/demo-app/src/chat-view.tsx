@@ -1,4 +1,4 @@
-import { IMAGE_MIME_TYPES, MAX_UPLOAD_BYTES } from '@chat/sdk';
+import { type ChatMessage, IMAGE_MIME_TYPES, MAX_UPLOAD_BYTES } from '@chat/sdk';
 import { useChatClient, useDraft, useRoom, useUserId } from '@chat/react';
 import { type DragEvent, useEffect, useState } from 'react';
 import { LastSeen, MemberName, TypingLine } from './awareness.js';
@@ -29,6 +29,8 @@ export function ChatView({ roomId }: { roomId: string }) {
   const [, setDraft] = useDraft(roomId);
   const [problem, setProblem] = useState<string | null>(null);
   const [panel, setPanel] = useState<'add' | 'leave' | null>(null);
+  /** The message a Reply action picked: quoted above the composer until sent or cancelled. */
+  const [replyingTo, setReplyingTo] = useState<ChatMessage | null>(null);
 
   /** Attaches a picked, pasted or dropped file to the draft, or says why it cannot go. */
   const attach = (file: Blob & { name?: string }) => {
@@ -110,9 +112,17 @@ export function ChatView({ roomId }: { roomId: string }) {
       </header>
       {panel === 'add' && <AddPeople room={room} onDone={() => setPanel(null)} />}
       {panel === 'leave' && <LeaveRoom room={room} title={title} onDone={() => setPanel(null)} />}
-      <MessageList roomId={roomId} lookup={lookup} />
+      <MessageList roomId={roomId} lookup={lookup} onReply={setReplyingTo} />
       <TypingLine roomId={roomId} lookup={lookup} />
-      <Composer roomId={roomId} attach={attach} problem={problem} setProblem={setProblem} />
+      <Composer
+        roomId={roomId}
+        attach={attach}
+        problem={problem}
+        setProblem={setProblem}
+        replyingTo={replyingTo}
+        setReplyingTo={setReplyingTo}
+        lookup={lookup}
+      />
       {dropping && (
         <div className="drop-hint" aria-hidden="true">
           Drop a picture to attach it

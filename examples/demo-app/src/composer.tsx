@@ -1,13 +1,20 @@
-import { useChatClient, useDraft, useSendMessage } from '@chat/react';
+import type { ChatMessage, User } from '@chat/sdk';
+import { useChatClient, useDraft, useSendMessage, useUserId } from '@chat/react';
 import { type ClipboardEvent, type FormEvent, type KeyboardEvent, useEffect, useId, useRef } from 'react';
 import { describeError, formatBytes } from './format.js';
 import { useObjectUrl } from './object-url.js';
+import { messageKey } from './reactions.js';
+import { ReplyingTo } from './reply-quote.js';
 
 interface ComposerProps {
   roomId: string;
   attach(file: Blob & { name?: string }): void;
   problem: string | null;
   setProblem(problem: string | null): void;
+  /** The message being answered (its quote shows above the field), or null. */
+  replyingTo: ChatMessage | null;
+  setReplyingTo(message: ChatMessage | null): void;
+  lookup: (id: string) => User | undefined;
 }
 
 /**
@@ -15,7 +22,8 @@ interface ComposerProps {
  * rooms and reloads). Enter sends, Shift+Enter adds a line. Sending works offline: the
  * message waits in the outbox.
  */
-export function Composer({ roomId, attach, problem, setProblem }: ComposerProps) {
+export function Composer({ roomId, attach, problem, setProblem, replyingTo, setReplyingTo, lookup }: ComposerProps) {
+  const me = useUserId();
   const [draft, setDraft] = useDraft(roomId);
   const send = useSendMessage(roomId);
   const client = useChatClient();
@@ -27,6 +35,10 @@ export function Composer({ roomId, attach, problem, setProblem }: ComposerProps)
   useEffect(() => {
     if (draft.loaded) textArea.current?.focus();
   }, [draft.loaded]);
+  // Reply was picked: write the answer right away.
+  useEffect(() => {
+    if (replyingTo) textArea.current?.focus();
+  }, [replyingTo]);
   // Leaving the room (or the page's chat) stops the typing shown to others at once.
   useEffect(() => () => client.stopTyping(roomId), [client, roomId]);
   const canSend = draft.loaded && (draft.text.trim() !== '' || draft.image !== null);
@@ -35,8 +47,13 @@ export function Composer({ roomId, attach, problem, setProblem }: ComposerProps)
     event?.preventDefault();
     if (!canSend) return;
     try {
-      send(draft.image ? { text: draft.text.trim(), image: draft.image } : { text: draft.text.trim() });
+      send({
+        text: draft.text.trim(),
+        ...(draft.image ? { image: draft.image } : {}),
+        ...(replyingTo ? { replyTo: messageKey(replyingTo) } : {}),
+      });
       setProblem(null);
+      setReplyingTo(null);
     } catch (failure) {
       setProblem(describeError(failure));
     }
@@ -47,6 +64,9 @@ export function Composer({ roomId, attach, problem, setProblem }: ComposerProps)
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'Escape' && replyingTo) {
+      event.preventDefault();
+      setReplyingTo(null);
     }
   }
 
@@ -67,6 +87,7 @@ export function Composer({ roomId, attach, problem, setProblem }: ComposerProps)
           </button>
         </p>
       )}
+      {replyingTo && <ReplyingTo parent={replyingTo} lookup={lookup} me={me} onCancel={() => setReplyingTo(null)} />}
       {draft.image && (
         <figure className="attachment">
           {preview && <img src={preview} alt="Picture to send" />}

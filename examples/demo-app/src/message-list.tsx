@@ -1,22 +1,21 @@
 import type { ChatMessage, User } from '@chat/sdk';
-import { useMessageActions, useMessages, useReceipts, useUserId } from '@chat/react';
-import { type CSSProperties, memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { formatTime } from './format.js';
-import { imageUrl } from './config.js';
-import { useObjectUrl } from './object-url.js';
-import { hue, initials } from './users.js';
+import { useMessages, useReceipts, useUserId } from '@chat/react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { MessageItem, time } from './message-item.js';
 
 /** Within this many pixels of the bottom counts as "at the bottom". */
 const NEAR_BOTTOM = 48;
 /** Older history is fetched when the view comes this close to the top. */
 const NEAR_TOP = 200;
+/** How long a message jumped to from a reply's quote stays highlighted. */
+const HIGHLIGHT_MS = 2500;
 
 /**
  * The conversation. Scrolling up loads older pages and keeps the view where it was; a new
  * message scrolls to the bottom when it is one's own or when the view was already there,
  * otherwise a "new messages" button appears.
  */
-export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: string) => User | undefined }) {
+export function MessageList({ roomId, lookup, onReply }: { roomId: string; lookup: (id: string) => User | undefined; onReply(message: ChatMessage): void }) {
   const { messages, hasMore, loading, loadOlder } = useMessages(roomId);
   const me = useUserId();
   // "Seen by": the others whose read cursor reached the user's last sent message.
@@ -113,6 +112,31 @@ export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: s
     maybeLoadOlder();
   }, [messages, maybeLoadOlder]);
 
+  // A reply's quote was clicked: scroll its parent into view, focus it and let it flash.
+  const [highlighted, setHighlighted] = useState<string | null>(null);
+  const latest = useRef(messages);
+  latest.current = messages;
+  useEffect(() => {
+    if (highlighted === null) return;
+    const timer = setTimeout(() => setHighlighted(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlighted]);
+  const jumpTo = useCallback((id: string) => {
+    const parent = latest.current.find((m) => m.id === id);
+    const row = parent && scroller.current?.querySelector<HTMLElement>(`li[data-id="${CSS.escape(id)}"]`);
+    if (!parent || !row || !scroller.current) return false;
+    const shown = row.getBoundingClientRect();
+    const view = scroller.current.getBoundingClientRect();
+    if (shown.top < view.top || shown.bottom > view.bottom) {
+      // Scrolling away from the bottom: stop following new messages (and growing pictures) first.
+      atBottom.current = false;
+      row.scrollIntoView({ block: 'center', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    }
+    row.focus({ preventScroll: true });
+    setHighlighted(parent.clientId);
+    return true;
+  }, []);
+
   /** A picture finished loading and changed the height: stay at the bottom if we were there. */
   const onMediaLoad = useCallback(() => {
     if (atBottom.current) {
@@ -142,7 +166,11 @@ export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: s
                 sender={lookup(message.senderId)}
                 continued={continued}
                 seenBy={message === lastMine ? seenBy : ''}
+                highlighted={highlighted === message.clientId}
+                lookup={lookup}
                 onMediaLoad={onMediaLoad}
+                onReply={onReply}
+                onJump={jumpTo}
               />
             );
           })}
@@ -154,110 +182,5 @@ export function MessageList({ roomId, lookup }: { roomId: string; lookup: (id: s
         </button>
       )}
     </div>
-  );
-}
-
-const time = (message: ChatMessage) => message.createdAt ?? message.localCreatedAt;
-
-interface ItemProps {
-  message: ChatMessage;
-  mine: boolean;
-  sender: User | undefined;
-  continued: boolean;
-  /** Who has read up to this message (shown under the user's last one). */
-  seenBy: string;
-  onMediaLoad(): void;
-}
-
-/** One message. Text is rendered as text (React escapes it), never as HTML. */
-const MessageItem = memo(function MessageItem({ message, mine, sender, continued, seenBy, onMediaLoad }: ItemProps) {
-  const name = mine ? 'You' : (sender?.name ?? '…');
-  return (
-    <li className={`message ${mine ? 'mine' : 'theirs'} status-${message.status}${continued ? ' continued' : ''}`} data-status={message.status}>
-      {!mine && (
-        <span className="avatar" style={{ '--h': hue(message.senderId) } as CSSProperties} aria-hidden="true">
-          {continued ? '' : initials(sender?.name ?? '?')}
-        </span>
-      )}
-      <div className="bubble-col">
-        {!continued && (
-          <div className="meta">
-            <span className="sender">{name}</span>
-            <time dateTime={new Date(time(message)).toISOString()}>{formatTime(time(message))}</time>
-          </div>
-        )}
-        <div className="bubble">
-          <MessageImage message={message} onLoad={onMediaLoad} />
-          {message.text && <p className="text">{message.text}</p>}
-        </div>
-        {mine && <MessageStatus message={message} />}
-        {seenBy && (
-          <p className="status seen" aria-label={`Seen by ${seenBy}`}>
-            ✓✓ Seen by {seenBy}
-          </p>
-        )}
-      </div>
-    </li>
-  );
-});
-
-function MessageImage({ message, onLoad }: { message: ChatMessage; onLoad(): void }) {
-  // While pending (and after, so it does not flicker) the local Blob; otherwise the server's url.
-  const local = useObjectUrl(message.localImage ?? null);
-  const remote = message.image ? imageUrl(message.image.url) : null;
-  const src = local ?? remote;
-  const [broken, setBroken] = useState<string | null>(null);
-  if (!src && !message.localImage) return null;
-  if (src && broken === src) return <span className="picture-broken">This picture cannot be shown</span>;
-  const { width, height } = message.image ?? {};
-  return (
-    <a className="picture" href={remote ?? src ?? undefined} target="_blank" rel="noreferrer noopener">
-      {src ? (
-        <img src={src} alt="Picture" width={width} height={height} onLoad={onLoad} onError={() => setBroken(src)} style={width && height ? { aspectRatio: `${width} / ${height}` } : undefined} />
-      ) : (
-        <span className="picture-placeholder" />
-      )}
-    </a>
-  );
-}
-
-function MessageStatus({ message }: { message: ChatMessage }) {
-  const { retry, discard } = useMessageActions();
-  if (message.status === 'pending' && message.upload) {
-    const { loaded, total } = message.upload;
-    return (
-      <p className="status" aria-label="Uploading">
-        <progress max={total} value={loaded} aria-label={`Uploading: ${Math.floor((loaded / total) * 100)} %`} />
-        {/* Refused (CONFLICT) once the message is on its way: it then shows as sent. */}
-        <button type="button" className="link danger" onClick={() => void discard(message.clientId).catch(() => undefined)}>
-          Cancel
-        </button>
-      </p>
-    );
-  }
-  if (message.status === 'pending') {
-    return (
-      <p className="status" aria-label="Sending">
-        <span className="clock" aria-hidden="true" /> Sending…
-      </p>
-    );
-  }
-  if (message.status === 'sent') {
-    return (
-      <p className="status" aria-label="Sent">
-        ✓ Sent
-      </p>
-    );
-  }
-  return (
-    <p className="status failed" role="alert">
-      <span>Not sent{message.error ? `: ${message.error.message}` : ''}.</span>
-      <button type="button" className="link" onClick={() => void retry(message.clientId)}>
-        Retry
-      </button>
-      <button type="button" className="link danger" onClick={() => void discard(message.clientId)}>
-        Discard
-      </button>
-    </p>
   );
 }

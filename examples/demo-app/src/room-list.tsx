@@ -57,6 +57,6 @@ function preview(room: Room, me: string | null, lookup: ReturnType<typeof useUse
   const last = room.lastMessage;
   if (!last) return 'No messages yet';
   const who = last.senderId === me ? 'You' : (lookup(last.senderId)?.name ?? '…');
-  const what = last.text.trim() ? last.text.replace(/\s+/g, ' ') : last.image ? 'sent a picture' : '';
+  const what = last.deletedAt !== undefined ? 'message deleted' : last.text.trim() ? last.text.replace(/\s+/g, ' ') : last.image ? 'sent a picture' : '';
   return `${who}: ${what}`;
 }
