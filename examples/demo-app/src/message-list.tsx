@@ -129,8 +129,10 @@ export function MessageList({ roomId, lookup, onReply }: { roomId: string; looku
     const view = scroller.current.getBoundingClientRect();
     if (shown.top < view.top || shown.bottom > view.bottom) {
       // Scrolling away from the bottom: stop following new messages (and growing pictures) first.
+      // At once, not smoothly: a parent near the top fetches older history, and the list keeping
+      // its place under the new page would cut a smooth scroll short, the parent still out of view.
       atBottom.current = false;
-      row.scrollIntoView({ block: 'center', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+      row.scrollIntoView({ block: 'center' });
     }
     row.focus({ preventScroll: true });
     setHighlighted(parent.clientId);
