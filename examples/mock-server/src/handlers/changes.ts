@@ -14,6 +14,7 @@ import { authOf } from './types.js';
  * transaction that bumps the room's change counter. Every 1.1 connection of every member,
  * the requesting one included, then gets `message_updated` with the whole message.
  */
+
 /** What every change names: the room, the message (by id, or by clientId and sender) and the change's key. */
 type Ref = { roomId: string; messageId?: string | undefined; clientId?: string | undefined; senderId?: string | undefined; clientChangeId: string };
 

@@ -1,5 +1,6 @@
 import { ChatError, type Message, type Room } from '../protocol/index.js';
 import { SeqRuns } from '../contract/seq-runs.js';
+import { KeyedRuns } from '../contract/keyed-runs.js';
 
 export interface RoomSyncOptions {
   fetchAfter(roomId: string, after: number): Promise<{ messages: Message[]; hasMore: boolean }>;
@@ -17,10 +18,11 @@ export interface RoomSyncOptions {
 export class RoomSync {
   /** Per tracked room, what was delivered: one run from 0 up to the watermark, then any islands above. */
   private readonly delivered = new Map<string, SeqRuns>();
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
+  private readonly runs: KeyedRuns;
 
-  constructor(private readonly options: RoomSyncOptions) {}
+  constructor(private readonly options: RoomSyncOptions) {
+    this.runs = new KeyedRuns((error) => options.onError(error));
+  }
 
   watermark(roomId: string): number | undefined {
     return this.delivered.get(roomId)?.highestContiguous;
@@ -34,7 +36,7 @@ export class RoomSync {
   /** The user left the room: nothing of it is fetched any more. */
   forget(roomId: string): void {
     this.delivered.delete(roomId);
-    this.again.delete(roomId);
+    this.runs.cancelAgain(roomId);
   }
 
   /**
@@ -72,7 +74,7 @@ export class RoomSync {
 
   reset(): void {
     this.delivered.clear();
-    this.again.clear();
+    this.runs.cancelAgain();
   }
 
   private track(roomId: string): SeqRuns {
@@ -83,38 +85,22 @@ export class RoomSync {
 
   /** Fetches `after: watermark` pages until none are left; one fill per room at a time. */
   private fill(roomId: string): Promise<void> {
-    const running = this.running.get(roomId);
-    if (running) {
-      this.again.add(roomId);
-      return running;
-    }
-    const run = (async () => {
-      try {
-        do {
-          this.again.delete(roomId);
-          for (;;) {
-            const runs = this.delivered.get(roomId);
-            if (runs === undefined) return; // reset meanwhile (logout)
-            const after = runs.highestContiguous;
-            const page = await this.options.fetchAfter(roomId, after);
-            // Only what lies above `after` counts; a server repeating itself moves nothing.
-            const fresh = page.messages.filter((m) => m.seq > after);
-            if (fresh.length) this.options.deliver(roomId, fresh);
-            const top = fresh.at(-1)?.seq;
-            if (top !== undefined) runs.addRange(after, top);
-            if (!page.hasMore) break;
-            if (top === undefined) {
-              throw new ChatError('INTERNAL', `the server said more messages follow seq ${after} in room ${roomId} but sent none`);
-            }
-          }
-        } while (this.again.has(roomId));
-      } catch (error) {
-        this.options.onError(error);
-      } finally {
-        this.running.delete(roomId);
+    return this.runs.run(roomId, async () => {
+      for (;;) {
+        const runs = this.delivered.get(roomId);
+        if (runs === undefined) return; // reset meanwhile (logout)
+        const after = runs.highestContiguous;
+        const page = await this.options.fetchAfter(roomId, after);
+        // Only what lies above `after` counts; a server repeating itself moves nothing.
+        const fresh = page.messages.filter((m) => m.seq > after);
+        if (fresh.length) this.options.deliver(roomId, fresh);
+        const top = fresh.at(-1)?.seq;
+        if (top !== undefined) runs.addRange(after, top);
+        if (!page.hasMore) return;
+        if (top === undefined) {
+          throw new ChatError('INTERNAL', `the server said more messages follow seq ${after} in room ${roomId} but sent none`);
+        }
       }
-    })();
-    this.running.set(roomId, run);
-    return run;
+    });
   }
 }

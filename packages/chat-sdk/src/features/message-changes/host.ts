@@ -1,4 +1,5 @@
 import { ChatError, type Message, type Room } from '../../protocol/index.js';
+import { KeyedRuns } from '../../contract/keyed-runs.js';
 import type { HostContext } from '../../contract/host-context.js';
 import type { RoomList } from '../rooms/host.js';
 
@@ -22,8 +23,7 @@ export class HostChanges {
   private readonly seen = new Map<string, number>();
   /** Messages with a change of the user's in flight -> their events that came before its reply. */
   private readonly held = new Map<string, Message[]>();
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
+  private readonly runs = new KeyedRuns((error) => this.host.report(error));
 
   constructor(
     private readonly host: HostContext,
@@ -41,13 +41,13 @@ export class HostChanges {
     this.held.clear();
     this.revs.clear();
     this.seen.clear();
-    this.again.clear();
+    this.runs.cancelAgain();
   }
 
   /** The user left a room (its cache and counter go with Delivery.forget). */
   forget(roomId: string): void {
     this.revs.delete(roomId);
-    this.again.delete(roomId);
+    this.runs.cancelAgain(roomId);
   }
 
   /** The counter of a room, if clients hold it (tests and snapshots read it). */
@@ -104,7 +104,7 @@ export class HostChanges {
     const held = this.revs.get(roomId);
     const rev = message.rev ?? 0;
     if (held === undefined || rev <= held) return;
-    if (rev === held + 1 && !this.running.has(roomId)) {
+    if (rev === held + 1 && !this.runs.isRunning(roomId)) {
       this.revs.set(roomId, rev);
       this.write(roomId, [], rev);
     } else {
@@ -159,41 +159,25 @@ export class HostChanges {
 
   /** Asks `get_changes` from the room's counter until nothing is left; one run per room at a time. */
   private fill(roomId: string): Promise<void> {
-    const running = this.running.get(roomId);
-    if (running) {
-      this.again.add(roomId);
-      return running;
-    }
-    const run = (async () => {
-      try {
-        do {
-          this.again.delete(roomId);
-          for (;;) {
-            const after = this.revs.get(roomId);
-            if (after === undefined) return; // forgotten meanwhile (left, logged out)
-            const page = await this.host.request('get_changes', { roomId, afterRev: after, limit: 100 });
-            const fresh = page.messages.filter((m) => (m.rev ?? 0) > after);
-            let top = after;
-            for (const m of fresh) top = Math.max(top, m.rev ?? 0);
-            if (page.hasMore && top === after) {
-              throw new ChatError('INTERNAL', `the server said more changes follow rev ${after} in room ${roomId} but sent none`);
-            }
-            // The last page brings the counter to the room's: nothing between is left to ask for.
-            const rev = page.hasMore ? top : Math.max(top, page.lastRev);
-            if (!this.revs.has(roomId)) return;
-            this.revs.set(roomId, Math.max(rev, this.revs.get(roomId) ?? 0));
-            this.pass(roomId, fresh, rev);
-            if (!page.hasMore) break;
-          }
-        } while (this.again.has(roomId));
-      } catch (error) {
-        this.host.report(error);
-      } finally {
-        this.running.delete(roomId);
+    return this.runs.run(roomId, async () => {
+      for (;;) {
+        const after = this.revs.get(roomId);
+        if (after === undefined) return; // forgotten meanwhile (left, logged out)
+        const page = await this.host.request('get_changes', { roomId, afterRev: after, limit: 100 });
+        const fresh = page.messages.filter((m) => (m.rev ?? 0) > after);
+        let top = after;
+        for (const m of fresh) top = Math.max(top, m.rev ?? 0);
+        if (page.hasMore && top === after) {
+          throw new ChatError('INTERNAL', `the server said more changes follow rev ${after} in room ${roomId} but sent none`);
+        }
+        // The last page brings the counter to the room's: nothing between is left to ask for.
+        const rev = page.hasMore ? top : Math.max(top, page.lastRev);
+        if (!this.revs.has(roomId)) return;
+        this.revs.set(roomId, Math.max(rev, this.revs.get(roomId) ?? 0));
+        this.pass(roomId, fresh, rev);
+        if (!page.hasMore) return;
       }
-    })();
-    this.running.set(roomId, run);
-    return run;
+    });
   }
 
   private me(): string | undefined {
