@@ -39,7 +39,7 @@ export function optionsFromEnv(
     restartRetryAfterMs: parseMillis('CHAT_RESTART_RETRY_AFTER_MS', env.CHAT_RESTART_RETRY_AFTER_MS, DEFAULT_RESTART_RETRY_AFTER_MS),
   };
   // CHAT_DB=postgres://… (or postgresql://) selects the PostgreSQL store (openAsyncStorage);
-  // without Redis such a server runs as one process (docs/scale-out.md).
+  // several such processes on one database need CHAT_REDIS (docs/scale-out.md).
   // CHAT_REDIS=redis://… carries events between processes (docs/scale-out.md).
   const redis = nonEmpty(env.CHAT_REDIS);
   if (redis !== undefined) options.redis = parseRedisUrl(redis);

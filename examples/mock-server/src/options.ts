@@ -9,7 +9,7 @@ export interface ServerOptions {
   host?: string;
   /**
    * SQLite file, or ':memory:' (the default) for a database that keeps nothing; 'memory' means storage: 'memory';
-   * a `postgres://` (or `postgresql://`) url selects the PostgreSQL store (one process until Redis fan-out exists).
+   * a `postgres://` (or `postgresql://`) url selects the PostgreSQL store (several processes on one database need `redis`).
    */
   db?: string;
   /**

@@ -65,7 +65,7 @@ export class RedisBus {
       bus.closed = true;
       bus.publisher.disconnect();
       bus.subscriber.disconnect();
-      throw new Error(`cannot reach Redis at ${withoutPassword(url)}: ${(error as Error).message}`);
+      throw new Error(`cannot reach Redis at ${withoutPassword(url)} (CHAT_REDIS): ${(error as Error).message}`);
     }
     return bus;
   }

@@ -163,3 +163,11 @@ test('Redis restarted mid-traffic: every message is stored, a fresh get_messages
     }
   }
 }, 20_000);
+
+test('a server whose Redis cannot be reached does not start, and says why', async () => {
+  const db = await newDatabase();
+  const stopped = await startRedis();
+  const url = stopped.url;
+  await stopped.stop();
+  await expect(startServer({ ...TEST_SERVER_OPTIONS, db, redis: url })).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1/);
+});
