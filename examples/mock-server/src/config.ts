@@ -39,7 +39,10 @@ export function optionsFromEnv(
     restartRetryAfterMs: parseMillis('CHAT_RESTART_RETRY_AFTER_MS', env.CHAT_RESTART_RETRY_AFTER_MS, DEFAULT_RESTART_RETRY_AFTER_MS),
   };
   // CHAT_DB=postgres://… (or postgresql://) selects the PostgreSQL store (openAsyncStorage);
-  // without Redis such a server runs as one process (docs/scale-out.md).
+  // several such processes on one database need CHAT_REDIS (docs/scale-out.md).
+  // CHAT_REDIS=redis://… carries events between processes (docs/scale-out.md).
+  const redis = nonEmpty(env.CHAT_REDIS);
+  if (redis !== undefined) options.redis = parseRedisUrl(redis);
   const secret = nonEmpty(env.CHAT_JWT_SECRET);
   if (secret !== undefined) options.jwtSecret = secret;
   const uploadsDir = nonEmpty(env.CHAT_UPLOADS_DIR);
@@ -47,6 +50,17 @@ export function optionsFromEnv(
   const publicUrl = nonEmpty(env.CHAT_PUBLIC_URL);
   if (publicUrl !== undefined) options.publicUrl = parsePublicUrl(publicUrl);
   return options;
+}
+
+function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`CHAT_REDIS must be a redis:// or rediss:// url, got "${value}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new TypeError(`CHAT_REDIS must be a redis:// or rediss:// url, got "${value}"`);
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

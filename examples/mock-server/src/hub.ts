@@ -1,5 +1,6 @@
 import { CloseCode, type ProtocolVersion } from '@chat/sdk/protocol';
 import type { Connection } from './connection.js';
+import type { BusMessage } from './redis-bus.js';
 
 export interface ServerStats {
   /** Open sockets. */
@@ -21,6 +22,11 @@ export class Hub {
   /** Presence hooks: a user's first authenticated connection opened, their last one closed. */
   onFirstConnection: (userId: string) => void = () => {};
   onLastConnection: (userId: string) => void = () => {};
+  /**
+   * With Redis (`CHAT_REDIS`): every broadcast and session close is also handed here, to be
+   * published to the other processes, which deliver it with `receive`.
+   */
+  relay: ((message: BusMessage) => void) | undefined;
 
   add(connection: Connection): void {
     this.all.add(connection);
@@ -52,15 +58,33 @@ export class Hub {
    */
   broadcast(userIds: Iterable<string>, frame: object, since: ProtocolVersion = 1, except?: Connection): void {
     const text = JSON.stringify(frame);
-    for (const userId of new Set(userIds)) {
+    const users = [...new Set(userIds)];
+    this.deliver(users, text, since, except);
+    // `except` is a connection of this process: the others deliver to all of theirs.
+    this.relay?.({ kind: 'broadcast', userIds: users, text, since });
+  }
+
+  /** Closes every connection of a session but `except` with `code`, in every process (with Redis). */
+  closeSession(sessionId: string, code: number, reason: string, except?: Connection): void {
+    this.closeLocal(sessionId, code, reason, except);
+    this.relay?.({ kind: 'closeSession', sessionId, code, reason });
+  }
+
+  /** A broadcast or session close published by another process: applied to this process's connections only. */
+  receive(message: BusMessage): void {
+    if (message.kind === 'broadcast') this.deliver(message.userIds, message.text, message.since);
+    else if (message.kind === 'closeSession') this.closeLocal(message.sessionId, message.code, message.reason);
+  }
+
+  private deliver(userIds: Iterable<string>, text: string, since: number, except?: Connection): void {
+    for (const userId of userIds) {
       for (const connection of this.byUser.get(userId) ?? []) {
         if (connection !== except && (connection.auth?.protocolVersion ?? 1) >= since) connection.sendText(text);
       }
     }
   }
 
-  /** Closes every connection of a session but `except` with `code`. */
-  closeSession(sessionId: string, code: number, reason: string, except?: Connection): void {
+  private closeLocal(sessionId: string, code: number, reason: string, except?: Connection): void {
     for (const connection of [...(this.bySession.get(sessionId) ?? [])]) {
       if (connection !== except) connection.close(code, reason);
     }

@@ -9,9 +9,15 @@ export interface ServerOptions {
   host?: string;
   /**
    * SQLite file, or ':memory:' (the default) for a database that keeps nothing; 'memory' means storage: 'memory';
-   * a `postgres://` (or `postgresql://`) url selects the PostgreSQL store (one process until Redis fan-out exists).
+   * a `postgres://` (or `postgresql://`) url selects the PostgreSQL store (several processes on one database need `redis`).
    */
   db?: string;
+  /**
+   * `redis://…`: every event and session close is also published on Redis pub/sub and
+   * delivered by every process to its own connections (N processes over one PostgreSQL
+   * database; docs/scale-out.md). Default none: events reach this process's connections only.
+   */
+  redis?: string;
   /** 'memory' keeps plain maps instead of SQLite; default 'sqlite' (on `db`). */
   storage?: 'memory' | 'sqlite';
   /** Folder of the upload files; default `<db>.uploads` next to a SQLite file, else a temporary folder removed at close. */
@@ -136,6 +142,7 @@ export interface ResolvedOptions {
   port: number;
   host: string;
   db: string;
+  redis: string | undefined;
   storage: 'memory' | 'sqlite';
   uploadsDir: string | undefined;
   jwtSecret: string | undefined;
@@ -173,6 +180,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     port: options.port ?? 0,
     host,
     db: options.db ?? ':memory:',
+    redis: options.redis || undefined,
     storage: options.storage ?? (options.db === 'memory' ? 'memory' : 'sqlite'),
     uploadsDir: options.uploadsDir || undefined,
     jwtSecret: options.jwtSecret || undefined,

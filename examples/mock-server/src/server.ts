@@ -12,6 +12,7 @@ import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
 import { PresenceTracker } from './presence.js';
+import { RedisBus } from './redis-bus.js';
 import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
 import { openAsyncStorage, sweepUploadFiles } from './storage/index.js';
@@ -81,8 +82,22 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   // Frames of connections opened before the start-up work (the sample) is done wait for it.
   let ready: () => void = () => {};
   const started = new Promise<void>((resolve) => (ready = resolve));
+  let bus: RedisBus | undefined;
+  if (options.redis) {
+    try {
+      bus = await RedisBus.open(options.redis, log);
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+  }
   const now = Date.now;
   const hub = new Hub();
+  if (bus) {
+    const relay = bus;
+    hub.relay = (message) => relay.publish(message);
+    relay.onMessage = (message) => hub.receive(message);
+  }
   const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log });
   const typing = new TypingTracker(hub, now);
   presence.onOffline((userId) => typing.forgetUser(userId));
@@ -171,6 +186,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     for (const ws of wss.clients) ws.terminate();
     http.close();
     await Promise.allSettled([...inflight]);
+    await bus?.close();
     await storage.close();
     throw error;
   }
@@ -179,7 +195,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   address = `http://${hostInUrl}:${port}`;
   // First, and loud: with email sign-in anyone who can reach the server signs in as anyone.
   if (options.emailLogin) log.warn(EMAIL_LOGIN_WARNING);
-  log.info('listening', { url: address, storage: storage.kind, db: withoutPassword(options.db) });
+  log.info('listening', { url: address, storage: storage.kind, db: withoutPassword(options.db), ...(options.redis ? { redis: withoutPassword(options.redis) } : {}) });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -200,6 +216,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       // Requests already read, uploads and sweeps finish against an open store.
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
       await presence.close(); // everyone online now was last seen now
+      await bus?.close();
       await storage.close();
       log.info('stopped');
     })());

@@ -171,6 +171,15 @@ describe('config', () => {
     expect(o.origins).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
     expect(DEFAULT_DB_FILE).toMatch(/examples[/\\]mock-server[/\\]\.data[/\\]chat\.sqlite$/);
     expect(o).not.toHaveProperty('jwtSecret');
+    expect(o).not.toHaveProperty('redis');
+  });
+
+  test('CHAT_REDIS: a redis:// or rediss:// url, anything else refused by name', () => {
+    expect(optionsFromEnv({ CHAT_REDIS: 'redis://:pw@cache:6379/0' }).redis).toBe('redis://:pw@cache:6379/0');
+    expect(optionsFromEnv({ CHAT_REDIS: ' rediss://cache ' }).redis).toBe('rediss://cache');
+    expect(optionsFromEnv({ CHAT_REDIS: '  ' })).not.toHaveProperty('redis');
+    expect(() => optionsFromEnv({ CHAT_REDIS: 'cache:6379' })).toThrow(/CHAT_REDIS/);
+    expect(() => optionsFromEnv({ CHAT_REDIS: 'http://cache' })).toThrow(/CHAT_REDIS/);
   });
 
   test('every variable', () => {
