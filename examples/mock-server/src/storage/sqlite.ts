@@ -1,8 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ChatError, type Image, type Message, type Reactions, type Room, type User } from '@chat/sdk/protocol';
-import { planChange, quoteOf } from './changes.js';
+import { ChatError, type Message, type Room, type User } from '@chat/sdk/protocol';
+import { planChange } from './changes.js';
+import {
+  type MessageRow, type ParentRow, type RoomRow, type SessionRow, type UploadRow, type UserRow,
+  parentIdsOf, stateOf, toUpload, toUser, withQuotes,
+} from './rows.js';
 import type {
   AppliedAction, ChangeResult, LeaveChange, MembersChange, MessageChange, MessagePage, NewMessage, NewRoom, ReadState, RoomPage, Session, Storage,
   UploadRecord, WriteHooks,
@@ -220,19 +224,6 @@ export function migrate(db: Database.Database, files: UploadFiles, until = MIGRA
   }
 }
 
-interface UserRow { id: string; email: string; name: string; created_at: number }
-interface SessionRow { id: string; token_hash: string; user_id: string; created_at: number; expires_at: number }
-interface RoomRow { id: string; name: string | null; created_by: string; created_at: number; last_seq: number; last_rev: number }
-interface MessageRow {
-  id: string; room_id: string; seq: number; sender_id: string; client_id: string;
-  text: string; image: string | null; created_at: number;
-  rev: number; edited_at: number | null; deleted_at: number | null; reactions: string | null; reply_to: string | null; upload_id: string | null;
-}
-interface ParentRow { id: string; sender_id: string; text: string; deleted_at: number | null }
-interface UploadRow {
-  id: string; owner_id: string; url: string; mime: string; size: number;
-  width: number | null; height: number | null; created_at: number;
-}
 
 /**
  * better-sqlite3 in WAL mode. Each write is one transaction; a message's seq is read and
@@ -645,11 +636,7 @@ export class SqliteStorage implements Storage {
 
   getUpload(id: string): UploadRecord | undefined {
     const row = this.stmt.uploadById.get(id);
-    if (!row) return undefined;
-    const upload: UploadRecord = { id: row.id, ownerId: row.owner_id, url: row.url, mime: row.mime, size: row.size, createdAt: row.created_at };
-    if (row.width !== null) upload.width = row.width;
-    if (row.height !== null) upload.height = row.height;
-    return upload;
+    return row && toUpload(row);
   }
 
   uploadIds(): string[] {
@@ -700,45 +687,12 @@ export class SqliteStorage implements Storage {
 
   /** Rows to messages, with the quotes of the replies among them read in one statement. */
   private hydrate(rows: readonly MessageRow[]): Message[] {
-    const parentIds = [...new Set(rows.flatMap((row) => (row.reply_to === null ? [] : [row.reply_to])))];
+    const parentIds = parentIdsOf(rows);
     const parents = new Map<string, ParentRow>();
     if (parentIds.length > 0) for (const p of this.stmt.parents.all(JSON.stringify(parentIds))) parents.set(p.id, p);
-    return rows.map((row) => {
-      const message = toMessage(row);
-      const parent = row.reply_to === null ? undefined : parents.get(row.reply_to);
-      if (parent) message.replyTo = quoteOf({ id: parent.id, senderId: parent.sender_id, text: parent.text, deletedAt: parent.deleted_at });
-      return message;
-    });
+    return withQuotes(rows, parents);
   }
 }
 
-function stateOf(row: MessageRow) {
-  return {
-    text: row.text,
-    image: row.image === null ? null : (JSON.parse(row.image) as Image),
-    ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
-    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
-    ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as Reactions } : {}),
-  };
-}
 
-function toUser(row: UserRow): User {
-  return { id: row.id, email: row.email, name: row.name, createdAt: row.created_at };
-}
 
-function toMessage(row: MessageRow): Message {
-  return {
-    id: row.id,
-    roomId: row.room_id,
-    senderId: row.sender_id,
-    clientId: row.client_id,
-    seq: row.seq,
-    text: row.text,
-    image: row.image === null ? null : (JSON.parse(row.image) as Image),
-    createdAt: row.created_at,
-    ...(row.rev > 0 ? { rev: row.rev } : {}),
-    ...(row.edited_at !== null ? { editedAt: row.edited_at } : {}),
-    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
-    ...(row.reactions !== null ? { reactions: JSON.parse(row.reactions) as Reactions } : {}),
-  };
-}
