@@ -4,29 +4,21 @@
 // concurrent writes through all three keep seqs gapless; and a Redis restart mid-traffic
 // loses only events, never messages: they are stored, a fresh get_messages has them, and
 // events flow again once Redis is back.
-import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CloseCode } from '@chat/sdk/protocol';
-import { startPostgres, startRedis, type RunningPostgres, type RunningRedis } from '../../../test/support/services.mjs';
+import { startRedis, type RunningRedis } from '../../../test/support/services.mjs';
 import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../src/index.js';
+import { PostgresDatabases } from './postgres-databases.js';
 import { TestClient, createRoom, eventually, joinSession, sendText, signUp, sleep, type SignedIn } from './helpers.js';
 
-let postgres: RunningPostgres;
+let databases: PostgresDatabases;
 let redis: RunningRedis;
-let admin: pg.Pool;
-let databases = 0;
 const servers = new Set<RunningServer>();
 const clients = new Set<TestClient>();
 
-async function newDatabase(): Promise<string> {
-  const name = `chat_cluster_${++databases}`;
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
-  return postgres.url.replace(/\/postgres$/, `/${name}`);
-}
-
 /** `n` servers on one new database and the shared Redis; the first migrates, the others find it migrated. */
 async function cluster(n: number): Promise<RunningServer[]> {
-  const db = await newDatabase();
+  const db = await databases.create();
   const started: RunningServer[] = [];
   for (let i = 0; i < n; i++) {
     const server = await startServer({ ...TEST_SERVER_OPTIONS, db, redis: redis.url });
@@ -42,16 +34,13 @@ const track = <T extends TestClient | SignedIn>(value: T): T => {
 };
 
 beforeAll(async () => {
-  [postgres, redis] = await Promise.all([startPostgres({ fsync: false }), startRedis()]);
-  admin = new pg.Pool({ connectionString: postgres.url, max: 2 });
-  admin.on('error', () => {});
+  [databases, redis] = await Promise.all([PostgresDatabases.start('chat_cluster'), startRedis()]);
 }, 60_000);
 
 afterAll(async () => {
   for (const client of clients) client.close();
   await Promise.all([...servers].map((server) => server.close()));
-  await admin?.end();
-  await Promise.all([postgres?.stop(), redis?.stop()]);
+  await Promise.all([databases?.stop(), redis?.stop()]);
 }, 30_000);
 
 test('a message, a read cursor and typing sent through one server reach clients of the others', async () => {
@@ -165,7 +154,7 @@ test('Redis restarted mid-traffic: every message is stored, a fresh get_messages
 }, 20_000);
 
 test('a server whose Redis cannot be reached does not start, and says why', async () => {
-  const db = await newDatabase();
+  const db = await databases.create();
   const stopped = await startRedis();
   const url = stopped.url;
   await stopped.stop();

@@ -1,26 +1,17 @@
 // The real server over a real socket on PostgreSQL (CHAT_DB=postgres://…, issue 16): sign-up,
 // rooms and gapless seqs through the async handlers; a restart on the same database keeps
 // everything (a token from before signs in); and two servers on one database (no Redis yet)
-// store a message once and both read it. Events across processes are for later (Redis).
+// store a message once and both read it. Events across processes (Redis) are cluster.test.ts.
 import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { PROTOCOL_VERSION } from '@chat/sdk/protocol';
-import { startPostgres, type RunningPostgres } from '../../../test/support/services.mjs';
 import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../src/index.js';
+import { PostgresDatabases } from './postgres-databases.js';
 import { TestClient, createRoom, sendText, signUp } from './helpers.js';
 
-let postgres: RunningPostgres;
-let admin: pg.Pool;
-let databases = 0;
+let databases: PostgresDatabases;
 const servers = new Set<RunningServer>();
 const clients = new Set<TestClient>();
-
-/** A new, empty database of its own; the server migrates it at start. */
-async function newDatabase(): Promise<string> {
-  const name = `chat_server_${++databases}`;
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
-  return postgres.url.replace(/\/postgres$/, `/${name}`);
-}
 
 async function start(db: string, more: { port?: number } = {}): Promise<RunningServer> {
   const server = await startServer({ ...TEST_SERVER_OPTIONS, db, ...more });
@@ -34,20 +25,17 @@ const track = <T extends TestClient | { client: TestClient }>(value: T): T => {
 };
 
 beforeAll(async () => {
-  postgres = await startPostgres({ fsync: false });
-  admin = new pg.Pool({ connectionString: postgres.url, max: 2 });
-  admin.on('error', () => {});
+  databases = await PostgresDatabases.start('chat_server');
 }, 60_000);
 
 afterAll(async () => {
   for (const client of clients) client.close();
   await Promise.all([...servers].map((server) => server.close()));
-  await admin?.end();
-  await postgres?.stop();
+  await databases?.stop();
 }, 30_000);
 
 test('on PostgreSQL: sign-up, a room, messages with gapless seqs; a restart keeps history and sessions', async () => {
-  const db = await newDatabase();
+  const db = await databases.create();
   const first = await start(db);
   const a = track(await signUp(first, 'Ann'));
   const b = track(await signUp(first, 'Ben'));
@@ -88,7 +76,7 @@ test('on PostgreSQL: sign-up, a room, messages with gapless seqs; a restart keep
 }, 60_000);
 
 test('two servers on one PostgreSQL database: a message sent through one is stored once and read through the other', async () => {
-  const db = await newDatabase();
+  const db = await databases.create();
   const [one, two] = await Promise.all([start(db), start(db)]); // migrating the same new database at once
   const a = track(await signUp(one, 'Ann'));
   const b = track(await signUp(two, 'Ben'));
@@ -118,7 +106,7 @@ test('two servers on one PostgreSQL database: a message sent through one is stor
 }, 60_000);
 
 test('close() in the middle of pipelined writes: every write answered is stored, seqs stay gapless', async () => {
-  const db = await newDatabase();
+  const db = await databases.create();
   const first = await start(db);
   const a = track(await signUp(first, 'Ann'));
   const b = track(await signUp(first, 'Ben'));
