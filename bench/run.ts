@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { kb, measureAll, writeSizeTable } from '../scripts/size.mjs';
 import { type FanoutResult, type IdleMemory, LOAD_RATE_LIMIT, idleMemory, runFanout } from './fanout.js';
 import { fmt, machine, mib, ms, replaceSection, table } from './lib/stats.js';
-import { barChart } from './lib/svg-chart.mjs';
+import { barChart } from '../scripts/svg-chart.mjs';
 import { type IngestResult, ingest, sendToStore } from './store.js';
 import { writeChangesSection } from './changes.js';
 import { writeStormSection } from './storm.js';

@@ -17,7 +17,7 @@ import type { Backoff } from '@chat/sdk';
 import { LOAD_LIMITS, LOAD_RATE_LIMIT } from './fanout.js';
 import { ServerProcess } from './lib/server-process.js';
 import { fmt, machine, ms, replaceSection, table } from './lib/stats.js';
-import { lineChart } from './lib/svg-chart.mjs';
+import { lineChart } from '../scripts/svg-chart.mjs';
 import { Wire, pool, sleep, waitFor } from './lib/wire.js';
 
 export interface StormResult {

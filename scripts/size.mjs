@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { barChart } from '../bench/lib/svg-chart.mjs';
+import { barChart } from './svg-chart.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const reactExternals = ['react', 'react-dom', 'react/jsx-runtime'];
