@@ -63,8 +63,9 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const storage = await openAsyncStorage(options);
   try {
     // Before anyone can upload: unfinished files, files without records and records without files go.
-    // On PostgreSQL other processes' records may name files in their own folders: those are kept.
-    const swept = await sweepUploadFiles(storage, { keepMissing: storage.kind === 'postgres' });
+    // On PostgreSQL other processes share the database and maybe the folder: their records
+    // and their uploads in flight are left alone (sweepUploadFiles).
+    const swept = await sweepUploadFiles(storage, { shared: storage.kind === 'postgres' });
     if (swept.partials + swept.strayFiles + swept.missingFiles > 0) log.info('upload files checked', swept);
   } catch (error) {
     await storage.close();

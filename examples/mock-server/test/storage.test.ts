@@ -363,6 +363,25 @@ describe.each(implementations)('%s storage', (_name, make) => {
     cut.abort(); // closes its descriptor
   });
 
+  test('a sweep in a shared database and folder leaves other processes\' uploads in flight and their records alone', async () => {
+    const a = user('a@x.io');
+    const { sweepUploadFiles, SHARED_SWEEP_AGE_MS } = await import('../src/storage/index.js');
+    const writing = s.uploadFiles.create('writing'); // another process's upload in flight
+    writing.write(Buffer.from([1]));
+    await expect.poll(async () => (await s.uploadFiles.list()).partials).toHaveLength(1);
+    await writeFile('renamed', [1]); // renamed by another process, its record not committed yet
+    s.createUpload({ id: 'elsewhere', ownerId: a.id, url: '/uploads/elsewhere', mime: 'image/png', size: 1, createdAt: 1 });
+    expect(await sweepUploadFiles(s, { shared: true })).toEqual({ partials: 0, strayFiles: 0, missingFiles: 0 });
+    expect((await s.uploadFiles.list()).ids).toEqual(['renamed']);
+    expect(s.uploadIds()).toEqual(['elsewhere']); // a record naming a file in another process's folder
+    // The same files once older than any upload can take: leftovers of a process that died.
+    const later = Date.now() + SHARED_SWEEP_AGE_MS + 1000;
+    expect(await sweepUploadFiles(s, { shared: true, now: later })).toEqual({ partials: 1, strayFiles: 1, missingFiles: 0 });
+    expect(await s.uploadFiles.list()).toEqual({ ids: [], partials: [] });
+    expect(s.uploadIds()).toEqual(['elsewhere']);
+    writing.abort();
+  });
+
   test('orphan uploads (never used by a message) are deleted after their time, files too; used ones stay', async () => {
     const a = user('a@x.io');
     for (const id of ['old', 'used', 'new']) {

@@ -7,7 +7,7 @@ export type { Storage, ReadState, Session, UploadRecord, NewRoom, NewMessage, Me
 export { imageOf, uploadIdOf } from './types.js';
 export { MemoryStorage, SqliteStorage };
 export { type AsyncStorage, asAsync };
-export { UploadFiles, UploadWriter, sweepUploadFiles } from './upload-files.js';
+export { SHARED_SWEEP_AGE_MS, UploadFiles, UploadWriter, sweepUploadFiles } from './upload-files.js';
 
 /**
  * `storage: 'memory'` (or `db: 'memory'`) keeps plain maps; otherwise `db` is a SQLite

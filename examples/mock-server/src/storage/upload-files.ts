@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type WriteStream, closeSync, createWriteStream, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, unlinkSync, writeSync,
 } from 'node:fs';
-import { type FileHandle, open, readdir, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -119,14 +119,20 @@ export class UploadFiles {
     return size;
   }
 
-  /** What the directory holds: finished uploads by id, and temporary files (uploads that never finished). */
-  async list(): Promise<{ ids: string[]; partials: string[] }> {
+  /**
+   * What the directory holds: finished uploads by id, and temporary files (uploads that never
+   * finished). With `olderThanMs`, only files last written before then (a file another process
+   * is writing, or has just renamed, is younger).
+   */
+  async list({ olderThanMs }: { olderThanMs?: number } = {}): Promise<{ ids: string[]; partials: string[] }> {
     const ids: string[] = [];
     const partials: string[] = [];
     for (const entry of await readdir(this.dir, { withFileTypes: true })) {
       if (!entry.isFile()) continue;
-      if (UPLOAD_ID.test(entry.name)) ids.push(entry.name);
-      else if (PARTIAL.test(entry.name)) partials.push(entry.name);
+      const isId = UPLOAD_ID.test(entry.name);
+      if (!isId && !PARTIAL.test(entry.name)) continue;
+      if (olderThanMs !== undefined && !(await lastWrittenBefore(join(this.dir, entry.name), olderThanMs))) continue;
+      (isId ? ids : partials).push(entry.name);
     }
     return { ids, partials };
   }
@@ -228,6 +234,16 @@ export class UploadWriter {
   }
 }
 
+/** False for a file gone meanwhile (another process's sweep or rename), as for a young one. */
+async function lastWrittenBefore(path: string, time: number): Promise<boolean> {
+  try {
+    return (await stat(path)).mtimeMs < time;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 async function unlinkQuietly(path: string): Promise<void> {
   try {
     await unlink(path);
@@ -235,6 +251,13 @@ async function unlinkQuietly(path: string): Promise<void> {
     if ((error as { code?: string }).code !== 'ENOENT') throw error;
   }
 }
+
+/**
+ * How long a file in a shared uploads folder must sit untouched before the start-up sweep of
+ * another process may take it for a leftover: twice Node's limit on one HTTP request (5 min),
+ * so no upload still being written or committed is that old.
+ */
+export const SHARED_SWEEP_AGE_MS = 10 * 60_000;
 
 /** What the storages share for their uploads: the records by id, and the files. */
 export interface UploadIndex {
@@ -248,29 +271,36 @@ export interface UploadIndex {
  * cut short), files without a record (a crash between the rename and the record, or a
  * delete whose unlink failed), and records without a file (a file lost or removed by
  * hand), so that what is listed is what can be served. Returns what it removed.
- * With `keepMissing` (a database other processes share, whose records may name files in
- * their folders) records without a file here are counted but kept.
+ *
+ * `shared`: a database (and maybe an uploads folder) other running processes use. Their
+ * records may name files in their own folders: records without a file here are left alone.
+ * And the folder may hold their uploads in flight (a temporary file, or a file renamed
+ * a moment before its record commits): only files untouched for `SHARED_SWEEP_AGE_MS` go.
  */
 export async function sweepUploadFiles(
   storage: UploadIndex,
-  { keepMissing = false }: { keepMissing?: boolean } = {},
+  { shared = false, now = Date.now() }: { shared?: boolean; now?: number } = {},
 ): Promise<{ partials: number; strayFiles: number; missingFiles: number }> {
   const files = storage.uploadFiles;
-  const { ids, partials } = await files.list();
+  const { ids, partials } = await files.list(shared ? { olderThanMs: now - SHARED_SWEEP_AGE_MS } : {});
   for (const name of partials) await files.removePartial(name);
-  const onDisk = new Set(ids);
+  // Records are read after the files are listed: a file listed here whose record another
+  // process commits meanwhile is found, not taken for a stray.
   const recorded = new Set(await storage.uploadIds());
   let strayFiles = 0;
-  for (const id of onDisk) {
+  for (const id of ids) {
     if (recorded.has(id)) continue;
     await files.remove(id);
     strayFiles++;
   }
   let missingFiles = 0;
-  for (const id of recorded) {
-    if (onDisk.has(id)) continue;
-    if (!keepMissing) await storage.deleteUpload(id);
-    missingFiles++;
+  if (!shared) {
+    const onDisk = new Set(ids);
+    for (const id of recorded) {
+      if (onDisk.has(id)) continue;
+      await storage.deleteUpload(id);
+      missingFiles++;
+    }
   }
   return { partials: partials.length, strayFiles, missingFiles };
 }
