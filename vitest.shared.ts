@@ -8,3 +8,12 @@ export const sourceAliases = {
   '@chat/react': fileURLToPath(new URL('./packages/chat-react/src/index.ts', import.meta.url)),
   '@chat/mock-server': fileURLToPath(new URL('./examples/mock-server/src/index.ts', import.meta.url)),
 };
+
+/**
+ * How test files are scheduled on these 2-core machines. Vitest's default is one file at a
+ * time (cores - 1), but most files wait on sockets and timers, not on the CPU: those run two
+ * at once. Files that drive Chromium, several server processes or a build keep the machine
+ * to themselves, one at a time, after the others (a later `groupOrder`).
+ */
+export const twoAtOnce = { maxWorkers: 2, sequence: { groupOrder: 0 } };
+export const oneAtATime = { maxWorkers: 1, sequence: { groupOrder: 1 } };

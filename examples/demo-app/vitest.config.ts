@@ -1,9 +1,10 @@
 import { defineProject } from 'vitest/config';
-import { sourceAliases } from '../../vitest.shared.js';
+import { oneAtATime, sourceAliases } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: sourceAliases },
   test: {
+    ...oneAtATime,
     name: 'demo',
     environment: 'node',
     include: ['test/**/*.test.ts'],

@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { sourceAliases } from '../../vitest.shared.js';
+import { twoAtOnce, sourceAliases } from '../../vitest.shared.js';
 
 // The code blocks of README.md and docs/*.md: runnable ones run against a fresh reference
 // server, every other ts/tsx/js block is typechecked. `@chat/sdk` and friends resolve to the
@@ -7,6 +7,7 @@ import { sourceAliases } from '../../vitest.shared.js';
 export default defineProject({
   resolve: { alias: sourceAliases },
   test: {
+    ...twoAtOnce,
     name: 'docs',
     environment: 'node',
     include: ['*.test.ts'],

@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { sourceAliases } from '../../vitest.shared.js';
+import { oneAtATime, sourceAliases } from '../../vitest.shared.js';
 
 // The packages as a user gets them: built, packed, installed from the tarballs into apps
 // outside the workspace. The aliases serve only the test's own side (the reference server
@@ -7,6 +7,7 @@ import { sourceAliases } from '../../vitest.shared.js';
 export default defineProject({
   resolve: { alias: sourceAliases },
   test: {
+    ...oneAtATime,
     name: 'packaging',
     environment: 'node',
     include: ['*.test.ts'],
