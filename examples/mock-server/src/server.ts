@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MAX_CLIENT_FRAME_BYTES, withRetryHint } from '@chat/sdk/protocol';
+import { ClusterLock } from './cluster-lock.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { Faults } from './faults.js';
@@ -61,12 +62,16 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const options = resolveOptions(input);
   const log = createLogger(options.logLevel);
   const storage = await openAsyncStorage(options);
+  let lock: ClusterLock | undefined;
   try {
+    // One process without Redis on a PostgreSQL database, or any number with it: never both.
+    if (storage.kind === 'postgres') lock = await ClusterLock.take(options.db, { withRedis: options.redis !== undefined, log });
     // Before anyone can upload: unfinished files, files without records and records without files go.
     // On PostgreSQL other processes' records may name files in their own folders: those are kept.
     const swept = await sweepUploadFiles(storage, { keepMissing: storage.kind === 'postgres' });
     if (swept.partials + swept.strayFiles + swept.missingFiles > 0) log.info('upload files checked', swept);
   } catch (error) {
+    await lock?.close();
     await storage.close();
     throw error;
   }
@@ -87,6 +92,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     try {
       bus = await RedisBus.open(options.redis, log);
     } catch (error) {
+      await lock?.close();
       await storage.close();
       throw error;
     }
@@ -187,6 +193,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     http.close();
     await Promise.allSettled([...inflight]);
     await bus?.close();
+    await lock?.close();
     await storage.close();
     throw error;
   }
@@ -217,6 +224,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
       await presence.close(); // everyone online now was last seen now
       await bus?.close();
+      await lock?.close();
       await storage.close();
       log.info('stopped');
     })());

@@ -6,10 +6,10 @@
 // events flow again once Redis is back.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CloseCode } from '@chat/sdk/protocol';
-import { startRedis, type RunningRedis } from '../../../test/support/services.mjs';
-import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../src/index.js';
-import { PostgresDatabases } from './postgres-databases.js';
-import { TestClient, createRoom, eventually, joinSession, sendText, signUp, sleep, type SignedIn } from './helpers.js';
+import { startRedis, type RunningRedis } from '../../../../test/support/services.mjs';
+import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../../src/index.js';
+import { PostgresDatabases } from '../postgres-databases.js';
+import { TestClient, createRoom, eventually, joinSession, sendText, signUp, sleep, type SignedIn } from '../helpers.js';
 
 let databases: PostgresDatabases;
 let redis: RunningRedis;
