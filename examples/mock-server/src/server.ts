@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MAX_CLIENT_FRAME_BYTES, withRetryHint } from '@chat/sdk/protocol';
 import { ClusterLock } from './cluster-lock.js';
+import { Cluster } from './cluster.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { Faults } from './faults.js';
@@ -13,7 +14,6 @@ import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
 import { PresenceTracker } from './presence.js';
-import { RedisBus } from './redis-bus.js';
 import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
 import { openAsyncStorage, sweepUploadFiles } from './storage/index.js';
@@ -87,10 +87,10 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   // Frames of connections opened before the start-up work (the sample) is done wait for it.
   let ready: () => void = () => {};
   const started = new Promise<void>((resolve) => (ready = resolve));
-  let bus: RedisBus | undefined;
+  let cluster: Cluster | undefined;
   if (options.redis) {
     try {
-      bus = await RedisBus.open(options.redis, log);
+      cluster = await Cluster.open(options.redis, { processTtlMs: options.processTtlMs, log });
     } catch (error) {
       await lock?.close();
       await storage.close();
@@ -99,12 +99,13 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   }
   const now = Date.now;
   const hub = new Hub();
-  if (bus) {
-    const relay = bus;
+  if (cluster) {
+    const relay = cluster.bus;
     hub.relay = (message) => relay.publish(message);
     relay.onMessage = (message) => hub.receive(message);
   }
-  const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log });
+  const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log, ...(cluster ? { shared: cluster.presence } : {}) });
+  cluster?.watch(presence);
   const typing = new TypingTracker(hub, now);
   presence.onOffline((userId) => typing.forgetUser(userId));
   const ctx: ServerContext = {
@@ -115,7 +116,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     hub,
     presence,
     typing,
-    limits: new Limits(options.limits, new MemoryLimitStore()),
+    // With Redis, limits hold across processes; alone, they stay plain maps in memory.
+    limits: new Limits(options.limits, cluster?.limits ?? new MemoryLimitStore()),
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
     track,
@@ -192,7 +194,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     for (const ws of wss.clients) ws.terminate();
     http.close();
     await Promise.allSettled([...inflight]);
-    await bus?.close();
+    await cluster?.close();
     await lock?.close();
     await storage.close();
     throw error;
@@ -223,7 +225,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       // Requests already read, uploads and sweeps finish against an open store.
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
       await presence.close(); // everyone online now was last seen now
-      await bus?.close();
+      await cluster?.close();
       await lock?.close();
       await storage.close();
       log.info('stopped');

@@ -129,10 +129,12 @@ test('Redis restarted mid-traffic: every message is stored, a fresh get_messages
   await sleep(100);
   await redis.restart();
   await sleep(100);
+  // On a loaded machine a send can take long: a few more once Redis is back.
+  await eventually(() => i > 5, 10_000);
   stop = true;
   await sender;
   const sentDuring = i;
-  expect(sentDuring).toBeGreaterThan(3);
+  expect(sentDuring).toBeGreaterThan(5);
 
   // Ben catches up as a client does after a reconnect: a fresh get_messages has every one.
   const page = await ben.client.call('get_messages', { roomId: room.id });

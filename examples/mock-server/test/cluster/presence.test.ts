@@ -1,0 +1,125 @@
+// Presence across processes: a user is online while any process holds a connection of
+// theirs (plus the grace after the last one), whichever process is asked, and a process
+// killed with SIGKILL stops counting once its heartbeat key expires.
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { startRedis, type RunningRedis } from '../../../../test/support/services.mjs';
+import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../../src/index.js';
+import { PostgresDatabases } from '../postgres-databases.js';
+import { TestClient, createRoom, joinSession, signUp, sleep, type SignedIn } from '../helpers.js';
+import { ServerProcess } from './server-process.js';
+
+const GRACE_MS = 300;
+const PROCESS_TTL_MS = 1200;
+
+let databases: PostgresDatabases;
+let redis: RunningRedis;
+const servers = new Set<RunningServer>();
+const processes = new Set<ServerProcess>();
+const clients = new Set<TestClient>();
+
+async function cluster(n: number, db?: string): Promise<RunningServer[]> {
+  const url = db ?? (await databases.create());
+  const started: RunningServer[] = [];
+  for (let i = 0; i < n; i++) {
+    const server = await startServer({ ...TEST_SERVER_OPTIONS, db: url, redis: redis.url, presenceGraceMs: GRACE_MS, processTtlMs: PROCESS_TTL_MS });
+    servers.add(server);
+    started.push(server);
+  }
+  return started;
+}
+
+const track = <T extends TestClient | SignedIn>(value: T): T => {
+  clients.add(value instanceof TestClient ? value : value.client);
+  return value;
+};
+
+type Presence = { userId: string; online: boolean; lastSeenAt: number | null };
+const presenceOf = async (client: TestClient, userId: string): Promise<Presence> =>
+  (await client.call<{ presence: Presence[] }>('get_presence', { userIds: [userId] })).presence[0]!;
+const presenceEvents = (client: TestClient, userId: string) =>
+  client.eventsNamed('presence').filter((e) => e.data.userId === userId).map((e) => e.data.online as boolean);
+
+beforeAll(async () => {
+  [databases, redis] = await Promise.all([PostgresDatabases.start('chat_presence'), startRedis()]);
+});
+
+// Each test's processes go with it: they share this Redis, and one deployment's processes
+// (one database) must not clean up after another's.
+afterEach(async () => {
+  for (const client of clients) client.close();
+  clients.clear();
+  await Promise.all([...processes].map((p) => p.kill()));
+  processes.clear();
+  await Promise.all([...servers].map((server) => server.close()));
+  servers.clear();
+});
+
+afterAll(async () => {
+  await Promise.all([databases?.stop(), redis?.stop()]);
+});
+
+test('a user stays online while any process holds a connection, and goes offline once when the last one closes', async () => {
+  const [a, b, c] = await cluster(3);
+  const ann = track(await signUp(a!, 'Ann'));
+  const ben = track(await signUp(b!, 'Ben'));
+  await createRoom(ben.client, [ann.user.id], 'presence');
+  // Asked on B, which holds no connection of Ann's: online, since her sign-in on A.
+  const first = await presenceOf(ben.client, ann.user.id);
+  expect(first.online).toBe(true);
+
+  // A second tab on C, then the first one on A closes: past the grace she is still online.
+  const tab = track(await joinSession(c!, ann.token));
+  ann.client.close();
+  await sleep(GRACE_MS * 3);
+  expect(await presenceOf(ben.client, ann.user.id)).toEqual(first);
+  expect(presenceEvents(ben.client, ann.user.id)).toEqual([]);
+
+  // Her last connection closes: Ben hears "offline" once, and every process answers so.
+  tab.close();
+  await ben.client.waitForEvent('presence', (d) => d.userId === ann.user.id && d.online === false);
+  const cat = track(await signUp(c!, 'Cat'));
+  await createRoom(cat.client, [ann.user.id], 'asked on C');
+  const gone = await presenceOf(cat.client, ann.user.id);
+  expect(gone.online).toBe(false);
+  expect(gone.lastSeenAt).toBeGreaterThanOrEqual(first.lastSeenAt!);
+  await sleep(GRACE_MS);
+  expect(presenceEvents(ben.client, ann.user.id)).toEqual([false]);
+
+  // Back on B: online again, announced once, to Ben on the same process and Cat on C.
+  track(await joinSession(b!, ann.token));
+  await ben.client.waitForEvent('presence', (d) => d.userId === ann.user.id && d.online === true);
+  await cat.client.waitForEvent('presence', (d) => d.userId === ann.user.id && d.online === true);
+  expect((await presenceOf(cat.client, ann.user.id)).online).toBe(true);
+});
+
+test('a reload onto another process within the grace is not "offline, online"', async () => {
+  const [a, b] = await cluster(2);
+  const ann = track(await signUp(a!, 'Ann'));
+  const ben = track(await signUp(b!, 'Ben'));
+  await createRoom(ben.client, [ann.user.id]);
+  ann.client.close();
+  track(await joinSession(b!, ann.token));
+  await sleep(GRACE_MS * 3);
+  expect(presenceEvents(ben.client, ann.user.id)).toEqual([]);
+  expect((await presenceOf(ben.client, ann.user.id)).online).toBe(true);
+});
+
+test('a process killed with SIGKILL stops counting: its users go offline for the others, unless held elsewhere', async () => {
+  const db = await databases.create();
+  const [a] = await cluster(1, db);
+  const doomed = await ServerProcess.start({ CHAT_DB: db, CHAT_REDIS: redis.url, CHAT_PROCESS_TTL: `${PROCESS_TTL_MS / 1000}s` });
+  processes.add(doomed);
+  const ben = track(await signUp(a!, 'Ben'));
+  const ann = track(await signUp(doomed as unknown as RunningServer, 'Ann'));
+  const cat = track(await signUp(doomed as unknown as RunningServer, 'Cat'));
+  track(await joinSession(a!, cat.token)); // Cat also has a tab on A
+  await createRoom(ben.client, [ann.user.id, cat.user.id]);
+  expect((await presenceOf(ben.client, ann.user.id)).online).toBe(true);
+
+  await doomed.kill();
+  // Nobody closed Ann's socket cleanly; the process's key expires and A claims it.
+  await ben.client.waitFor((f) => f.type === 'event' && f.event === 'presence' && (f.data as Presence).userId === ann.user.id && !(f.data as Presence).online, PROCESS_TTL_MS * 8);
+  expect((await presenceOf(ben.client, ann.user.id)).online).toBe(false);
+  expect((await presenceOf(ben.client, cat.user.id)).online).toBe(true);
+  expect(presenceEvents(ben.client, cat.user.id)).toEqual([]);
+});
