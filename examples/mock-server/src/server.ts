@@ -106,7 +106,9 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   }
   const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log, ...(cluster ? { shared: cluster.presence } : {}) });
   cluster?.watch(presence);
-  const typing = new TypingTracker(hub, now);
+  // With Redis, limits hold across processes; alone, they stay plain maps in memory.
+  const limitStore = cluster?.limits ?? new MemoryLimitStore();
+  const typing = new TypingTracker(hub, now, limitStore);
   presence.onOffline((userId) => typing.forgetUser(userId));
   const ctx: ServerContext = {
     options,
@@ -116,8 +118,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     hub,
     presence,
     typing,
-    // With Redis, limits hold across processes; alone, they stay plain maps in memory.
-    limits: new Limits(options.limits, cluster?.limits ?? new MemoryLimitStore()),
+    limits: new Limits(options.limits, limitStore),
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
     track,

@@ -8,33 +8,16 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { type ChatClient, createChatClient } from '@chat/sdk';
 import { PROTOCOL_VERSION } from '@chat/sdk/protocol';
-import { startRedis, type RunningRedis } from '../../../../test/support/services.mjs';
-import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../../src/index.js';
-import { PostgresDatabases } from '../postgres-databases.js';
+import type { RunningServer } from '../../src/index.js';
 import { eventually } from '../../../../test/support/browser.js';
 import { TestClient, createRoom, signUp, sleep } from '../helpers.js';
+import { clusterFixture } from './fixture.js';
 import { Front } from './front.js';
-import { ServerProcess } from './server-process.js';
 
-let databases: PostgresDatabases;
-let redis: RunningRedis;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-
-beforeAll(async () => {
-  [databases, redis] = await Promise.all([PostgresDatabases.start('chat_failover'), startRedis()]);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups.length = 0;
-});
-
-afterAll(async () => {
-  await Promise.all([databases?.stop(), redis?.stop()]);
-});
+const fixture = clusterFixture('chat_failover');
 
 function sdkClient(url: string): ChatClient {
   const client = createChatClient({
@@ -44,7 +27,7 @@ function sdkClient(url: string): ChatClient {
     backoff: (attempt) => Math.min(50 * attempt, 300),
     requestTimeoutMs: 3000,
   });
-  cleanups.push(() => client.close());
+  fixture.cleanup(() => client.close());
   return client;
 }
 
@@ -70,18 +53,16 @@ function expectStoredOnceInOrder(stored: Stored[], sent: Map<string, string[]>):
 }
 
 test('a process killed with SIGKILL mid-traffic: its clients reconnect to another, every message is stored once, in order, seqs gapless', async () => {
-  const db = await databases.create();
-  const env = { CHAT_DB: db, CHAT_REDIS: redis.url, CHAT_PROCESS_TTL: '2s' };
+  const db = await fixture.databases.create();
+  const env = { CHAT_DB: db, CHAT_REDIS: fixture.redis.url, CHAT_PROCESS_TTL: '2s' };
   // The first migrates the new database; the other two start beside it.
-  const first = await ServerProcess.start(env);
-  const processes = [first, ...(await Promise.all([ServerProcess.start(env), ServerProcess.start(env)]))];
-  cleanups.push(() => Promise.all(processes.map((p) => p.kill())));
+  const first = await fixture.spawn(env);
+  const processes = [first, ...(await Promise.all([fixture.spawn(env), fixture.spawn(env)]))];
   const front = await Front.start(processes.map((p) => p.port));
-  cleanups.push(() => front.close());
+  fixture.cleanup(() => front.close());
 
   // Accounts and the room, made directly on the last process (which survives).
-  const setup = await Promise.all(['Ann', 'Ben', 'Cat'].map((name) => signUp(processes[2] as unknown as RunningServer, name)));
-  cleanups.push(() => setup.forEach((s) => s.client.close()));
+  const setup = await Promise.all(['Ann', 'Ben', 'Cat'].map((name) => signUp(processes[2] as unknown as RunningServer, name).then(fixture.track)));
   const room = await createRoom(setup[0]!.client, [setup[1]!.user.id, setup[2]!.user.id], 'failover');
 
   // One SDK client each, through the front: round robin puts one on each process.
@@ -111,8 +92,7 @@ test('a process killed with SIGKILL mid-traffic: its clients reconnect to anothe
       expect(messages.filter((m) => m.status === 'sent')).toHaveLength(total);
     }, 30_000);
   }
-  const reader = await TestClient.open(processes[1]!.wsUrl);
-  cleanups.push(() => reader.close());
+  const reader = fixture.track(await TestClient.open(processes[1]!.wsUrl));
   await reader.call('create_connection', { protocolVersion: PROTOCOL_VERSION, token: setup[0]!.token });
   const stored = await history(reader, room.id);
   expect(stored).toHaveLength(total);
@@ -123,14 +103,10 @@ test('a process killed with SIGKILL mid-traffic: its clients reconnect to anothe
 }, 120_000);
 
 test('PostgreSQL restarted under the servers: requests fail INTERNAL and retryable meanwhile, nothing is half-written, the outbox delivers after', async () => {
-  const db = await databases.create();
-  const servers: RunningServer[] = [];
-  for (let i = 0; i < 2; i++) servers.push(await startServer({ ...TEST_SERVER_OPTIONS, db, redis: redis.url }));
-  cleanups.push(() => Promise.all(servers.map((s) => s.close())));
-  const [a, b] = servers as [RunningServer, RunningServer];
-  const ann = await signUp(a, 'Ann');
-  const ben = await signUp(b, 'Ben');
-  cleanups.push(() => [ann, ben].forEach((s) => s.client.close()));
+  const db = await fixture.databases.create();
+  const [a, b] = (await fixture.cluster(2, {}, db)) as [RunningServer, RunningServer];
+  const ann = fixture.track(await signUp(a, 'Ann'));
+  const ben = fixture.track(await signUp(b, 'Ben'));
   const room = await createRoom(ann.client, [ben.user.id], 'outage');
   const client = sdkClient(b.wsUrl);
   await client.login({ email: ben.user.email });
@@ -145,7 +121,7 @@ test('PostgreSQL restarted under the servers: requests fail INTERNAL and retryab
   await eventually(() => expect(client.messages(room.id).getSnapshot().messages[0]?.status).toBe('sent'), 10_000);
 
   // Down: PostgreSQL stops (fast shutdown: in-flight transactions are rolled back).
-  const { postgres } = databases;
+  const { postgres } = fixture.databases;
   const restarting = postgres.restart();
   let failure: { code: string; retryable?: boolean } | undefined;
   for (let k = 0; k < 200 && !failure; k++) {

@@ -1,47 +1,15 @@
 // Limits across processes: a user spread over three processes gets the connections and the
 // message rate of one, not three times them.
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { PROTOCOL_VERSION } from '@chat/sdk/protocol';
-import { startRedis, type RunningRedis } from '../../../../test/support/services.mjs';
-import { startServer, TEST_SERVER_OPTIONS, type RunningServer, type ServerOptions } from '../../src/index.js';
-import { PostgresDatabases } from '../postgres-databases.js';
-import { TestClient, createRoom, joinSession, sendText, sleep, signUp, type SignedIn } from '../helpers.js';
+import { startRedis } from '../../../../test/support/services.mjs';
+import type { LimitSettings } from '../../src/index.js';
+import { TestClient, createRoom, joinSession, sendText, sleep, signUp } from '../helpers.js';
+import { clusterFixture } from './fixture.js';
 
-let databases: PostgresDatabases;
-let redis: RunningRedis;
-const servers = new Set<RunningServer>();
-const clients = new Set<TestClient>();
-
-async function cluster(n: number, limits: ServerOptions['limits']): Promise<RunningServer[]> {
-  const db = await databases.create();
-  const started: RunningServer[] = [];
-  for (let i = 0; i < n; i++) {
-    const server = await startServer({ ...TEST_SERVER_OPTIONS, db, redis: redis.url, limits: { ...TEST_SERVER_OPTIONS.limits, ...limits } });
-    servers.add(server);
-    started.push(server);
-  }
-  return started;
-}
-
-const track = <T extends TestClient | SignedIn>(value: T): T => {
-  clients.add(value instanceof TestClient ? value : value.client);
-  return value;
-};
-
-beforeAll(async () => {
-  [databases, redis] = await Promise.all([PostgresDatabases.start('chat_limits'), startRedis()]);
-});
-
-afterEach(async () => {
-  for (const client of clients) client.close();
-  clients.clear();
-  await Promise.all([...servers].map((server) => server.close()));
-  servers.clear();
-});
-
-afterAll(async () => {
-  await Promise.all([databases?.stop(), redis?.stop()]);
-});
+const fixture = clusterFixture('chat_limits');
+const { track } = fixture;
+const cluster = (n: number, limits: Partial<LimitSettings>) => fixture.cluster(n, { limits });
 
 test('the per-user connection cap holds across processes, and a closed connection frees its place everywhere', async () => {
   const [a, b, c] = await cluster(3, { connectionsPerUser: 2 });
@@ -86,4 +54,28 @@ test('a user sending through three processes gets the message rate of one', asyn
   expect(stored).toBeLessThanOrEqual(burst + Math.ceil(seconds * 0.5) + 2);
   expect(stored).toBeGreaterThanOrEqual(burst - 2);
   expect(refused).toBeGreaterThan(0);
+});
+
+test('Redis down: each process limits on its own (fail open), and people go on chatting', async () => {
+  const own = await startRedis(); // this test's own Redis, stopped for good below
+  const burst = 4;
+  const db = await fixture.databases.create();
+  const [a, b] = [0, 1].map(() => fixture.start({ db, redis: own.url, limits: { userMessages: { perSecond: 0.1, burst } } }));
+  const servers = [await a!, await b!];
+  const ann = track(await signUp(servers[0]!, 'Ann'));
+  const ben = track(await signUp(servers[0]!, 'Ben'));
+  const room = await createRoom(ann.client, [ben.user.id]);
+  await own.stop();
+
+  // Still answered, and still limited: by this process's own bucket.
+  let stored = 0;
+  let refused = 0;
+  for (let k = 0; k < burst * 3; k++) {
+    const reply = await ann.client.request('create_message', { roomId: room.id, clientId: `down-${k}`, text: `down ${k}` });
+    if (reply.ok) stored++;
+    else if (reply.error?.code === 'RATE_LIMITED') refused++;
+  }
+  expect(stored).toBeGreaterThanOrEqual(1);
+  expect(stored).toBeLessThanOrEqual(burst + 1);
+  expect(stored + refused).toBe(burst * 3);
 });

@@ -1,62 +1,23 @@
 // Presence across processes: a user is online while any process holds a connection of
 // theirs (plus the grace after the last one), whichever process is asked, and a process
 // killed with SIGKILL stops counting once its heartbeat key expires.
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { startRedis, type RunningRedis } from '../../../../test/support/services.mjs';
-import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../../src/index.js';
-import { PostgresDatabases } from '../postgres-databases.js';
-import { TestClient, createRoom, joinSession, signUp, sleep, type SignedIn } from '../helpers.js';
-import { ServerProcess } from './server-process.js';
+import { expect, test } from 'vitest';
+import type { RunningServer } from '../../src/index.js';
+import { type TestClient, createRoom, joinSession, signUp, sleep } from '../helpers.js';
+import { clusterFixture } from './fixture.js';
 
 const GRACE_MS = 300;
 const PROCESS_TTL_MS = 1200;
 
-let databases: PostgresDatabases;
-let redis: RunningRedis;
-const servers = new Set<RunningServer>();
-const processes = new Set<ServerProcess>();
-const clients = new Set<TestClient>();
-
-async function cluster(n: number, db?: string): Promise<RunningServer[]> {
-  const url = db ?? (await databases.create());
-  const started: RunningServer[] = [];
-  for (let i = 0; i < n; i++) {
-    const server = await startServer({ ...TEST_SERVER_OPTIONS, db: url, redis: redis.url, presenceGraceMs: GRACE_MS, processTtlMs: PROCESS_TTL_MS });
-    servers.add(server);
-    started.push(server);
-  }
-  return started;
-}
-
-const track = <T extends TestClient | SignedIn>(value: T): T => {
-  clients.add(value instanceof TestClient ? value : value.client);
-  return value;
-};
+const fixture = clusterFixture('chat_presence');
+const { track } = fixture;
+const cluster = (n: number, db?: string) => fixture.cluster(n, { presenceGraceMs: GRACE_MS, processTtlMs: PROCESS_TTL_MS }, db);
 
 type Presence = { userId: string; online: boolean; lastSeenAt: number | null };
 const presenceOf = async (client: TestClient, userId: string): Promise<Presence> =>
   (await client.call<{ presence: Presence[] }>('get_presence', { userIds: [userId] })).presence[0]!;
 const presenceEvents = (client: TestClient, userId: string) =>
   client.eventsNamed('presence').filter((e) => e.data.userId === userId).map((e) => e.data.online as boolean);
-
-beforeAll(async () => {
-  [databases, redis] = await Promise.all([PostgresDatabases.start('chat_presence'), startRedis()]);
-});
-
-// Each test's processes go with it: they share this Redis, and one deployment's processes
-// (one database) must not clean up after another's.
-afterEach(async () => {
-  for (const client of clients) client.close();
-  clients.clear();
-  await Promise.all([...processes].map((p) => p.kill()));
-  processes.clear();
-  await Promise.all([...servers].map((server) => server.close()));
-  servers.clear();
-});
-
-afterAll(async () => {
-  await Promise.all([databases?.stop(), redis?.stop()]);
-});
 
 test('a user stays online while any process holds a connection, and goes offline once when the last one closes', async () => {
   const [a, b, c] = await cluster(3);
@@ -105,10 +66,9 @@ test('a reload onto another process within the grace is not "offline, online"', 
 });
 
 test('a process killed with SIGKILL stops counting: its users go offline for the others, unless held elsewhere', async () => {
-  const db = await databases.create();
+  const db = await fixture.databases.create();
   const [a] = await cluster(1, db);
-  const doomed = await ServerProcess.start({ CHAT_DB: db, CHAT_REDIS: redis.url, CHAT_PROCESS_TTL: `${PROCESS_TTL_MS / 1000}s` });
-  processes.add(doomed);
+  const doomed = await fixture.spawn({ CHAT_DB: db, CHAT_REDIS: fixture.redis.url, CHAT_PROCESS_TTL: `${PROCESS_TTL_MS / 1000}s` });
   const ben = track(await signUp(a!, 'Ben'));
   const ann = track(await signUp(doomed as unknown as RunningServer, 'Ann'));
   const cat = track(await signUp(doomed as unknown as RunningServer, 'Cat'));

@@ -2,35 +2,15 @@
 // never both: a process whose events could not reach the others' clients refuses to start,
 // in one line that says why. Processes here are spawned (src/main.ts) where the line on
 // stderr or a SIGKILL matters, in-process otherwise.
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startRedis, type RunningRedis } from '../../../../test/support/services.mjs';
-import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../../src/index.js';
-import { PostgresDatabases } from '../postgres-databases.js';
+import { expect, test } from 'vitest';
+import { clusterFixture } from './fixture.js';
 import { ServerProcess } from './server-process.js';
 
-let databases: PostgresDatabases;
-let redis: RunningRedis;
-const servers = new Set<RunningServer>();
-const processes = new Set<ServerProcess>();
-
-async function server(db: string, withRedis: boolean): Promise<RunningServer> {
-  const started = await startServer({ ...TEST_SERVER_OPTIONS, db, ...(withRedis ? { redis: redis.url } : {}) });
-  servers.add(started);
-  return started;
-}
-
-beforeAll(async () => {
-  [databases, redis] = await Promise.all([PostgresDatabases.start('chat_refusal'), startRedis()]);
-});
-
-afterAll(async () => {
-  await Promise.all([...processes].map((p) => p.kill()));
-  await Promise.all([...servers].map((s) => s.close()));
-  await Promise.all([databases?.stop(), redis?.stop()]);
-});
+const fixture = clusterFixture('chat_refusal');
+const server = (db: string, withRedis: boolean) => fixture.start({ db, ...(withRedis ? { redis: fixture.redis.url } : {}) });
 
 test('a second process without Redis on the same database refuses to start, in one line saying why', async () => {
-  const db = await databases.create();
+  const db = await fixture.databases.create();
   await server(db, false);
   const { code, stderr } = await ServerProcess.refused({ CHAT_DB: db });
   expect(code).toBe(1);
@@ -39,30 +19,28 @@ test('a second process without Redis on the same database refuses to start, in o
 });
 
 test('with Redis and without never share a database, whichever starts first', async () => {
-  const first = await databases.create();
+  const first = await fixture.databases.create();
   await server(first, false);
   await expect(server(first, true)).rejects.toThrow(/a server process without CHAT_REDIS is serving this PostgreSQL database/);
 
-  const second = await databases.create();
+  const second = await fixture.databases.create();
   await server(second, true);
   await server(second, true); // any number with Redis
   await expect(server(second, false)).rejects.toThrow(/another server process is serving this PostgreSQL database/);
 });
 
 test('the lock goes with its process: after a SIGKILL or a stop, a process of the other kind starts', async () => {
-  const db = await databases.create();
-  const killed = await ServerProcess.start({ CHAT_DB: db, CHAT_REDIS: redis.url });
-  processes.add(killed);
+  const db = await fixture.databases.create();
+  const killed = await fixture.spawn({ CHAT_DB: db, CHAT_REDIS: fixture.redis.url });
   await expect(server(db, false)).rejects.toThrow(/without CHAT_REDIS is serving|another server process/);
   await killed.kill();
   const alone = await server(db, false);
-  await alone.close();
-  servers.delete(alone);
+  await alone.close(); // closing twice (again after the test) is safe
   await server(db, true);
 });
 
 test('a server on another database, or on SQLite, is not held back', async () => {
-  await server(await databases.create(), false);
-  await server(await databases.create(), false);
+  await server(await fixture.databases.create(), false);
+  await server(await fixture.databases.create(), false);
   await server(':memory:', false);
 });
