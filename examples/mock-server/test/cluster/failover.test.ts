@@ -1,6 +1,6 @@
 // What a client sees when part of the cluster fails. Real SDK clients (createChatClient, its
 // outbox in fake-indexeddb) send through a front that stands in for the load balancer:
-// - a server process killed with SIGKILL mid-traffic: its clients reconnect to another one,
+// - a server process (spawned, beside two in this process) killed with SIGKILL mid-traffic: its clients reconnect to another one,
 //   and every message is stored once, in send order, seqs gapless;
 // - PostgreSQL restarted under the servers: requests meanwhile fail INTERNAL (retryable),
 //   nothing is half-written, and the outbox delivers once it is back.
@@ -53,16 +53,17 @@ function expectStoredOnceInOrder(stored: Stored[], sent: Map<string, string[]>):
 }
 
 test('a process killed with SIGKILL mid-traffic: its clients reconnect to another, every message is stored once, in order, seqs gapless', async () => {
+  // Two servers in this process (the first migrates the new database) and, in a process of
+  // its own so that it can be killed with SIGKILL, the one that dies.
   const db = await fixture.databases.create();
-  const env = { CHAT_DB: db, CHAT_REDIS: fixture.redis.url, CHAT_PROCESS_TTL: '2s' };
-  // The first migrates the new database; the other two start beside it.
-  const first = await fixture.spawn(env);
-  const processes = [first, ...(await Promise.all([fixture.spawn(env), fixture.spawn(env)]))];
+  const [b, c] = await fixture.cluster(2, { processTtlMs: 2000 }, db);
+  const doomed = await fixture.spawn({ CHAT_DB: db, CHAT_REDIS: fixture.redis.url, CHAT_PROCESS_TTL: '2s' });
+  const processes = [doomed, b!, c!];
   const front = await Front.start(processes.map((p) => p.port));
   fixture.cleanup(() => front.close());
 
   // Accounts and the room, made directly on the last process (which survives).
-  const setup = await Promise.all(['Ann', 'Ben', 'Cat'].map((name) => signUp(processes[2] as unknown as RunningServer, name).then(fixture.track)));
+  const setup = await Promise.all(['Ann', 'Ben', 'Cat'].map((name) => signUp(c!, name).then(fixture.track)));
   const room = await createRoom(setup[0]!.client, [setup[1]!.user.id, setup[2]!.user.id], 'failover');
 
   // One SDK client each, through the front: round robin puts one on each process.
@@ -80,7 +81,7 @@ test('a process killed with SIGKILL mid-traffic: its clients reconnect to anothe
       client.send(room.id, { text });
       sent.get(setup[i]!.user.id)!.push(text);
     });
-    if (k === perClient / 2) await processes[0]!.kill(); // mid-traffic, no goodbye
+    if (k === perClient / 2) await doomed.kill(); // mid-traffic, no goodbye
     await sleep(20);
   }
 
@@ -92,7 +93,7 @@ test('a process killed with SIGKILL mid-traffic: its clients reconnect to anothe
       expect(messages.filter((m) => m.status === 'sent')).toHaveLength(total);
     }, 30_000);
   }
-  const reader = fixture.track(await TestClient.open(processes[1]!.wsUrl));
+  const reader = fixture.track(await TestClient.open(b!.wsUrl));
   await reader.call('create_connection', { protocolVersion: PROTOCOL_VERSION, token: setup[0]!.token });
   const stored = await history(reader, room.id);
   expect(stored).toHaveLength(total);
