@@ -51,8 +51,8 @@ export class ClusterLock {
 
   private refusal(): string {
     return this.shared
-      ? 'refusing to start: a server process without CHAT_REDIS is serving this PostgreSQL database, so events of either would never reach the other one’s clients; stop it, or start every process with the same CHAT_REDIS'
-      : 'refusing to start: another server process is serving this PostgreSQL database, and without CHAT_REDIS this one’s events would never reach its clients; set CHAT_REDIS (the same for every process) or stop the other one';
+      ? "refusing to start: a server process without CHAT_REDIS is serving this PostgreSQL database, so events of either would never reach the other one's clients; stop it, or start every process with the same CHAT_REDIS"
+      : "refusing to start: another server process is serving this PostgreSQL database, and without CHAT_REDIS this one's events would never reach its clients; set CHAT_REDIS (the same for every process) or stop the other one";
   }
 
   /** True when the lock is held; false when another process holds it in the other mode. */

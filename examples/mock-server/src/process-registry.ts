@@ -70,7 +70,7 @@ export class ProcessRegistry {
         this.options.ttlMs,
       ));
     } catch (error) {
-      if (!this.failing) this.options.log.warn('redis heartbeat failed; presence and limits are this process’s own until Redis is back', { error: (error as Error).message });
+      if (!this.failing) this.options.log.warn('redis heartbeat failed; presence and limits are decided by each process alone until Redis is back', { error: (error as Error).message });
       this.failing = true;
       throw error;
     }

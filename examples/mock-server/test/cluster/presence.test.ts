@@ -4,6 +4,7 @@
 import { expect, test } from 'vitest';
 import type { RunningServer } from '../../src/index.js';
 import { type TestClient, createRoom, joinSession, signUp, sleep } from '../helpers.js';
+import { eventually } from '../../../../test/support/browser.js';
 import { clusterFixture } from './fixture.js';
 
 const GRACE_MS = 300;
@@ -82,4 +83,19 @@ test('a process killed with SIGKILL stops counting: its users go offline for the
   expect((await presenceOf(ben.client, ann.user.id)).online).toBe(false);
   expect((await presenceOf(ben.client, cat.user.id)).online).toBe(true);
   expect(presenceEvents(ben.client, cat.user.id)).toEqual([]);
+});
+
+test('Redis restarted empty: each process writes its users again, and they stay online for every process', async () => {
+  const [a, b] = await cluster(2);
+  const ann = track(await signUp(a!, 'Ann'));
+  const ben = track(await signUp(b!, 'Ben'));
+  await createRoom(ben.client, [ann.user.id]);
+  const before = await presenceOf(ben.client, ann.user.id);
+  expect(before.online).toBe(true);
+
+  await fixture.redis.restart(); // no persistence: every key is gone
+  // Asked on B, which holds no connection of hers: online again once A has reconnected and
+  // written her back, with the same "since", and nobody was told she went or came.
+  await eventually(async () => expect(await presenceOf(ben.client, ann.user.id)).toEqual(before), 10_000);
+  expect(presenceEvents(ben.client, ann.user.id)).toEqual([]);
 });
