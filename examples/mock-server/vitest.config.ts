@@ -1,4 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { configDefaults, defineProject } from 'vitest/config';
 import { twoAtOnce, sourceAliases } from '../../vitest.shared.js';
 
 export default defineProject({
@@ -8,5 +8,7 @@ export default defineProject({
     name: 'server',
     environment: 'node',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Its own project (test/cluster/vitest.config.ts): processes, PostgreSQL and Redis.
+    exclude: [...configDefaults.exclude, 'test/cluster/**'],
   },
 });

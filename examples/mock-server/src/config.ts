@@ -43,6 +43,8 @@ export function optionsFromEnv(
   // CHAT_REDIS=redis://… carries events between processes (docs/scale-out.md).
   const redis = nonEmpty(env.CHAT_REDIS);
   if (redis !== undefined) options.redis = parseRedisUrl(redis);
+  const processTtl = nonEmpty(env.CHAT_PROCESS_TTL);
+  if (processTtl !== undefined) options.processTtlMs = parseDuration('CHAT_PROCESS_TTL', processTtl);
   const secret = nonEmpty(env.CHAT_JWT_SECRET);
   if (secret !== undefined) options.jwtSecret = secret;
   const uploadsDir = nonEmpty(env.CHAT_UPLOADS_DIR);

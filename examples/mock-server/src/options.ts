@@ -18,6 +18,12 @@ export interface ServerOptions {
    * database; docs/scale-out.md). Default none: events reach this process's connections only.
    */
   redis?: string;
+  /**
+   * With `redis`: how long after its last heartbeat a process stops counting (its users go
+   * offline unless another process holds them; its connections leave the shared caps).
+   * Heartbeats go every third of it. Default 10 s.
+   */
+  processTtlMs?: number;
   /** 'memory' keeps plain maps instead of SQLite; default 'sqlite' (on `db`). */
   storage?: 'memory' | 'sqlite';
   /** Folder of the upload files; default `<db>.uploads` next to a SQLite file, else a temporary folder removed at close. */
@@ -138,11 +144,15 @@ export function resolveLimits(given: Partial<LimitSettings>, rateLimit: Rate): L
   return limits;
 }
 
+/** A process's liveness in Redis outlasts this many ms without a heartbeat (three are missed). */
+export const DEFAULT_PROCESS_TTL_MS = 10_000;
+
 export interface ResolvedOptions {
   port: number;
   host: string;
   db: string;
   redis: string | undefined;
+  processTtlMs: number;
   storage: 'memory' | 'sqlite';
   uploadsDir: string | undefined;
   jwtSecret: string | undefined;
@@ -181,6 +191,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     host,
     db: options.db ?? ':memory:',
     redis: options.redis || undefined,
+    processTtlMs: options.processTtlMs ?? DEFAULT_PROCESS_TTL_MS,
     storage: options.storage ?? (options.db === 'memory' ? 'memory' : 'sqlite'),
     uploadsDir: options.uploadsDir || undefined,
     jwtSecret: options.jwtSecret || undefined,

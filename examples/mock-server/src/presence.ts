@@ -1,6 +1,7 @@
 import { type Presence as PresenceState, eventFrame } from '@chat/sdk/protocol';
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
+import type { SharedPresence } from './shared-presence.js';
 import type { AsyncStorage } from './storage/async-storage.js';
 
 interface Online {
@@ -20,6 +21,12 @@ interface Online {
  * "last seen" survives a restart; it is also stored on sign-in, so a crash loses little.
  * Storage is async: what a change stores and announces runs on one chain, in the order the
  * changes happened (an `online` is never announced or stored after the `offline` that followed it).
+ *
+ * With Redis (`shared`), this process's users are also recorded there: a user comes online
+ * when the first process takes them and goes offline when the last one lets them go (after
+ * its grace), and only the process that sees that change announces and stores it. A process
+ * that dies is cleaned up by another (`processDied`). While Redis fails, each process
+ * decides from its own connections, as without Redis.
  */
 export class PresenceTracker {
   private readonly online = new Map<string, Online>();
@@ -30,7 +37,7 @@ export class PresenceTracker {
   constructor(
     private readonly storage: AsyncStorage,
     private readonly hub: Hub,
-    private readonly options: { graceMs: number; now: () => number; log: Logger },
+    private readonly options: { graceMs: number; now: () => number; log: Logger; shared?: SharedPresence },
   ) {
     hub.onFirstConnection = (userId) => this.connected(userId);
     hub.onLastConnection = (userId) => this.disconnected(userId);
@@ -54,10 +61,20 @@ export class PresenceTracker {
     const visible = new Set(await this.storage.getCoMemberIds(callerId));
     visible.add(callerId);
     const asked = [...new Set(userIds)].filter((id) => visible.has(id));
-    const stored = await this.storage.getLastSeenAt(asked.filter((id) => !this.online.has(id)));
+    const since = new Map<string, number>();
+    for (const id of asked) if (this.online.has(id)) since.set(id, this.online.get(id)!.since);
+    const elsewhere = asked.filter((id) => !since.has(id));
+    if (this.options.shared && elsewhere.length > 0) {
+      try {
+        for (const [id, at] of await this.options.shared.status(elsewhere)) since.set(id, at);
+      } catch (error) {
+        this.redisFailed(error); // answered from this process's connections only
+      }
+    }
+    const stored = await this.storage.getLastSeenAt(asked.filter((id) => !since.has(id)));
     return asked.map((userId) =>
-      this.online.has(userId)
-        ? { userId, online: true, lastSeenAt: this.online.get(userId)!.since }
+      since.has(userId)
+        ? { userId, online: true, lastSeenAt: since.get(userId)! }
         : { userId, online: false, lastSeenAt: stored.get(userId) ?? null },
     );
   }
@@ -83,9 +100,16 @@ export class PresenceTracker {
       return;
     }
     const now = this.options.now();
-    this.online.set(userId, { since: now });
-    this.store(userId, now);
-    this.announce({ userId, online: true, lastSeenAt: now });
+    const online: Online = { since: now };
+    this.online.set(userId, online);
+    this.then(async () => {
+      const shared = await this.sharedJoin(userId, now);
+      if (shared) online.since = shared.since;
+      // Online on another process already: that process announced it.
+      if (shared && !shared.first) return;
+      await this.storeNow(userId, now);
+      await this.announceNow({ userId, online: true, lastSeenAt: now });
+    });
   }
 
   private disconnected(userId: string): void {
@@ -101,30 +125,83 @@ export class PresenceTracker {
     const state = this.online.get(userId);
     if (!state || state.goneAt === undefined || this.hub.isConnected(userId)) return;
     this.online.delete(userId);
-    this.store(userId, state.goneAt);
-    this.announce({ userId, online: false, lastSeenAt: state.goneAt });
+    const goneAt = state.goneAt;
+    this.then(async () => {
+      // Still held by another process: they are online; that one will say when they are not.
+      if (!(await this.sharedLeave(userId))) return;
+      await this.storeNow(userId, goneAt);
+      await this.announceNow({ userId, online: false, lastSeenAt: goneAt });
+    });
     for (const listener of this.offlineListeners) listener(userId);
   }
 
-  private announce(presence: PresenceState): void {
-    this.then(async () => {
-      try {
-        this.hub.broadcast(await this.storage.getCoMemberIds(presence.userId), eventFrame('presence', presence), 1.1);
-      } catch (error) {
-        this.options.log.error('presence announcement failed', { error });
-      }
-    });
+  /**
+   * Another process died (its liveness key expired) and this one claimed it: each user it
+   * held that no live process holds goes offline, last seen now (when its death is known).
+   */
+  async processDied(processId: string): Promise<void> {
+    const shared = this.options.shared;
+    if (!shared) return;
+    for (const userId of await shared.heldBy(processId)) {
+      if (!(await shared.leave(userId, processId)) || this.online.has(userId)) continue;
+      const now = this.options.now();
+      this.then(async () => {
+        await this.storeNow(userId, now);
+        await this.announceNow({ userId, online: false, lastSeenAt: now });
+      });
+    }
+    await shared.forgetProcess(processId);
+  }
+
+  /** Redis answers again (maybe restarted empty): this process's users are recorded there again, silently. */
+  async rejoin(): Promise<void> {
+    for (const [userId, state] of this.online) await this.options.shared?.join(userId, state.since);
+  }
+
+  private async sharedJoin(userId: string, now: number): Promise<{ first: boolean; since: number } | undefined> {
+    if (!this.options.shared) return undefined;
+    try {
+      return await this.options.shared.join(userId, now);
+    } catch (error) {
+      this.redisFailed(error);
+      return undefined; // decided by this process's connections, as without Redis
+    }
+  }
+
+  /** True when the user is now offline everywhere (or Redis cannot say, and this process let them go). */
+  private async sharedLeave(userId: string): Promise<boolean> {
+    if (!this.options.shared) return true;
+    try {
+      return await this.options.shared.leave(userId);
+    } catch (error) {
+      this.redisFailed(error);
+      return true;
+    }
+  }
+
+  private redisFailed(error: unknown): void {
+    this.options.log.debug('presence: redis failed, deciding from this process alone', { error: (error as Error).message });
+  }
+
+  private async announceNow(presence: PresenceState): Promise<void> {
+    try {
+      this.hub.broadcast(await this.storage.getCoMemberIds(presence.userId), eventFrame('presence', presence), 1.1);
+    } catch (error) {
+      this.options.log.error('presence announcement failed', { error });
+    }
+  }
+
+  private async storeNow(userId: string, at: number): Promise<void> {
+    try {
+      await this.storage.setLastSeenAt(userId, at);
+    } catch (error) {
+      // Storage closed under a late timer, or a full disk: "last seen" is best effort.
+      this.options.log.warn('could not store last_seen_at', { error });
+    }
   }
 
   private store(userId: string, at: number): void {
-    this.then(async () => {
-      try {
-        await this.storage.setLastSeenAt(userId, at);
-      } catch (error) {
-        // Storage closed under a late timer, or a full disk: "last seen" is best effort.
-        this.options.log.warn('could not store last_seen_at', { error });
-      }
-    });
+    this.then(() => this.storeNow(userId, at));
   }
 
   /** Queues `work` (which never throws) behind the presence work before it. */

@@ -55,6 +55,14 @@ export class RedisBus {
     });
   }
 
+  /**
+   * The connection for commands (presence, limits): it fails at once while Redis is down
+   * (no offline queue), so callers fall back to what this process knows.
+   */
+  get commands(): Redis {
+    return this.publisher;
+  }
+
   /** Connects both clients and subscribes; rejects (and closes them) when Redis cannot be reached. */
   static async open(url: string, log: Logger): Promise<RedisBus> {
     const bus = new RedisBus(url, log);

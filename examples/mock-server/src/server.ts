@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MAX_CLIENT_FRAME_BYTES, withRetryHint } from '@chat/sdk/protocol';
+import { ClusterLock } from './cluster-lock.js';
+import { Cluster } from './cluster.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { Faults } from './faults.js';
@@ -12,7 +14,6 @@ import { createLogger } from './log.js';
 import { type ServerOptions, resolveOptions } from './options.js';
 import { OriginPolicy } from './origins.js';
 import { PresenceTracker } from './presence.js';
-import { RedisBus } from './redis-bus.js';
 import { seedSample } from './sample.js';
 import { Sessions } from './sessions.js';
 import { openAsyncStorage, sweepUploadFiles } from './storage/index.js';
@@ -61,13 +62,17 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const options = resolveOptions(input);
   const log = createLogger(options.logLevel);
   const storage = await openAsyncStorage(options);
+  let lock: ClusterLock | undefined;
   try {
+    // One process without Redis on a PostgreSQL database, or any number with it: never both.
+    if (storage.kind === 'postgres') lock = await ClusterLock.take(options.db, { withRedis: options.redis !== undefined, log });
     // Before anyone can upload: unfinished files, files without records and records without files go.
     // On PostgreSQL other processes share the database and maybe the folder: their records
     // and their uploads in flight are left alone (sweepUploadFiles).
     const swept = await sweepUploadFiles(storage, { shared: storage.kind === 'postgres' });
     if (swept.partials + swept.strayFiles + swept.missingFiles > 0) log.info('upload files checked', swept);
   } catch (error) {
+    await lock?.close();
     await storage.close();
     throw error;
   }
@@ -83,24 +88,28 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   // Frames of connections opened before the start-up work (the sample) is done wait for it.
   let ready: () => void = () => {};
   const started = new Promise<void>((resolve) => (ready = resolve));
-  let bus: RedisBus | undefined;
+  let cluster: Cluster | undefined;
   if (options.redis) {
     try {
-      bus = await RedisBus.open(options.redis, log);
+      cluster = await Cluster.open(options.redis, { processTtlMs: options.processTtlMs, log });
     } catch (error) {
+      await lock?.close();
       await storage.close();
       throw error;
     }
   }
   const now = Date.now;
   const hub = new Hub();
-  if (bus) {
-    const relay = bus;
+  if (cluster) {
+    const relay = cluster.bus;
     hub.relay = (message) => relay.publish(message);
     relay.onMessage = (message) => hub.receive(message);
   }
-  const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log });
-  const typing = new TypingTracker(hub, now);
+  const presence = new PresenceTracker(storage, hub, { graceMs: options.presenceGraceMs, now, log, ...(cluster ? { shared: cluster.presence } : {}) });
+  cluster?.watch(presence);
+  // With Redis, limits hold across processes; alone, they stay plain maps in memory.
+  const limitStore = cluster?.limits ?? new MemoryLimitStore();
+  const typing = new TypingTracker(hub, now, limitStore);
   presence.onOffline((userId) => typing.forgetUser(userId));
   const ctx: ServerContext = {
     options,
@@ -110,7 +119,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     hub,
     presence,
     typing,
-    limits: new Limits(options.limits, new MemoryLimitStore()),
+    limits: new Limits(options.limits, limitStore),
     faults: new Faults(now),
     sessions: new Sessions(storage, { ttlMs: options.sessionTtlMs, jwtSecret: options.jwtSecret }, now),
     track,
@@ -187,7 +196,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     for (const ws of wss.clients) ws.terminate();
     http.close();
     await Promise.allSettled([...inflight]);
-    await bus?.close();
+    await cluster?.close();
+    await lock?.close();
     await storage.close();
     throw error;
   }
@@ -217,7 +227,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       // Requests already read, uploads and sweeps finish against an open store.
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
       await presence.close(); // everyone online now was last seen now
-      await bus?.close();
+      await cluster?.close();
+      await lock?.close();
       await storage.close();
       log.info('stopped');
     })());

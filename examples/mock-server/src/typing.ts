@@ -1,7 +1,9 @@
 import { TYPING_COALESCE_MS, TYPING_RATE_BURST, TYPING_RATE_PER_SECOND, TYPING_TTL_MS, eventFrame } from '@chat/sdk/protocol';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
-import { TokenBucket } from './rate-limit.js';
+import type { LimitStore } from './limits/index.js';
+
+const TYPING_RATE = { perSecond: TYPING_RATE_PER_SECOND, burst: TYPING_RATE_BURST };
 
 interface Typist {
   until: number;
@@ -14,26 +16,25 @@ interface Typist {
  * stored. A refresh by one user in one room reaches the room at most once per
  * `TYPING_COALESCE_MS`, however many connections (tabs, devices) send it; a stop, or the
  * user's message, ends it at once. `typing` frames are rate-limited per user, across all
- * their connections (here), and per address (`Limits.typing`).
+ * their connections (here, in the limit store: with Redis across processes too), and per
+ * address (`Limits.typing`).
  */
 export class TypingTracker {
   /** userId -> roomId -> typist */
   private readonly typists = new Map<string, Map<string, Typist>>();
-  private readonly buckets = new Map<string, TokenBucket>();
   /** `typing` frames taken, for stats. */
   frames = 0;
 
   constructor(
     private readonly hub: Hub,
     private readonly now: () => number,
+    private readonly limits: LimitStore,
   ) {}
 
   /** Takes a token of the user's typing bucket: 0 when granted, else the milliseconds to wait. */
   take(userId: string): number {
     this.frames++;
-    let bucket = this.buckets.get(userId);
-    if (!bucket) this.buckets.set(userId, (bucket = new TokenBucket(TYPING_RATE_PER_SECOND, TYPING_RATE_BURST)));
-    return bucket.take();
+    return this.limits.take(`typing:user:${userId}`, TYPING_RATE);
   }
 
   /** The user types in the room: returns `until` and what to send once the reply is out (nothing when coalesced). */
@@ -63,7 +64,6 @@ export class TypingTracker {
   /** The user went offline: nothing of theirs is kept. */
   forgetUser(userId: string): void {
     this.typists.delete(userId);
-    this.buckets.delete(userId);
   }
 
   private forget(userId: string, roomId: string): Typist | undefined {

@@ -10,10 +10,12 @@ export const createConnection: Handler<'create_connection'> = async (ctx, connec
     if (!ctx.options.emailLogin) throw new ChatError('FORBIDDEN', 'email sign-in is switched off on this server');
     const user = await ctx.storage.getUserByEmail(data.email);
     if (!user) throw new ChatError('NOT_FOUND', 'no user with this email');
+    await ctx.limits.beforeBind(user.id); // with Redis: the user's connections on every process count
     connection.reserveUser(user.id); // before a session is written: too many connections write none
     auth = await ctx.sessions.open(user);
   } else {
     auth = await ctx.sessions.login(data.token!);
+    await ctx.limits.beforeBind(auth.user.id);
   }
   connection.authenticate({ session: auth.session, user: auth.user, protocolVersion: data.protocolVersion });
   ctx.log.debug('signed in', { userId: auth.user.id, sessionId: auth.session.id });

@@ -3,6 +3,7 @@ import type { LimitSettings, Rate } from '../options.js';
 import type { LimitStore } from './store.js';
 
 export { MemoryLimitStore, type LimitStore } from './store.js';
+export { SharedLimitStore } from './shared-store.js';
 
 const DAY_SECONDS = 86_400;
 
@@ -29,6 +30,14 @@ export class Limits {
 
   closeConnection(ip: string): void {
     this.store.release(`conn:ip:${ip}`);
+  }
+
+  /**
+   * Before a sign-in: with a shared store, learns how many connections the user holds on
+   * the other processes, so that `bindUser` decides on the whole cluster's count.
+   */
+  async beforeBind(userId: string): Promise<void> {
+    await this.store.refresh?.(`conn:user:${userId}`);
   }
 
   /** A connection signs in as `userId`: false when the user has its maximum open. */

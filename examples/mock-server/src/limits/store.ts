@@ -2,11 +2,9 @@ import type { Rate } from '../options.js';
 
 /**
  * Where the counters behind the per-user and per-address limits live. The in-memory one
- * (`MemoryLimitStore`) serves one process; several processes behind one address would
- * share a store with the same five calls (e.g. on Redis: a bucket is a hash refilled by a
- * script, a count is INCR/DECR with an expiry). The calls are synchronous because a frame
- * is handled to completion before the next is read; a networked store keeps a local copy
- * it reconciles in the background.
+ * (`MemoryLimitStore`) serves one process; with Redis, `SharedLimitStore` (shared-store.ts)
+ * keeps one in memory per process and reconciles it with Redis in the background. The calls
+ * are synchronous because a frame's limits are decided when it arrives, without a round trip.
  */
 export interface LimitStore {
   /**
@@ -22,6 +20,8 @@ export interface LimitStore {
   acquire(key: string, max: number): boolean;
   /** One holder of `key` fewer. */
   release(key: string): void;
+  /** A shared store learns the current count of `key` before an `acquire` that matters (none in memory). */
+  refresh?(key: string): Promise<void>;
 }
 
 interface Bucket {
@@ -36,8 +36,35 @@ export class MemoryLimitStore implements LimitStore {
   private readonly counts = new Map<string, number>();
   private sweptAt: number;
 
-  constructor(private readonly now: () => number = () => performance.now()) {
+  /**
+   * `fresh`: the tokens of a bucket first used here; default full. A store shared by N
+   * processes starts one at its share (burst / N) until it learns the shared level.
+   */
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly fresh: (rate: Rate) => number = (rate) => rate.burst,
+  ) {
     this.sweptAt = now();
+  }
+
+  /** Whether the bucket `key` is in use here (else the next call makes a fresh one). */
+  has(key: string): boolean {
+    return this.buckets.has(key);
+  }
+
+  /** Sets the bucket `key` to `tokens` (at most its burst): the level learnt from a shared store. */
+  set(key: string, rate: Rate, tokens: number): void {
+    this.bucket(key, rate).tokens = Math.min(rate.burst, tokens);
+  }
+
+  /** Holders of `key` counted here. */
+  held(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+
+  /** Every key with holders here, and how many. */
+  allHeld(): IterableIterator<[string, number]> {
+    return this.counts.entries();
   }
 
   take(key: string, rate: Rate, cost = 1): number {
@@ -82,7 +109,7 @@ export class MemoryLimitStore implements LimitStore {
   private bucket(key: string, rate: Rate): Bucket {
     this.sweep(false);
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = { tokens: rate.burst, at: this.now(), rate }));
+    if (!bucket) this.buckets.set(key, (bucket = { tokens: this.fresh(rate), at: this.now(), rate }));
     else this.refill(bucket);
     return bucket;
   }

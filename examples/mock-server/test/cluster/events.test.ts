@@ -4,44 +4,15 @@
 // concurrent writes through all three keep seqs gapless; and a Redis restart mid-traffic
 // loses only events, never messages: they are stored, a fresh get_messages has them, and
 // events flow again once Redis is back.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { CloseCode } from '@chat/sdk/protocol';
-import { startRedis, type RunningRedis } from '../../../test/support/services.mjs';
-import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../src/index.js';
-import { PostgresDatabases } from './postgres-databases.js';
-import { TestClient, createRoom, eventually, joinSession, sendText, signUp, sleep, type SignedIn } from './helpers.js';
+import { startRedis } from '../../../../test/support/services.mjs';
+import { startServer, TEST_SERVER_OPTIONS } from '../../src/index.js';
+import { createRoom, eventually, joinSession, sendText, signUp, sleep } from '../helpers.js';
+import { clusterFixture } from './fixture.js';
 
-let databases: PostgresDatabases;
-let redis: RunningRedis;
-const servers = new Set<RunningServer>();
-const clients = new Set<TestClient>();
-
-/** `n` servers on one new database and the shared Redis; the first migrates, the others find it migrated. */
-async function cluster(n: number): Promise<RunningServer[]> {
-  const db = await databases.create();
-  const started: RunningServer[] = [];
-  for (let i = 0; i < n; i++) {
-    const server = await startServer({ ...TEST_SERVER_OPTIONS, db, redis: redis.url });
-    servers.add(server);
-    started.push(server);
-  }
-  return started;
-}
-
-const track = <T extends TestClient | SignedIn>(value: T): T => {
-  clients.add(value instanceof TestClient ? value : value.client);
-  return value;
-};
-
-beforeAll(async () => {
-  [databases, redis] = await Promise.all([PostgresDatabases.start('chat_cluster'), startRedis()]);
-}, 60_000);
-
-afterAll(async () => {
-  for (const client of clients) client.close();
-  await Promise.all([...servers].map((server) => server.close()));
-  await Promise.all([databases?.stop(), redis?.stop()]);
-}, 30_000);
+const fixture = clusterFixture('chat_cluster');
+const { cluster, track } = fixture;
 
 test('a message, a read cursor and typing sent through one server reach clients of the others', async () => {
   const [a, b, c] = await cluster(3);
@@ -127,12 +98,14 @@ test('Redis restarted mid-traffic: every message is stored, a fresh get_messages
     }
   })();
   await sleep(100);
-  await redis.restart();
+  await fixture.redis.restart();
   await sleep(100);
+  // On a loaded machine a send can take long: a few more once Redis is back.
+  await eventually(() => i > 5, 10_000);
   stop = true;
   await sender;
   const sentDuring = i;
-  expect(sentDuring).toBeGreaterThan(3);
+  expect(sentDuring).toBeGreaterThan(5);
 
   // Ben catches up as a client does after a reconnect: a fresh get_messages has every one.
   const page = await ben.client.call('get_messages', { roomId: room.id });
@@ -154,7 +127,7 @@ test('Redis restarted mid-traffic: every message is stored, a fresh get_messages
 }, 20_000);
 
 test('a server whose Redis cannot be reached does not start, and says why', async () => {
-  const db = await databases.create();
+  const db = await fixture.databases.create();
   const stopped = await startRedis();
   const url = stopped.url;
   await stopped.stop();
