@@ -34,7 +34,12 @@ let stopping = false;
 const isRunning = (child) => child && child.exitCode === null && child.signalCode === null;
 const exited = (child) => (isRunning(child) ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve());
 
-/** Stops what was started, newest first (the balancer, the servers, then Redis and PostgreSQL), and exits. */
+/**
+ * Stops what was started, newest first (the balancer, the servers, then Redis and PostgreSQL),
+ * and exits. Every child runs in its own process group, so a terminal's Ctrl-C reaches only
+ * this script and the order holds: PostgreSQL stopping at the same moment as the servers
+ * would fail their last writes (last-seen times) on the way out.
+ */
 async function stop(code) {
   if (stopping) return;
   stopping = true;
@@ -51,6 +56,10 @@ async function stop(code) {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+process.on('uncaughtException', (error) => {
+  log(`failed: ${error.message}`);
+  void stop(1);
+});
 
 function fail(line, code = 1) {
   log(line);
@@ -93,11 +102,11 @@ let dbUrl = givenDb;
 let redisUrl = givenRedis;
 try {
   if (!dbUrl) {
-    started.postgres = await startPostgres({ fsync: false });
+    started.postgres = await startPostgres({ fsync: false, ownProcessGroup: true });
     dbUrl = started.postgres.url;
   }
   if (!redisUrl) {
-    started.redis = await startRedis();
+    started.redis = await startRedis({ ownProcessGroup: true });
     redisUrl = started.redis.url;
   }
 } catch (error) {
@@ -114,6 +123,7 @@ function startServer(index) {
         cwd: join(root, 'examples/mock-server'),
         env: { ...process.env, HOST: '127.0.0.1', PORT: String(serverPort), CHAT_DB: dbUrl, CHAT_REDIS: redisUrl, CHAT_UPLOADS_DIR: uploadsDir, CHAT_TRUST_PROXY: 'on' },
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // see stop(): Ctrl-C reaches this script only
       });
       started.servers[index] = child;
       let ready = false;
@@ -151,7 +161,7 @@ const bindHost = host.includes(':') ? `[${host}]` : host;
 const lbPort = port === 0 ? await freePort() : port;
 const haproxyEnv = { ...process.env, CLUSTER_BIND: `${bindHost}:${lbPort}` };
 backends.forEach((backend, i) => (haproxyEnv[`BACKEND_${i + 1}`] = `127.0.0.1:${backend.port}`));
-const haproxy = (started.haproxy = spawn(programs.haproxy, ['-db', '-f', haproxyConfig], { env: haproxyEnv, stdio: ['ignore', 'ignore', 'pipe'] }));
+const haproxy = (started.haproxy = spawn(programs.haproxy, ['-db', '-f', haproxyConfig], { env: haproxyEnv, stdio: ['ignore', 'ignore', 'pipe'], detached: true }));
 let haproxyOutput = '';
 haproxy.stderr.setEncoding('utf8').on('data', (chunk) => (haproxyOutput = (haproxyOutput + chunk).slice(-4000)));
 let balancing = false;

@@ -40,7 +40,8 @@ export interface RunningPostgres {
   /** A clean shutdown and start on the same port and data. */
   restart(): Promise<void>;
 }
-export declare function startPostgres(options?: { fsync?: boolean; port?: number }): Promise<RunningPostgres>;
+/** `ownProcessGroup`: out of the caller's process group, so a terminal's Ctrl-C does not reach it (the caller stops it). */
+export declare function startPostgres(options?: { fsync?: boolean; port?: number; ownProcessGroup?: boolean }): Promise<RunningPostgres>;
 
 export interface RunningRedis {
   url: string;
@@ -50,4 +51,4 @@ export interface RunningRedis {
   /** A kill and start on the same port: everything Redis held is gone, as after a crash. */
   restart(): Promise<void>;
 }
-export declare function startRedis(options?: { port?: number }): Promise<RunningRedis>;
+export declare function startRedis(options?: { port?: number; ownProcessGroup?: boolean }): Promise<RunningRedis>;

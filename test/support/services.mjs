@@ -149,10 +149,12 @@ function pgSpawnOptions() {
 /**
  * A throwaway PostgreSQL on loopback: its own cluster in a temporary folder, trust
  * authentication, `fsync` as given (off by default: tests do not survive power loss, and
- * a restart of the process keeps its data either way).
+ * a restart of the process keeps its data either way). `ownProcessGroup`: out of the
+ * caller's process group, so a Ctrl-C in the terminal does not stop it before the servers
+ * using it (npm run cluster stops it last).
  * @returns {Promise<{ url: string, port: number, dir: string, pid: () => number | undefined, stop: (mode?: 'fast' | 'immediate') => Promise<void>, restart: () => Promise<void> }>}
  */
-export async function startPostgres({ fsync = false, port: wanted } = {}) {
+export async function startPostgres({ fsync = false, port: wanted, ownProcessGroup = false } = {}) {
   const { pgBin } = findServices(process.env, ['pgBin']);
   const dir = mkdtempSync(join(tmpdir(), 'chat-pg-'));
   if (asRoot()) chownSync(dir, ...postgresIds());
@@ -167,7 +169,7 @@ export async function startPostgres({ fsync = false, port: wanted } = {}) {
   let child;
   const launch = async () => {
     const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', `fsync=${fsync ? 'on' : 'off'}`, '-c', 'max_connections=200'];
-    child = spawn(join(pgBin, 'postgres'), args, { ...pgSpawnOptions(), stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(join(pgBin, 'postgres'), args, { ...pgSpawnOptions(), stdio: ['ignore', 'ignore', 'pipe'], detached: ownProcessGroup });
     let stderr = '';
     child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
     let alive = true;
@@ -207,15 +209,17 @@ function postgresIds() {
 
 /**
  * A throwaway Redis on loopback with no persistence (what it holds is short-lived by design).
+ * `ownProcessGroup` as for startPostgres.
  * @returns {Promise<{ url: string, port: number, pid: () => number | undefined, stop: () => Promise<void>, restart: () => Promise<void> }>}
  */
-export async function startRedis({ port: wanted } = {}) {
+export async function startRedis({ port: wanted, ownProcessGroup = false } = {}) {
   const { redisServer } = findServices(process.env, ['redisServer']);
   const port = wanted ?? (await freePort());
   let child;
   const launch = async () => {
     child = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownProcessGroup,
     });
     let output = '';
     const keep = (chunk) => { output = (output + chunk).slice(-4000); };
