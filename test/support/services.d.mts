@@ -40,8 +40,11 @@ export interface RunningPostgres {
   /** A clean shutdown and start on the same port and data. */
   restart(): Promise<void>;
 }
-/** `ownProcessGroup`: out of the caller's process group, so a terminal's Ctrl-C does not reach it (the caller stops it). */
-export declare function startPostgres(options?: { fsync?: boolean; port?: number; ownProcessGroup?: boolean }): Promise<RunningPostgres>;
+/**
+ * `ownProcessGroup`: out of the caller's process group, so a terminal's Ctrl-C does not reach it (the caller stops it).
+ * `settings`: more server settings (`-c name=value`), e.g. `{ synchronous_commit: 'off' }`.
+ */
+export declare function startPostgres(options?: { fsync?: boolean; port?: number; ownProcessGroup?: boolean; settings?: Record<string, string> }): Promise<RunningPostgres>;
 
 export interface RunningRedis {
   url: string;

@@ -151,10 +151,10 @@ function pgSpawnOptions() {
  * authentication, `fsync` as given (off by default: tests do not survive power loss, and
  * a restart of the process keeps its data either way). `ownProcessGroup`: out of the
  * caller's process group, so a Ctrl-C in the terminal does not stop it before the servers
- * using it (npm run cluster stops it last).
+ * using it (npm run cluster stops it last). `settings`: more `-c name=value` for the server.
  * @returns {Promise<{ url: string, port: number, dir: string, pid: () => number | undefined, stop: (mode?: 'fast' | 'immediate') => Promise<void>, restart: () => Promise<void> }>}
  */
-export async function startPostgres({ fsync = false, port: wanted, ownProcessGroup = false } = {}) {
+export async function startPostgres({ fsync = false, port: wanted, ownProcessGroup = false, settings = {} } = {}) {
   const { pgBin } = findServices(process.env, ['pgBin']);
   const dir = mkdtempSync(join(tmpdir(), 'chat-pg-'));
   if (asRoot()) chownSync(dir, ...postgresIds());
@@ -168,7 +168,7 @@ export async function startPostgres({ fsync = false, port: wanted, ownProcessGro
 
   let child;
   const launch = async () => {
-    const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', `fsync=${fsync ? 'on' : 'off'}`, '-c', 'max_connections=200'];
+    const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', `fsync=${fsync ? 'on' : 'off'}`, '-c', 'max_connections=200', ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
     child = spawn(join(pgBin, 'postgres'), args, { ...pgSpawnOptions(), stdio: ['ignore', 'ignore', 'pipe'], detached: ownProcessGroup });
     let stderr = '';
     child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
