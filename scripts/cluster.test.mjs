@@ -5,7 +5,7 @@
 // process the script started and deletes its throwaway folders.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -69,6 +69,12 @@ async function connect(url) {
   };
   return { ws, backend, call, received, closed };
 }
+
+test('docs/scale-out.md shows the HAProxy config the script runs, as it is', () => {
+  const config = readFileSync(new URL('./cluster/haproxy.cfg', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../docs/scale-out.md', import.meta.url), 'utf8');
+  assert.ok(doc.includes(`\`\`\`haproxy\n${config}\`\`\``), 'the haproxy block of docs/scale-out.md differs from scripts/cluster/haproxy.cfg: copy the file into it');
+});
 
 const isAlive = (pid) => {
   try {
