@@ -18,6 +18,7 @@
 // `node scripts/ensure-services.mjs` installs those missing (as root, with apt-get).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +96,19 @@ if (!existsSync(join(root, 'packages/chat-sdk/dist/protocol/index.js'))) {
     log('npm run build -w @chat/sdk failed (its output is above)');
     process.exit(1);
   }
+}
+
+// The balancer's port, tried before anything starts: HAProxy binds with SO_REUSEPORT, so a
+// port another program holds would look taken by HAProxy itself until it gave up.
+const portError = await new Promise((resolve) => {
+  const probe = createServer();
+  probe.once('error', resolve);
+  probe.listen(port, host, () => probe.close(() => resolve(null)));
+});
+if (portError) {
+  const taken = portError.code === 'EADDRINUSE';
+  log(taken ? `port ${port} on ${host} is taken (the balancer's); set PORT to a free port` : `cannot listen on ${host}:${port} (the balancer's): ${portError.message}; set HOST and PORT`);
+  process.exit(1);
 }
 
 // 1. PostgreSQL and Redis (throwaway unless given), and the shared upload folder.

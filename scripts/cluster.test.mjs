@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -69,6 +70,27 @@ async function connect(url) {
   };
   return { ws, backend, call, received, closed };
 }
+
+test("the balancer's port is taken: one line saying so, nothing started, exit 1", async () => {
+  const held = createServer();
+  await new Promise((resolve) => held.listen(0, '127.0.0.1', resolve));
+  const { port } = held.address();
+  try {
+    const env = { ...process.env, PORT: String(port) };
+    delete env.HOST;
+    const run = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [fileURLToPath(new URL('./cluster.mjs', import.meta.url))], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (s) => (out += s));
+      child.stderr.on('data', (s) => (out += s));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(run.code, 1);
+    assert.equal(run.out, `[cluster] port ${port} on 127.0.0.1 is taken (the balancer's); set PORT to a free port\n`);
+  } finally {
+    held.close();
+  }
+});
 
 test('docs/scale-out.md shows the HAProxy config the script runs, as it is', () => {
   const config = readFileSync(new URL('./cluster/haproxy.cfg', import.meta.url), 'utf8');
