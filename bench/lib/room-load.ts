@@ -17,6 +17,7 @@ export interface LoadMember {
 }
 
 export interface LoadPhase {
+  /** Deliveries of the phase's messages arriving in the window, whenever sent: a closed loop's throughput. */
   deliveredPerSec: number;
   sendsPerSec: number;
   /** Send to delivery, only where sender and receiver are on different processes when there are several. */
@@ -24,8 +25,8 @@ export interface LoadPhase {
   p99: number;
   /** Deliveries not there `drainMs` after the window. */
   missing: number;
-  /** Deliveries counted in the window plus the drain (the CPU figures are per these). */
-  delivered: number;
+  /** Deliveries from the window's start to the drain's end, whenever sent: the work `onMeasureStart`..`onMeasureEnd` brackets. */
+  deliveredSinceStart: number;
 }
 
 const runTag = Date.now().toString(36);
@@ -70,6 +71,9 @@ export async function runLoad(
   let delivered = 0;
   let inFlight = 0;
   let recording = false;
+  let windowOpen = false;
+  let inWindow = 0;
+  let sinceStart = 0;
   const latencies: number[] = [];
   let next = 0;
   const sendOne = () => {
@@ -89,6 +93,8 @@ export async function runLoad(
       const [time, sender, process, measured, ofPhase] = text.slice(at + 9, text.indexOf('"', at + 9)).split(':');
       if (ofPhase !== phase) return;
       if (Number(sender) === member.index) inFlight--;
+      if (recording) sinceStart++;
+      if (windowOpen) inWindow++;
       if (measured !== '1') return;
       delivered++;
       if (!crossOnly || Number(process) !== member.process) latencies.push(performance.now() - Number(time));
@@ -100,6 +106,7 @@ export async function runLoad(
     const now = performance.now();
     if (!recording && now - started >= options.warmupMs) {
       recording = true;
+      windowOpen = true;
       measureStart = now;
       options.onMeasureStart?.();
     }
@@ -111,19 +118,19 @@ export async function runLoad(
   }, 5);
   await sleep(options.warmupMs + options.measureMs);
   clearInterval(ticker);
+  windowOpen = false;
   const measuredMs = performance.now() - measureStart;
-  const deliveredInWindow = delivered;
   const expected = measuredSends * roomSize;
   await waitFor(() => delivered >= expected, options.drainMs);
   options.onMeasureEnd?.();
   for (const member of members) member.wire.onText = undefined;
   const { p50, p99 } = summary(latencies);
   return {
-    deliveredPerSec: (deliveredInWindow / measuredMs) * 1000,
+    deliveredPerSec: (inWindow / measuredMs) * 1000,
     sendsPerSec: (measuredSends / measuredMs) * 1000,
     p50,
     p99,
     missing: Math.max(0, expected - delivered),
-    delivered,
+    deliveredSinceStart: sinceStart,
   };
 }
