@@ -25,7 +25,10 @@ export declare function locateServices(facts: ServiceFacts): { [K in keyof Servi
 export declare function debianPostgresDirs(root?: string): string[];
 export declare function currentFacts(env?: Record<string, string | undefined>): ServiceFacts;
 /** The programs to run (never installs them); throws a one-line Error saying how to get those in `need` (default all). */
-export declare function findServices(env?: Record<string, string | undefined>, need?: Array<keyof ServicePaths>): { [K in keyof ServicePaths]: string | null };
+export declare function findServices<K extends keyof ServicePaths = keyof ServicePaths>(
+  env?: Record<string, string | undefined>,
+  need?: K[],
+): Pick<ServicePaths, K> & { [P in Exclude<keyof ServicePaths, K>]: string | null };
 export declare function freePort(): Promise<number>;
 export declare function waitForPort(port: number, timeoutMs: number, isAlive?: () => boolean): Promise<void>;
 
