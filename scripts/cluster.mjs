@@ -29,7 +29,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const haproxyConfig = join(root, 'scripts/cluster/haproxy.cfg');
 const log = (line) => process.stderr.write(`[cluster] ${line}\n`);
 
-const started = { postgres: undefined, redis: undefined, uploadsDir: undefined, servers: [], haproxy: undefined };
+const started = { postgres: undefined, postgresStarting: undefined, redis: undefined, redisStarting: undefined, uploadsDir: undefined, servers: [], haproxy: undefined };
 let stopping = false;
 
 const isRunning = (child) => child && child.exitCode === null && child.signalCode === null;
@@ -50,8 +50,12 @@ async function stop(code) {
   // SIGTERM: each server closes its sockets with 1001 and its database pool, then exits.
   for (const server of servers) if (isRunning(server)) server.kill('SIGTERM');
   await Promise.all(servers.map(exited));
-  await started.redis?.stop();
-  await started.postgres?.stop('fast');
+  // A Ctrl-C during start-up waits for PostgreSQL and Redis to be up, to stop them too: in
+  // their own process groups, they would outlive us otherwise.
+  const redis = started.redis ?? (await started.redisStarting?.catch(() => undefined));
+  const postgres = started.postgres ?? (await started.postgresStarting?.catch(() => undefined));
+  await redis?.stop();
+  await postgres?.stop('fast');
   if (started.uploadsDir) rmSync(started.uploadsDir, { recursive: true, force: true });
   process.exit(code);
 }
@@ -62,8 +66,11 @@ process.on('uncaughtException', (error) => {
   void stop(1);
 });
 
+/** Once stopping (a Ctrl-C during start-up), the start-up goes no further: stop() exits. */
+const unlessStopping = () => (stopping ? new Promise(() => {}) : Promise.resolve());
+
 function fail(line, code = 1) {
-  log(line);
+  if (!stopping) log(line); // after a Ctrl-C, what fails is what is being stopped
   void stop(code);
   return new Promise(() => {}); // stop() exits
 }
@@ -116,11 +123,14 @@ let dbUrl = givenDb;
 let redisUrl = givenRedis;
 try {
   if (!dbUrl) {
-    started.postgres = await startPostgres({ fsync: false, ownProcessGroup: true });
+    started.postgresStarting = startPostgres({ fsync: false, ownProcessGroup: true });
+    started.postgres = await started.postgresStarting;
     dbUrl = started.postgres.url;
   }
   if (!redisUrl) {
-    started.redis = await startRedis({ ownProcessGroup: true });
+    await unlessStopping();
+    started.redisStarting = startRedis({ ownProcessGroup: true });
+    started.redis = await started.redisStarting;
     redisUrl = started.redis.url;
   }
 } catch (error) {
@@ -164,13 +174,16 @@ function startServer(index) {
 }
 const backends = [];
 try {
+  await unlessStopping();
   backends.push(await startServer(0));
+  await unlessStopping();
   backends.push(...(await Promise.all(Array.from({ length: SERVERS - 1 }, (_, i) => startServer(i + 1)))));
 } catch (error) {
   await fail(`a server process did not start: ${error.message}`);
 }
 
 // 3. The balancer in front.
+await unlessStopping();
 const bindHost = host.includes(':') ? `[${host}]` : host;
 const lbPort = port === 0 ? await freePort() : port;
 const haproxyEnv = { ...process.env, CLUSTER_BIND: `${bindHost}:${lbPort}` };
