@@ -3,7 +3,8 @@
  * store, catching up on message changes, and a reconnect storm; writes the results into
  * docs/benchmarks.md (the size table between its own markers, the rest between `bench:start`
  * / `bench:end`, the changes between `changes:start` / `changes:end`, the storm between
- * `storm:start` / `storm:end`; `npm run bench:storm` runs the storm alone). Not a test:
+ * `storm:start` / `storm:end`, scale-out between `scale-out:start` / `scale-out:end`;
+ * `npm run bench:storm` and `npm run bench:cluster` run those alone). Not a test:
  * nothing here asserts a time. `--quick` runs smaller sizes (a smoke run of the script).
  * Charts of size, fan-out and the storm go to docs/images/*.svg.
  */
@@ -17,6 +18,7 @@ import { barChart } from '../scripts/svg-chart.mjs';
 import { type IngestResult, ingest, sendToStore } from './store.js';
 import { writeChangesSection } from './changes.js';
 import { writeStormSection } from './storm.js';
+import { writeClusterSection } from './cluster.js';
 
 const quick = process.argv.includes('--quick');
 const docPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
@@ -168,5 +170,8 @@ await writeChangesSection(docPath, { quick, log });
 
 // ------------------------------------------------------------------ 5. reconnect storm (its own section)
 await writeStormSection(docPath, { quick, log });
+
+// ------------------------------------------------------------------ 6. scale-out: SQLite, PostgreSQL, 3 processes (its own section)
+await writeClusterSection(docPath, { quick, log });
 // Lingering sockets of closed clients must not keep the run alive.
 process.exit(0);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Makes sure the scale-out tests and `npm run cluster` have PostgreSQL and Redis, as
-// ensure-chromium.mjs does for Chromium: PG_BIN / REDIS_SERVER, then Debian's install,
-// else, as root with apt-get, Debian's `postgresql` and `redis-server` are installed.
+// Makes sure the scale-out tests and `npm run cluster` have PostgreSQL, Redis and HAProxy
+// (the load balancer), as ensure-chromium.mjs does for Chromium: PG_BIN / REDIS_SERVER /
+// HAPROXY, then Debian's install, else, as root with apt-get, Debian's `postgresql`,
+// `redis-server` and `haproxy` (only those missing) are installed.
 // Where they cannot be had it exits 1 with one line saying how to get them.
 import { aptInstall } from './apt-install.mjs';
 import { HOW_TO_GET_THEM, currentFacts, decideServices } from '../test/support/services.mjs';
@@ -21,7 +22,7 @@ if (decision.action === 'install') {
   const installed = aptInstall(decision.missing, 'services-install.log');
   if (!installed.ok) fail(`${installed.message}. ${HOW_TO_GET_THEM}`);
   decision = decideServices(currentFacts());
-  if (decision.action !== 'use') fail(`apt-get ran but PostgreSQL or Redis is still missing (see ${installed.log}). ${HOW_TO_GET_THEM}`);
+  if (decision.action !== 'use') fail(`apt-get ran but PostgreSQL, Redis or HAProxy is still missing (see ${installed.log}). ${HOW_TO_GET_THEM}`);
   say(`Installed in ${installed.seconds} s.`);
 }
-say(`PostgreSQL for the scale-out tests: ${decision.pgBin}; Redis: ${decision.redisServer}`);
+say(`For the scale-out tests and npm run cluster: PostgreSQL ${decision.pgBin}; Redis ${decision.redisServer}; HAProxy ${decision.haproxy}`);

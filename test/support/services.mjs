@@ -1,4 +1,4 @@
-// PostgreSQL and Redis for the scale-out tests and `npm run cluster`, found the same way
+// PostgreSQL, Redis and HAProxy for the scale-out tests and `npm run cluster`, found the same way
 // as Chromium (test/support/chromium.mjs): an explicit path, then Debian's install, then,
 // as root with apt-get, Debian's packages installed by scripts/ensure-services.mjs;
 // otherwise one line saying how to get them. Plain JavaScript so scripts and tests share it.
@@ -14,23 +14,40 @@ import { delimiter, join } from 'node:path';
 import { isExecutableFile } from './chromium.mjs';
 
 export const HOW_TO_GET_THEM =
-  "No PostgreSQL or Redis for the scale-out tests: install Debian's `postgresql` and `redis-server` (sudo apt-get install -y postgresql redis-server, or run `node scripts/ensure-services.mjs` as root), or set PG_BIN=/folder/with/initdb and REDIS_SERVER=/path/to/redis-server";
+  "No PostgreSQL, Redis or HAProxy for the scale-out tests and `npm run cluster`: install Debian's `postgresql`, `redis-server` and `haproxy` (sudo apt-get install -y postgresql redis-server haproxy, or run `node scripts/ensure-services.mjs` as root), or set PG_BIN=/folder/with/initdb, REDIS_SERVER=/path/to/redis-server and HAPROXY=/path/to/haproxy";
 
 /**
  * Where each program is, from facts passed in (so it can be tested without changing the machine).
  * @param {{ env: Record<string, string | undefined>, isExecutable: (path: string) => boolean, isRoot: boolean, postgresDirs: string[] }} facts
  *   `postgresDirs`: the `bin` folders of Debian's PostgreSQL versions, newest first.
- * @returns {{ action: 'use', pgBin: string, redisServer: string } | { action: 'install', missing: string[] } | { action: 'fail', message: string }}
+ * @returns {{ action: 'use', pgBin: string, redisServer: string, haproxy: string } | { action: 'install', missing: string[] } | { action: 'fail', message: string }}
  */
-export function decideServices({ env, isExecutable, isRoot, postgresDirs }) {
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  const onPath = (name) => dirs.map((dir) => join(dir, name)).find(isExecutable);
+export function decideServices(facts) {
+  const found = locateServices(facts);
+  if ('fail' in found) return { action: 'fail', message: found.fail };
+  const { pgBin, redisServer, haproxy } = found;
+  if (pgBin && redisServer && haproxy) return { action: 'use', pgBin, redisServer, haproxy };
+  const missing = [...(pgBin ? [] : ['postgresql']), ...(redisServer ? [] : ['redis-server']), ...(haproxy ? [] : ['haproxy'])];
+  if (facts.isRoot && onPath(facts, 'apt-get')) return { action: 'install', missing };
+  return { action: 'fail', message: HOW_TO_GET_THEM };
+}
 
+const onPath = ({ env, isExecutable }, name) =>
+  (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(isExecutable);
+
+/**
+ * Each program's path, or null where it is missing; `fail` when an explicit path is wrong
+ * (never falls back from it). Apart from `decideServices` so that a test needing only
+ * PostgreSQL runs on a machine without HAProxy.
+ * @returns {{ pgBin: string | null, redisServer: string | null, haproxy: string | null } | { fail: string }}
+ */
+export function locateServices(facts) {
+  const { env, isExecutable, postgresDirs } = facts;
   let pgBin = null;
   const explicitPg = env.PG_BIN?.trim();
   if (explicitPg) {
     if (!isExecutable(join(explicitPg, 'initdb')) || !isExecutable(join(explicitPg, 'postgres'))) {
-      return { action: 'fail', message: `PG_BIN=${explicitPg} holds no initdb and postgres; point it at PostgreSQL's bin folder or unset it` };
+      return { fail: `PG_BIN=${explicitPg} holds no initdb and postgres; point it at PostgreSQL's bin folder or unset it` };
     }
     pgBin = explicitPg;
   } else {
@@ -40,16 +57,22 @@ export function decideServices({ env, isExecutable, isRoot, postgresDirs }) {
   let redisServer = null;
   const explicitRedis = env.REDIS_SERVER?.trim();
   if (explicitRedis) {
-    if (!isExecutable(explicitRedis)) return { action: 'fail', message: `REDIS_SERVER=${explicitRedis} is not an executable file; point it at redis-server or unset it` };
+    if (!isExecutable(explicitRedis)) return { fail: `REDIS_SERVER=${explicitRedis} is not an executable file; point it at redis-server or unset it` };
     redisServer = explicitRedis;
   } else {
-    redisServer = ['/usr/bin/redis-server'].find(isExecutable) ?? onPath('redis-server') ?? null;
+    redisServer = ['/usr/bin/redis-server'].find(isExecutable) ?? onPath(facts, 'redis-server') ?? null;
   }
 
-  if (pgBin && redisServer) return { action: 'use', pgBin, redisServer };
-  const missing = [...(pgBin ? [] : ['postgresql']), ...(redisServer ? [] : ['redis-server'])];
-  if (isRoot && onPath('apt-get')) return { action: 'install', missing };
-  return { action: 'fail', message: HOW_TO_GET_THEM };
+  let haproxy = null;
+  const explicitHaproxy = env.HAPROXY?.trim();
+  if (explicitHaproxy) {
+    if (!isExecutable(explicitHaproxy)) return { fail: `HAPROXY=${explicitHaproxy} is not an executable file; point it at haproxy or unset it` };
+    haproxy = explicitHaproxy;
+  } else {
+    // Debian puts it in /usr/sbin, which a non-root PATH often lacks.
+    haproxy = ['/usr/sbin/haproxy'].find(isExecutable) ?? onPath(facts, 'haproxy') ?? null;
+  }
+  return { pgBin, redisServer, haproxy };
 }
 
 /** Debian puts each PostgreSQL version in /usr/lib/postgresql/<major>/bin. */
@@ -65,11 +88,16 @@ export function currentFacts(env = process.env) {
   return { env, isExecutable: isExecutableFile, isRoot: process.getuid?.() === 0, postgresDirs: debianPostgresDirs() };
 }
 
-/** The programs to run, never installing them: throws an Error whose message is one line. */
-export function findServices(env = process.env) {
-  const decision = decideServices(currentFacts(env));
-  if (decision.action === 'use') return decision;
-  throw new Error(decision.action === 'fail' ? decision.message : `${HOW_TO_GET_THEM} (\`npm test\` installs them itself)`);
+/**
+ * The programs to run, never installing them: throws an Error whose message is one line.
+ * `need` names the ones the caller runs; the others may be missing.
+ * @param {Array<'pgBin' | 'redisServer' | 'haproxy'>} need
+ */
+export function findServices(env = process.env, need = ['pgBin', 'redisServer', 'haproxy']) {
+  const found = locateServices(currentFacts(env));
+  if ('fail' in found) throw new Error(found.fail);
+  if (need.some((name) => !found[name])) throw new Error(`${HOW_TO_GET_THEM} (\`npm test\` installs them itself)`);
+  return found;
 }
 
 /** A port free on loopback a moment ago (the server that takes it reports if it was taken meanwhile). */
@@ -121,11 +149,13 @@ function pgSpawnOptions() {
 /**
  * A throwaway PostgreSQL on loopback: its own cluster in a temporary folder, trust
  * authentication, `fsync` as given (off by default: tests do not survive power loss, and
- * a restart of the process keeps its data either way).
- * @returns {Promise<{ url: string, port: number, dir: string, stop: (mode?: 'fast' | 'immediate') => Promise<void>, restart: () => Promise<void> }>}
+ * a restart of the process keeps its data either way). `ownProcessGroup`: out of the
+ * caller's process group, so a Ctrl-C in the terminal does not stop it before the servers
+ * using it (npm run cluster stops it last). `settings`: more `-c name=value` for the server.
+ * @returns {Promise<{ url: string, port: number, dir: string, pid: () => number | undefined, stop: (mode?: 'fast' | 'immediate') => Promise<void>, restart: () => Promise<void> }>}
  */
-export async function startPostgres({ fsync = false, port: wanted } = {}) {
-  const { pgBin } = findServices();
+export async function startPostgres({ fsync = false, port: wanted, ownProcessGroup = false, settings = {} } = {}) {
+  const { pgBin } = findServices(process.env, ['pgBin']);
   const dir = mkdtempSync(join(tmpdir(), 'chat-pg-'));
   if (asRoot()) chownSync(dir, ...postgresIds());
   const data = join(dir, 'data');
@@ -138,8 +168,8 @@ export async function startPostgres({ fsync = false, port: wanted } = {}) {
 
   let child;
   const launch = async () => {
-    const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', `fsync=${fsync ? 'on' : 'off'}`, '-c', 'max_connections=200'];
-    child = spawn(join(pgBin, 'postgres'), args, { ...pgSpawnOptions(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', `fsync=${fsync ? 'on' : 'off'}`, '-c', 'max_connections=200', ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+    child = spawn(join(pgBin, 'postgres'), args, { ...pgSpawnOptions(), stdio: ['ignore', 'ignore', 'pipe'], detached: ownProcessGroup });
     let stderr = '';
     child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
     let alive = true;
@@ -164,6 +194,7 @@ export async function startPostgres({ fsync = false, port: wanted } = {}) {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     dir,
+    pid: () => child?.pid,
     restart: async () => { await halt('fast'); await launch(); },
     stop: async (mode) => { await halt(mode); rmSync(dir, { recursive: true, force: true }); },
   };
@@ -178,15 +209,17 @@ function postgresIds() {
 
 /**
  * A throwaway Redis on loopback with no persistence (what it holds is short-lived by design).
- * @returns {Promise<{ url: string, port: number, stop: () => Promise<void>, restart: () => Promise<void> }>}
+ * `ownProcessGroup` as for startPostgres.
+ * @returns {Promise<{ url: string, port: number, pid: () => number | undefined, stop: () => Promise<void>, restart: () => Promise<void> }>}
  */
-export async function startRedis({ port: wanted } = {}) {
-  const { redisServer } = findServices();
+export async function startRedis({ port: wanted, ownProcessGroup = false } = {}) {
+  const { redisServer } = findServices(process.env, ['redisServer']);
   const port = wanted ?? (await freePort());
   let child;
   const launch = async () => {
     child = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownProcessGroup,
     });
     let output = '';
     const keep = (chunk) => { output = (output + chunk).slice(-4000); };
@@ -210,6 +243,7 @@ export async function startRedis({ port: wanted } = {}) {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: () => child?.pid,
     restart: async () => { await halt(); await launch(); },
     stop: halt,
   };
