@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import {
   ChatError,
@@ -53,6 +54,8 @@ export class Connection {
     private readonly ctx: ServerContext,
     /** The client's address (the socket's, or X-Forwarded-For's last entry behind a trusted proxy). */
     readonly ip: string,
+    /** The socket under `ws`: corked while a turn's frames for it are written (see `sendText`). */
+    private readonly socket?: Duplex,
   ) {
     const { rateLimit, authTimeoutMs } = ctx.options;
     this.bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
@@ -92,6 +95,12 @@ export class Connection {
     this.sendText(JSON.stringify(frame));
   }
 
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
+
   /** Bytes this process holds for the connection: frames `ws` has queued and those the socket has not handed to the kernel. */
   get heldBytes(): number {
     return this.ws.bufferedAmount;
@@ -103,6 +112,14 @@ export class Connection {
    */
   sendText(text: string | Buffer): void {
     if (!this.isOpen) return;
+    // The frames for this socket in one turn of the event loop (a batch's replies and the
+    // room's events) leave in one write, not one system call each: corked at the first,
+    // uncorked once the turn's promise callbacks have run.
+    if (this.socket && !this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.ws.send(text, TEXT_FRAME);
     const held = this.heldBytes;
     if (held > this.ctx.options.maxBufferedBytes) {
