@@ -285,6 +285,8 @@ export const FANOUT_SIZES: FanoutSize[] = [
   { users: 5000, roomSize: 10, ratePerUser: 0.5 },
 ];
 const TARGETS: FanoutTarget[] = ['baseline', 'sqlite-file', 'sqlite-memory'];
+/** Runs of each target per size; the better one is kept. */
+const ROUNDS = 2;
 
 /**
  * Runs every size against every target (the baseline first, in the same run) and writes the
@@ -296,16 +298,21 @@ export async function writeFanoutSection(docPath: string, { quick, log }: { quic
   const loadBefore = loadavg()[0]!;
   const sizes = quick ? [FANOUT_SIZES[0]!] : FANOUT_SIZES;
   const timing = quick ? { warmupMs: 500, measureMs: 1500, drainMs: 3000 } : { warmupMs: 1000, measureMs: 4000, drainMs: 5000 };
+  // Each target twice, in turn (baseline, file, memory, baseline, ...), and the better of its
+  // two runs kept: on a shared machine another process's load only ever takes throughput away.
   const runs: FanoutResult[][] = [];
   for (const size of sizes) {
     log(`fan-out: ${fmt(size.users)} users in rooms of ${size.roomSize}`);
-    const row: FanoutResult[] = [];
-    for (const target of TARGETS) {
-      const result = await runFanout(target, size, timing);
-      row.push(result);
-      log(`  ${target}: ${fmt(result.saturated.deliveredPerSec)}/s, ${fmt(result.saturated.cpuMsPer1k, 1)} ms CPU / 1k`);
+    const best = new Map<FanoutTarget, FanoutResult>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of TARGETS) {
+        const result = await runFanout(target, size, timing);
+        log(`  ${target}: ${fmt(result.saturated.deliveredPerSec)}/s, ${fmt(result.saturated.cpuMsPer1k, 1)} ms CPU / 1k`);
+        const kept = best.get(target);
+        if (!kept || result.saturated.deliveredPerSec > kept.saturated.deliveredPerSec) best.set(target, result);
+      }
     }
-    runs.push(row);
+    runs.push(TARGETS.map((target) => best.get(target)!));
   }
   const loadAfter = loadavg()[0]!;
   const idleConnections = quick ? 300 : 2000;
@@ -370,7 +377,9 @@ the protocol must for \`create_message\`: gives the message an id and its room's
   delivery; *missing* counts deliveries not there ${fmt(timing.drainMs / 1000)} s after the window.
 - *saturated*: a closed loop keeps a fixed number of sends in flight (the users, at most
   1,000) and counts deliveries per second: the most the server delivers on this machine.
-  *vs baseline* is over the baseline's in the same run. Server and generator share the 2
+  Each server ran ${ROUNDS} times, in turn with the others, and the row is its better run
+  (the machine is shared: other load only takes throughput away). *vs baseline* is over
+  the baseline's in the same run. Server and generator share the 2
   cores, so the generator's own cost bounds every row, the baseline's most.
 - *server CPU*: user + system time of the server process per 1,000 deliveries, saturated,
   and over the baseline's.

@@ -58,7 +58,7 @@ describe('hot actions checked by hand', () => {
         }),
         { numRuns: 1000 },
       );
-    });
+    }, 30_000);
   }
 
   test('the frames clients send most are taken by the hand check, without the schema', () => {
@@ -89,5 +89,5 @@ describe('frames read by hand', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 30_000);
 });
