@@ -4,10 +4,21 @@
  * process, its CPU and memory can be measured apart from the load generator's.
  */
 import { startServer, type RunningServer, type ServerOptions, TEST_SERVER_OPTIONS } from '@chat/mock-server';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startBaseline } from './baseline-server.js';
 
-type Command = { id: number; cmd: 'start'; kind: 'chat' | 'baseline'; options: ServerOptions } | { id: number; cmd: 'memory' | 'cpu' | 'close' | 'sweep' | 'loop' };
+type Command =
+  | { id: number; cmd: 'start'; kind: 'chat' | 'baseline'; options: ServerOptions }
+  | { id: number; cmd: 'profile-stop'; file: string }
+  | { id: number; cmd: 'memory' | 'cpu' | 'close' | 'sweep' | 'loop' | 'profile-start' };
+
+/**
+ * V8's CPU profiler (what `node --cpu-prof` runs), started and stopped on command so a
+ * profile holds the load phase alone, not the sign-ups before it.
+ */
+let profiler: Session | undefined;
 
 /** The event loop's delay (what every frame waits), reset by each `loop` command. */
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -37,6 +48,21 @@ async function handle(command: Command): Promise<unknown> {
     case 'sweep':
       server?.sweep?.();
       return {};
+    case 'profile-start':
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+      await profiler.post('Profiler.start');
+      return {};
+    case 'profile-stop': {
+      if (!profiler) throw new Error('no profile running');
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = undefined;
+      writeFileSync(command.file, JSON.stringify(profile));
+      return { file: command.file };
+    }
     case 'close':
       await server?.close();
       server = undefined;

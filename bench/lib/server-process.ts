@@ -64,6 +64,16 @@ export class ServerProcess {
     return this.command({ cmd: 'sweep' });
   }
 
+  /** Starts V8's CPU profiler in the server process (sampling every 100 µs). */
+  profileStart(): Promise<void> {
+    return this.command({ cmd: 'profile-start' });
+  }
+
+  /** Stops the profiler and writes the profile (a `.cpuprofile`, as `node --cpu-prof` writes) to `file`. */
+  profileStop(file: string): Promise<void> {
+    return this.command({ cmd: 'profile-stop', file });
+  }
+
   cpu(): Promise<NodeJS.CpuUsage> {
     return this.command({ cmd: 'cpu' });
   }

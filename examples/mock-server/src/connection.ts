@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import {
   ChatError,
@@ -7,19 +8,21 @@ import {
   type ActionName,
   errorFrame,
   isChatError,
-  parseRequestData,
-  readClientFrame,
   replyErrorFrame,
   replyFrame,
   type ProtocolVersion,
 } from '@chat/sdk/protocol';
 import type { ServerContext } from './context.js';
 import { runAction } from './handlers/index.js';
+import { parseRequest, readFrame } from './hot-frames.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Authenticated } from './sessions.js';
 
 /** Actions whose reply can be a big page: they also wait out the whole server's byte debt. */
 const PAGED_ACTIONS: ReadonlySet<string> = new Set(['get_messages', 'get_changes', 'get_users', 'get_user_rooms']);
+
+/** A Buffer handed to `ws.send` goes out as a text frame (the same bytes as its string). */
+const TEXT_FRAME = { binary: false } as const;
 
 /** How long a closing connection may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -51,6 +54,8 @@ export class Connection {
     private readonly ctx: ServerContext,
     /** The client's address (the socket's, or X-Forwarded-For's last entry behind a trusted proxy). */
     readonly ip: string,
+    /** The socket under `ws`: corked while a turn's frames for it are written (see `sendText`). */
+    private readonly socket?: Duplex,
   ) {
     const { rateLimit, authTimeoutMs } = ctx.options;
     this.bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
@@ -90,6 +95,12 @@ export class Connection {
     this.sendText(JSON.stringify(frame));
   }
 
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
+
   /** Bytes this process holds for the connection: frames `ws` has queued and those the socket has not handed to the kernel. */
   get heldBytes(): number {
     return this.ws.bufferedAmount;
@@ -99,9 +110,17 @@ export class Connection {
    * Sends without waiting. A connection holding more than its cap is closed with 1013; so
    * is the one holding most when all connections together hold more than the process cap.
    */
-  sendText(text: string): void {
+  sendText(text: string | Buffer): void {
     if (!this.isOpen) return;
-    this.ws.send(text);
+    // The frames for this socket in one turn of the event loop (a batch's replies and the
+    // room's events) leave in one write, not one system call each: corked at the first,
+    // uncorked once the turn's promise callbacks have run.
+    if (this.socket && !this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.ws.send(text, TEXT_FRAME);
     const held = this.heldBytes;
     if (held > this.ctx.options.maxBufferedBytes) {
       this.ctx.log.warn('connection too far behind; closing 1013', { buffered: held });
@@ -197,7 +216,7 @@ export class Connection {
     try {
       if (isBinary) return this.onUnreadable(new ChatError('BAD_REQUEST', 'binary frames are not accepted; send UTF-8 JSON text'));
       const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
-      const frame = readClientFrame(text);
+      const frame = readFrame(text);
       if (frame.kind === 'unreadable') return this.onUnreadable(frame.error);
       // Taken on arrival, so a flood is refused as it comes, whatever is still being handled.
       const waitMs = this.bucket.take();
@@ -246,7 +265,7 @@ export class Connection {
         this.close(CloseCode.SESSION_REVOKED, 'session expired');
         return;
       }
-      const parsed = parseRequestData(action, raw);
+      const parsed = parseRequest(action, raw);
       if (!parsed.ok) throw parsed.error;
       const result = await runAction(this.ctx, this, action, parsed.value);
       after = result.after;

@@ -51,7 +51,7 @@ export class Hub {
   }
 
   /**
-   * Sends one event to every open connection of every listed user; serialised once.
+   * Sends one event to every open connection of every listed user; serialised and encoded once.
    * `since` keeps an event of a later protocol version from connections that signed in
    * with an earlier one (they would ignore it anyway; this saves the bytes). `except`: the
    * connection that caused it, when it must not hear of it (typing).
@@ -77,9 +77,13 @@ export class Hub {
   }
 
   private deliver(userIds: Iterable<string>, text: string, since: number, except?: Connection): void {
+    // Encoded once for the whole room: a string would be measured and encoded again per socket.
+    let bytes: Buffer | undefined;
     for (const userId of userIds) {
-      for (const connection of this.byUser.get(userId) ?? []) {
-        if (connection !== except && (connection.auth?.protocolVersion ?? 1) >= since) connection.sendText(text);
+      const connections = this.byUser.get(userId);
+      if (!connections) continue;
+      for (const connection of connections) {
+        if (connection !== except && (connection.auth?.protocolVersion ?? 1) >= since) connection.sendText((bytes ??= Buffer.from(text)));
       }
     }
   }

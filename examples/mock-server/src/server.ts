@@ -143,7 +143,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       socket.once('close', () => sockets.delete(socket));
       // Refused with a close code a browser can see (an HTTP status before the upgrade is hidden from it).
       if (!ctx.limits.openConnection(ip)) return ws.close(CloseCode.TRY_AGAIN_LATER, 'too many connections from this address');
-      new Connection(ws, ctx, ip);
+      new Connection(ws, ctx, ip, socket);
     });
   });
   http.on('clientError', (_error, socket) => socket.destroy());

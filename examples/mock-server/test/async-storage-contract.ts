@@ -110,7 +110,11 @@ export function describeAsyncStorageContract(name: string, open: () => Promise<A
       expect(await s.findApplied(b.id, 'create_room', 'k-r1')).toBeUndefined();
       expect(await s.findApplied(a.id, 'add_members', 'k-r1')).toBeUndefined();
 
+      // Read before each change, so a store that keeps members in memory must drop them when they change.
+      expect(await s.getMemberIds('r1')).toEqual([a.id, b.id]);
+      expect(await s.getMemberIds('nope')).toBeUndefined();
       expect((await s.addMembers({ roomId: 'r1', userIds: [c.id], addedBy: b.id, clientId: 'k-add' })).memberIds).toEqual([a.id, b.id, c.id]);
+      expect(await s.getMemberIds('r1')).toEqual([a.id, b.id, c.id]);
       expect(await s.findApplied(b.id, 'add_members', 'k-add')).toBe('r1');
       expect(await s.isMember('r1', c.id)).toBe(true);
       expect((await s.getUserRooms(c.id)).map((r) => r.id)).toEqual(['r1']);
@@ -119,6 +123,7 @@ export function describeAsyncStorageContract(name: string, open: () => Promise<A
 
       expect((await s.leaveRoom({ roomId: 'r1', userId: c.id, clientId: 'k-leave', block: true })).memberIds).toEqual([a.id, b.id]);
       expect(await s.isMember('r1', c.id)).toBe(false);
+      expect(await s.getMemberIds('r1')).toEqual([a.id, b.id]);
       expect(await s.getUserRoomsPage(c.id, { limit: 10 })).toEqual({ rooms: [], next: null });
       expect(await s.findApplied(c.id, 'leave_room', 'k-leave')).toBe('r1');
       // c blocked b (who added them), not a.

@@ -10,7 +10,7 @@ import type { User } from '@chat/sdk/protocol';
 import { startPostgres, type RunningPostgres } from '../../../test/support/services.mjs';
 import { optionsFromEnv } from '../src/config.js';
 import { asAsync } from '../src/storage/async-storage.js';
-import { MemoryStorage, SqliteStorage, isPostgresUrl, type NewMessage } from '../src/storage/index.js';
+import { MemoryStorage, SqliteStorage, isPostgresUrl, type NewMessage, withGroupCommit } from '../src/storage/index.js';
 import { MIGRATIONS, PostgresStorage, migrate } from '../src/storage/postgres/index.js';
 import { describeAsyncStorageContract } from './async-storage-contract.js';
 
@@ -53,6 +53,7 @@ afterAll(async () => {
 
 describeAsyncStorageContract('memory', async () => asAsync(new MemoryStorage()));
 describeAsyncStorageContract('sqlite', async () => asAsync(new SqliteStorage(':memory:')));
+describeAsyncStorageContract('sqlite, group-committed', async () => withGroupCommit(new SqliteStorage(':memory:')));
 describeAsyncStorageContract('postgres', async () => openStore(await migratedDatabase()));
 
 describe('postgres: many processes, one database', () => {

@@ -14,12 +14,14 @@ export const createMessage: Handler<'create_message'> = async (ctx, connection, 
   const { user } = authOf(connection);
   const stored = await ctx.storage.getMessageByClientId(user.id, data.clientId);
   if (stored) return { data: { message: stored, duplicate: true } };
-  const room = await ctx.storage.getRoom(data.roomId);
-  if (!room) throw new ChatError('NOT_FOUND', 'no such room');
-  if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  // The members alone (cached by the SQLite store), not the whole room with its last message.
+  const memberIds = await ctx.storage.getMemberIds(data.roomId);
+  if (!memberIds) throw new ChatError('NOT_FOUND', 'no such room');
+  if (!memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  const roomId = data.roomId;
   if (data.replyTo !== undefined) {
     const parent = await ctx.storage.getMessage(data.replyTo);
-    if (!parent || parent.roomId !== room.id) throw new ChatError('NOT_FOUND', 'replyTo names no message of this room');
+    if (!parent || parent.roomId !== roomId) throw new ChatError('NOT_FOUND', 'replyTo names no message of this room');
   }
   const text = wellFormed(data.text ?? '');
   if (!data.image && isBlank(text)) throw new ChatError('BAD_REQUEST', 'a message needs a non-blank text or an image');
@@ -29,21 +31,22 @@ export const createMessage: Handler<'create_message'> = async (ctx, connection, 
   if (upload) await ctx.storage.markUploadUsed(upload.id);
   const { message, duplicate } = await ctx.storage.createMessage(
     {
-      id: newId('m'), roomId: room.id, senderId: user.id, clientId: data.clientId, text, image, createdAt: ctx.now(),
+      id: newId('m'), roomId, senderId: user.id, clientId: data.clientId, text, image, createdAt: ctx.now(),
       ...(data.replyTo !== undefined ? { replyTo: data.replyTo } : {}),
     },
     { beforeCommit: ctx.faults.beforeCommit },
   );
   if (duplicate) return { data: { message, duplicate } };
-  ctx.typing.messageCreated(user.id, room.id); // message_created ends the typing for every client
-  return { data: { message, duplicate }, after: () => ctx.hub.broadcast(room.memberIds, eventFrame('message_created', { message })) };
+  ctx.typing.messageCreated(user.id, roomId); // message_created ends the typing for every client
+  return { data: { message, duplicate }, after: () => ctx.hub.broadcast(memberIds, eventFrame('message_created', { message })) };
 };
 
 /** History and catch-up: newest page, or the page just below `before` / just above `after`. */
 export const getMessages: Handler<'get_messages'> = async (ctx, connection, data) => {
   const { user } = authOf(connection);
-  if (!await ctx.storage.getRoom(data.roomId)) throw new ChatError('NOT_FOUND', 'no such room');
-  if (!await ctx.storage.isMember(data.roomId, user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  const memberIds = await ctx.storage.getMemberIds(data.roomId);
+  if (!memberIds) throw new ChatError('NOT_FOUND', 'no such room');
+  if (!memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   const page = { limit: data.limit ?? DEFAULT_MESSAGES_LIMIT, ...pick(data) };
   return { data: await ctx.storage.getMessages(data.roomId, page) };
 };

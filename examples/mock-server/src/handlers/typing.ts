@@ -13,13 +13,13 @@ export const typing: Handler<'typing'> = async (ctx, connection, data) => {
   ctx.limits.typing(connection.ip);
   const waitMs = ctx.typing.take(user.id);
   if (waitMs > 0) throw new ChatError('RATE_LIMITED', 'too many typing frames', { retryAfterMs: waitMs });
-  const room = await ctx.storage.getRoom(data.roomId);
-  if (!room) throw new ChatError('NOT_FOUND', 'no such room');
-  if (!room.memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
+  const memberIds = await ctx.storage.getMemberIds(data.roomId);
+  if (!memberIds) throw new ChatError('NOT_FOUND', 'no such room');
+  if (!memberIds.includes(user.id)) throw new ChatError('FORBIDDEN', 'not a member of this room');
   if (data.stop) {
-    const { after } = ctx.typing.stop(connection, user.id, room.id, room.memberIds);
+    const { after } = ctx.typing.stop(connection, user.id, data.roomId, memberIds);
     return after ? { data: { until: 0 }, after } : { data: { until: 0 } };
   }
-  const { until, after } = ctx.typing.start(connection, user.id, room.id, room.memberIds);
+  const { until, after } = ctx.typing.start(connection, user.id, data.roomId, memberIds);
   return after ? { data: { until }, after } : { data: { until } };
 };

@@ -1,12 +1,13 @@
 import { MemoryStorage } from './memory.js';
 import { SqliteStorage } from './sqlite.js';
 import { type AsyncStorage, asAsync } from './async-storage.js';
+import { GroupCommit, withGroupCommit } from './group-commit.js';
 import type { Storage } from './types.js';
 
 export type { Storage, ReadState, Session, UploadRecord, NewRoom, NewMessage, MessagePage, WriteHooks, RoomPage, MembersChange, LeaveChange, AppliedAction, MessageChange, ChangeResult } from './types.js';
 export { imageOf, uploadIdOf } from './types.js';
 export { MemoryStorage, SqliteStorage };
-export { type AsyncStorage, asAsync };
+export { type AsyncStorage, asAsync, GroupCommit, withGroupCommit };
 export { SHARED_SWEEP_AGE_MS, UploadFiles, UploadWriter, sweepUploadFiles } from './upload-files.js';
 
 /**
@@ -28,7 +29,8 @@ export function isPostgresUrl(db: string | undefined): db is string {
 
 /**
  * What the server opens: with `db` a PostgreSQL url, `PostgresStorage` (connected and
- * migrated before this resolves); otherwise `openStorage`'s store seen through `asAsync`.
+ * migrated before this resolves); otherwise `openStorage`'s store seen through `asAsync`,
+ * SQLite's new messages group-committed (`withGroupCommit`).
  * The PostgreSQL store is loaded only when asked for.
  */
 export async function openAsyncStorage(spec: { storage?: 'memory' | 'sqlite'; db?: string; uploadsDir?: string | undefined }): Promise<AsyncStorage> {
@@ -36,5 +38,6 @@ export async function openAsyncStorage(spec: { storage?: 'memory' | 'sqlite'; db
     const { PostgresStorage } = await import('./postgres/index.js');
     return PostgresStorage.open({ url: spec.db, ...(spec.uploadsDir === undefined ? {} : { uploadsDir: spec.uploadsDir }) });
   }
-  return asAsync(openStorage(spec));
+  const storage = openStorage(spec);
+  return storage instanceof SqliteStorage ? withGroupCommit(storage) : asAsync(storage);
 }

@@ -186,6 +186,11 @@ export class MemoryStorage implements Storage {
     return this.roomsByUser.get(userId)?.has(roomId) ?? false;
   }
 
+  getMemberIds(roomId: string): readonly string[] | undefined {
+    const record = this.rooms.get(roomId);
+    return record && [...record.room.memberIds];
+  }
+
   getUserRooms(userId: string): Room[] {
     const ids = this.roomsByUser.get(userId) ?? new Set<string>();
     return [...ids]

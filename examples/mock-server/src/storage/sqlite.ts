@@ -225,6 +225,9 @@ export function migrate(db: Database.Database, files: UploadFiles, until = MIGRA
 }
 
 
+/** Rooms whose members are kept in memory at most (a few MB). */
+const MEMBER_CACHE_ROOMS = 10_000;
+
 /**
  * better-sqlite3 in WAL mode. Each write is one transaction; a message's seq is read and
  * assigned inside it, and UNIQUE indexes on (room_id, seq) and (sender_id, client_id)
@@ -235,6 +238,13 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly stmt;
   private closed = false;
+  /**
+   * Each room's members as last read (in member order, and as a set for O(1) checks),
+   * dropped by every write that changes them: this process is the file's only writer.
+   */
+  private readonly members = new Map<string, { ids: readonly string[]; set: ReadonlySet<string> }>();
+  /** `writeMessage` as a transaction, made once: called inside a batch's transaction it is a savepoint. */
+  private readonly insertMessage: Database.Transaction<(input: NewMessage, hooks?: WriteHooks) => { message: Message; duplicate: boolean }>;
   /** Upload bytes: files in `<file>.uploads/` (or `uploadsDir`); for `:memory:` a temporary folder removed at close. */
   readonly uploadFiles: UploadFiles;
 
@@ -263,6 +273,7 @@ export class SqliteStorage implements Storage {
       throw error;
     }
     const db = this.db;
+    this.insertMessage = db.transaction((input: NewMessage, hooks?: WriteHooks) => this.writeMessage(input, hooks));
     this.stmt = {
       insertUser: db.prepare('INSERT INTO users (id, email, name, name_lower, created_at) VALUES (?, ?, ?, ?, ?)'),
       userById: db.prepare<[string], UserRow>('SELECT id, email, name, created_at FROM users WHERE id = ?'),
@@ -418,6 +429,7 @@ export class SqliteStorage implements Storage {
   }
 
   createRoom(input: NewRoom, hooks?: WriteHooks): Room {
+    this.members.delete(input.id);
     this.db.transaction(() => {
       const { next } = this.stmt.nextActivity.get()!;
       this.stmt.insertRoom.run(input.id, input.name, input.createdBy, input.createdAt, next);
@@ -433,6 +445,7 @@ export class SqliteStorage implements Storage {
   }
 
   addMembers(change: MembersChange, hooks?: WriteHooks): Room {
+    this.members.delete(change.roomId);
     this.db.transaction(() => {
       if (!this.stmt.roomById.get(change.roomId)) throw new ChatError('NOT_FOUND', 'no such room');
       let { next } = this.stmt.nextPosition.get(change.roomId)!;
@@ -448,6 +461,7 @@ export class SqliteStorage implements Storage {
   }
 
   leaveRoom(change: LeaveChange, hooks?: WriteHooks): Room {
+    this.members.delete(change.roomId);
     this.db.transaction(() => {
       const room = this.stmt.roomById.get(change.roomId);
       if (!room) throw new ChatError('NOT_FOUND', 'no such room');
@@ -479,7 +493,24 @@ export class SqliteStorage implements Storage {
   }
 
   isMember(roomId: string, userId: string): boolean {
-    return this.stmt.isMember.get(roomId, userId) !== undefined;
+    return this.membersOf(roomId)?.set.has(userId) ?? false;
+  }
+
+  getMemberIds(roomId: string): readonly string[] | undefined {
+    return this.membersOf(roomId)?.ids;
+  }
+
+  /** The room's members, from the cache or read once; undefined when there is no such room. */
+  private membersOf(roomId: string): { ids: readonly string[]; set: ReadonlySet<string> } | undefined {
+    const cached = this.members.get(roomId);
+    if (cached) return cached;
+    if (!this.stmt.roomById.get(roomId)) return undefined;
+    const ids = Object.freeze(this.stmt.roomMembers.all(roomId).map((m) => m.user_id));
+    // Bounded: past this many rooms the cache starts over rather than grow with the database.
+    if (this.members.size >= MEMBER_CACHE_ROOMS) this.members.clear();
+    const entry = { ids, set: new Set(ids) };
+    this.members.set(roomId, entry);
+    return entry;
   }
 
   getUserRooms(userId: string): Room[] {
@@ -487,22 +518,46 @@ export class SqliteStorage implements Storage {
   }
 
   createMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
-    return this.db.transaction(() => {
-      const existing = this.stmt.messageByClientId.get(input.senderId, input.clientId);
-      if (existing) return { message: this.hydrate([existing])[0]!, duplicate: true };
-      const room = this.stmt.roomById.get(input.roomId);
-      if (!room) throw new ChatError('NOT_FOUND', 'no such room');
-      const seq = room.last_seq + 1;
-      const { next } = this.stmt.nextActivity.get()!;
-      this.stmt.insertMessage.run(
-        input.id, input.roomId, seq, input.senderId, input.clientId, input.text,
-        input.image ? JSON.stringify(input.image) : null, input.createdAt,
-        input.replyTo ?? null, input.image ? (uploadIdOf(input.image.url) ?? null) : null,
-      );
-      this.stmt.bumpRoom.run(seq, next, input.roomId);
-      hooks?.beforeCommit?.();
-      return { message: this.hydrate([this.stmt.messageById.get(input.id)!])[0]!, duplicate: false };
-    }).immediate();
+    return this.insertMessage.immediate(input, hooks);
+  }
+
+  /**
+   * Group commit: the messages in one transaction, each in its own savepoint, in order (a
+   * duplicate of an earlier one in the batch is found as such; seqs follow each other). A
+   * message whose write fails is rolled back alone and answered with its error; the
+   * others commit together. A failing commit throws: then none was written.
+   */
+  createMessages(batch: ReadonlyArray<{ message: NewMessage; hooks?: WriteHooks | undefined }>): Array<{ ok: true; value: { message: Message; duplicate: boolean } } | { ok: false; error: unknown }> {
+    return this.db.transaction(() =>
+      batch.map(({ message, hooks }) => {
+        try {
+          return { ok: true as const, value: this.insertMessage(message, hooks) };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      }),
+    ).immediate();
+  }
+
+  /** One message's write (see `insertMessage`, which runs it as a transaction or a savepoint). */
+  private writeMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
+    const existing = this.stmt.messageByClientId.get(input.senderId, input.clientId);
+    if (existing) return { message: this.hydrate([existing])[0]!, duplicate: true };
+    const room = this.stmt.roomById.get(input.roomId);
+    if (!room) throw new ChatError('NOT_FOUND', 'no such room');
+    const seq = room.last_seq + 1;
+    const { next } = this.stmt.nextActivity.get()!;
+    this.stmt.insertMessage.run(
+      input.id, input.roomId, seq, input.senderId, input.clientId, input.text,
+      input.image ? JSON.stringify(input.image) : null, input.createdAt,
+      input.replyTo ?? null, input.image ? (uploadIdOf(input.image.url) ?? null) : null,
+    );
+    this.stmt.bumpRoom.run(seq, next, input.roomId);
+    hooks?.beforeCommit?.();
+    // A reply's quote is read back; any other message is what was just written.
+    if (input.replyTo !== undefined) return { message: this.hydrate([this.stmt.messageById.get(input.id)!])[0]!, duplicate: false };
+    const { id, roomId, senderId, clientId, text, image, createdAt } = input;
+    return { message: { id, roomId, senderId, clientId, seq, text, image, createdAt }, duplicate: false };
   }
 
   getMessageByClientId(senderId: string, clientId: string): Message | undefined {
@@ -676,7 +731,7 @@ export class SqliteStorage implements Storage {
     return {
       id: row.id,
       name: row.name,
-      memberIds: this.stmt.roomMembers.all(row.id).map((m) => m.user_id),
+      memberIds: [...(this.membersOf(row.id)?.ids ?? [])],
       createdBy: row.created_by,
       createdAt: row.created_at,
       lastSeq: row.last_seq,

@@ -30,6 +30,11 @@ export interface Storage {
   createRoom(room: NewRoom, hooks?: WriteHooks): Room;
   getRoom(id: string): Room | undefined;
   isMember(roomId: string, userId: string): boolean;
+  /**
+   * The room's member ids in member order, or undefined when there is no such room: what a
+   * frame into a room checks and fans out to, without reading the rest of the room.
+   */
+  getMemberIds(roomId: string): readonly string[] | undefined;
   /** The user's rooms, most recent activity (last message, else creation) first. */
   getUserRooms(userId: string): Room[];
   /**

@@ -199,6 +199,15 @@ export class PostgresStorage implements AsyncStorage {
     return this.snapshot(async (q) => (await this.roomsOf(q, await this.roomRows(q, [id])))[0]);
   }
 
+  async getMemberIds(roomId: string): Promise<readonly string[] | undefined> {
+    const rows = await this.rows<{ user_id: string | null }>(
+      'SELECT m.user_id FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id WHERE r.id = $1 ORDER BY m.position',
+      [roomId],
+    );
+    if (rows.length === 0) return undefined;
+    return rows.flatMap((row) => (row.user_id === null ? [] : [row.user_id]));
+  }
+
   async isMember(roomId: string, userId: string): Promise<boolean> {
     return (await this.rows('SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2', [roomId, userId])).length > 0;
   }
