@@ -2,7 +2,8 @@
  * `npm run bench`: bundle size, server fan-out against a bare `ws` baseline, the client
  * store, catching up on message changes, and a reconnect storm; writes the results into
  * docs/benchmarks.md (the size table between its own markers, the rest between `bench:start`
- * / `bench:end`, the changes between `changes:start` / `changes:end`, the storm between
+ * / `bench:end`, the client store between `store:start` / `store:end`, the changes between
+ * `changes:start` / `changes:end`, the storm between
  * `storm:start` / `storm:end`; `npm run bench:storm` runs the storm alone). Not a test:
  * nothing here asserts a time. `--quick` runs smaller sizes (a smoke run of the script).
  * Charts of size, fan-out and the storm go to docs/images/*.svg.
@@ -12,9 +13,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error: a plain .mjs script without type declarations
 import { kb, measureAll, writeSizeTable } from '../scripts/size.mjs';
 import { type FanoutResult, type IdleMemory, LOAD_RATE_LIMIT, idleMemory, runFanout } from './fanout.js';
-import { fmt, machine, mib, ms, replaceSection, table } from './lib/stats.js';
+import { fmt, machine, ms, replaceSection, table } from './lib/stats.js';
 import { barChart } from '../scripts/svg-chart.mjs';
-import { type IngestResult, ingest, sendToStore } from './store.js';
+import { writeStoreSection } from './store.js';
 import { writeChangesSection } from './changes.js';
 import { writeStormSection } from './storm.js';
 
@@ -49,11 +50,6 @@ const idleConnections = quick ? 300 : 2000;
 log(`memory of ${idleConnections} idle connections`);
 const idle: IdleMemory[] = [await idleMemory('chat', idleConnections), await idleMemory('baseline', idleConnections)];
 
-// ------------------------------------------------------------------ 3. client store
-log('client store');
-const ingests: IngestResult[] = [ingest(10_000), ingest(100_000)];
-const send = await sendToStore(quick ? 200 : 1000);
-
 // ------------------------------------------------------------------ write
 const x = (value: number) => `${fmt(value, 2)}x`;
 const fanoutRows = fanout.flatMap(({ chat, baseline }) =>
@@ -69,7 +65,6 @@ const fanoutRows = fanout.flatMap(({ chat, baseline }) =>
     fmt(r.saturated.cpuMsPer1k, 1),
   ]),
 );
-const [small, large] = ingests as [IngestResult, IngestResult];
 writeFileSync(
   new URL('images/fanout.svg', pathToFileURL(docPath)),
   barChart({
@@ -122,46 +117,14 @@ ${table(
   ['server', 'RSS per connection', 'heap per connection'],
   idle.map((m) => [m.kind === 'chat' ? 'reference server' : 'bare ws baseline', `${fmt(m.rssPerConnection / 1024, 1)} KB`, `${fmt(m.heapPerConnection / 1024, 1)} KB`]),
 )}
-
-### Client store
-
-One room's \`RoomMessages\` fed N messages the ways the network delivers them: a third as
-live events (one message each), a third as history pages of 50, a third as catch-up pages of
-100, all batches shuffled (seeded) and one batch in five delivered twice. *merged* counts
-duplicates; the time includes building the snapshot once at the end.
-
-${table(
-  ['messages', 'batches', 'merged', 'time', 'merged / s', 'per message', 'heap held', 'one live event + snapshot'],
-  ingests.map((r) => [
-    fmt(r.messages),
-    fmt(r.batches),
-    fmt(r.merged),
-    ms(r.ms, 0),
-    fmt(r.opsPerSec),
-    `${fmt(r.usPerMessage, 2)} µs`,
-    mib(r.heapBytes),
-    ms(r.renderAfterEventMs),
-  ]),
-)}
-
-From 10,000 to 100,000 messages the cost per message grows ${x(large.usPerMessage / small.usPerMessage)}
-(1.00x would be linear). The last column is what a subscribed view pays per live message
-once the room holds that many: on the next \`getSnapshot\` the new message is merged into the
-already sorted list, and the snapshot array (immutable) is copied, so it grows linearly with the room (${x(large.renderAfterEventMs / small.renderAfterEventMs)}
-from 10,000 to 100,000).
-
-\`client.send()\` to the message in the store, with a real client (memory storage, in-process
-host, \`ws\`) against the reference server on loopback, ${fmt(send.sends)} sends:
-\`send()\` alone p50 ${ms(send.send.p50, 3)}, p99 ${ms(send.send.p99, 3)}; \`send()\` and finding
-it in \`messages(room).getSnapshot()\` p50 ${ms(send.sendToSnapshot.p50, 3)}, p99
-${ms(send.sendToSnapshot.p99, 3)}. In the store synchronously, right after \`send()\` returned:
-${send.synchronous ? 'every time' : '**not every time**'}. All ${fmt(send.sends)} were acknowledged after ${ms(send.allSentMs, 0)}.
-
 `;
 
 writeSizeTable(sizeRows, docPath);
 writeFileSync(docPath, replaceSection(readFileSync(docPath, 'utf8'), 'bench', body));
 log('wrote docs/benchmarks.md');
+
+// ------------------------------------------------------------------ 3. the client store (its own section)
+await writeStoreSection(docPath, { quick, log });
 
 // ------------------------------------------------------------------ 4. catching up on message changes (its own section)
 await writeChangesSection(docPath, { quick, log });
