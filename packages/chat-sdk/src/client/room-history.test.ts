@@ -10,7 +10,7 @@ const message = (seq: number): Message => ({
 
 /** A room of `count` messages answered the way `get_messages` pages (the host's side is not under test here). */
 function history(count: number) {
-  const asked: Array<{ before?: number; after?: number }> = [];
+  const asked: Array<{ before: number | undefined; after: number | undefined }> = [];
   const room = new RoomHistory({
     fetch: async ({ limit, before, after }) => {
       asked.push({ before, after });
