@@ -227,8 +227,13 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
   /** A message as shown now (older than the window too), by its server id or its clientId (the user's own first). */
   find(key: string): ChatMessage | undefined {
     const visible = this.getSnapshot().messages;
-    const hidden = this.sentShown.slice(0, this.hidden);
-    const first = (match: (m: ChatMessage) => boolean) => visible.find(match) ?? hidden.find(match);
+    const first = (match: (m: ChatMessage) => boolean) => {
+      const shown = visible.find(match);
+      if (shown) return shown;
+      // Older than the window: searched where they are, not copied out of it.
+      for (let i = this.hidden - 1; i >= 0; i--) if (match(this.sentShown[i]!)) return this.sentShown[i];
+      return undefined;
+    };
     return first((m) => m.id === key) ?? first((m) => m.clientId === key && m.senderId === this.me()) ?? first((m) => m.clientId === key);
   }
 
