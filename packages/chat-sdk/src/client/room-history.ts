@@ -92,6 +92,8 @@ export class RoomHistory {
   async loadOlder(store: RoomMessages): Promise<void> {
     const lowest = store.lowestSeq;
     if (lowest === null) return this.sync(store);
+    // Held messages above the window: they show at once, the server is not asked.
+    if (store.showOlder(PAGE)) return;
     if (lowest <= 1) {
       store.setHasMore(false);
       return;

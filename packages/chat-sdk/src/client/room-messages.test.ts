@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { Message } from '../protocol/index.js';
-import { RoomMessages } from './room-messages.js';
+import { RoomMessages, SHOWN_MESSAGES } from './room-messages.js';
 import type { ChatMessage } from '../contract/chat-message.js';
 
 const ROOM = 'room-1';
@@ -163,27 +163,28 @@ describe('RoomMessages', () => {
   });
 
   it('notifies once per batch and rebuilds the array at most once per batch', () => {
+    const N = SHOWN_MESSAGES; // all shown: the window is tested on its own below
     const store = new RoomMessages(ROOM);
     const listener = vi.fn(() => store.getSnapshot());
     store.subscribe(listener);
     store.batch(() => {
-      for (let seq = 1; seq <= 10_000; seq++) store.mergeServer([serverMessage(seq)]);
+      for (let seq = 1; seq <= N; seq++) store.mergeServer([serverMessage(seq)]);
       store.setHasMore(true);
       // Reading inside a batch sees the data so far, and costs one rebuild.
-      expect(store.getSnapshot().messages).toHaveLength(10_000);
+      expect(store.getSnapshot().messages).toHaveLength(N);
     });
     expect(listener).toHaveBeenCalledTimes(1);
     expect(store.rebuildCount).toBe(1);
-    expect(store.getSnapshot().messages).toHaveLength(10_000);
+    expect(store.getSnapshot().messages).toHaveLength(N);
     expect(store.rebuildCount).toBe(1);
 
     // Outside a batch each merge notifies, but nobody reading means no rebuild.
     const quiet = new RoomMessages(ROOM);
-    for (let seq = 10_000; seq >= 1; seq--) quiet.mergeServer([serverMessage(seq)]);
+    for (let seq = N; seq >= 1; seq--) quiet.mergeServer([serverMessage(seq)]);
     expect(quiet.rebuildCount).toBe(0);
-    expect(seqs(quiet)).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
+    expect(seqs(quiet)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     expect(quiet.rebuildCount).toBe(1);
-    expect(quiet.highestContiguousSeq).toBe(10_000);
+    expect(quiet.highestContiguousSeq).toBe(N);
   });
 });
 
@@ -199,6 +200,59 @@ function expected(n: number, mine: ReadonlySet<number>, blobs: ReadonlyMap<numbe
   return [...sent, ...unacked];
 }
 
+
+describe('RoomMessages in a room larger than the window', () => {
+  const HELD = SHOWN_MESSAGES + 120;
+  const filled = () => {
+    const store = new RoomMessages(ROOM, () => ME);
+    const all = Array.from({ length: HELD }, (_, i) => serverMessage(i + 1));
+    for (let i = 0; i < all.length; i += 100) store.mergeServer(all.slice(i, i + 100));
+    return store;
+  };
+
+  it('shows the newest messages, in order, and says older ones exist', () => {
+    const store = filled();
+    const { messages, hasMore } = store.getSnapshot();
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: SHOWN_MESSAGES }, (_, i) => HELD - SHOWN_MESSAGES + 1 + i));
+    expect(hasMore).toBe(true);
+    expect(store.lowestSeq).toBe(1);
+  });
+
+  it('a live message makes a new snapshot with it last and leaves the one a view holds as it was', () => {
+    const store = filled();
+    const before = store.getSnapshot();
+    const copy = [...before.messages];
+    store.mergeServer([serverMessage(HELD + 1)]);
+    const after = store.getSnapshot();
+    expect(after).not.toBe(before);
+    expect(after.messages.at(-1)?.seq).toBe(HELD + 1);
+    expect(after.messages).toHaveLength(SHOWN_MESSAGES);
+    expect(before.messages).toEqual(copy);
+    // Rows that did not change keep their objects, so memoised rows do not re-render.
+    expect(after.messages[0]).toBe(before.messages[1]);
+  });
+
+  it('shows held older messages on showOlder, without duplicates, until none is hidden', () => {
+    const store = filled();
+    expect(store.showOlder(50)).toBe(true);
+    expect(seqs(store)).toHaveLength(SHOWN_MESSAGES + 50);
+    expect(store.showOlder(100)).toBe(true);
+    const all = seqs(store);
+    expect(all).toEqual(Array.from({ length: HELD }, (_, i) => i + 1));
+    expect(store.getSnapshot().hasMore).toBe(false);
+    // Nothing hidden any more: the next older page has to come from the server.
+    expect(store.showOlder(50)).toBe(false);
+  });
+
+  it('finds a message older than the window, and keeps unsent ones after the window', () => {
+    const store = filled();
+    expect(store.find('m1')?.seq).toBe(1);
+    store.addPending(pending('local-1', 9_999_999));
+    const { messages } = store.getSnapshot();
+    expect(messages.at(-1)?.clientId).toBe('local-1');
+    expect(messages.filter((m) => m.status === 'sent')).toHaveLength(SHOWN_MESSAGES);
+  });
+});
 
 describe('RoomMessages properties', () => {
   it('any interleaving of events, pages, duplicates and acks gives one snapshot', () => {

@@ -22,6 +22,14 @@ export function fromServer(message: Message, me?: string): ChatMessage {
 
 const newer = (held: ChatMessage, incoming: Message): boolean => (incoming.rev ?? 0) > (held.rev ?? 0);
 
+/**
+ * A snapshot shows at most this many of the newest sent messages, and more as the view asks
+ * for older ones (`showOlder`), so a live message into a room that holds 100,000 copies a
+ * window, not the room. Small enough that the array stays out of V8's large-object space
+ * (about 16,000 pointers), where every copy is a fresh mapping of memory.
+ */
+export const SHOWN_MESSAGES = 5_000;
+
 const bySeq = (a: ChatMessage, b: ChatMessage) => (a.seq as number) - (b.seq as number);
 
 /** Merges two seq-sorted lists in one pass. */
@@ -84,17 +92,29 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
   private metaDirty = false;
   private pendingNotify = false;
   private list: readonly ChatMessage[] = [];
-  /** Sent messages in seq order, as of the last rebuild; replaced, never mutated. */
-  private sent: readonly ChatMessage[] = [];
+  /** Sent messages in seq order, as of the last rebuild; never handed out, so appended to in place. */
+  private sent: ChatMessage[] = [];
+  /** `sent` as shown (pending changes, fresh quotes), index for index; never handed out either. */
+  private sentShown: ChatMessage[] = [];
   /** Sent messages merged since the last rebuild. */
   private fresh: ChatMessage[] = [];
   private snapshot: RoomMessagesSnapshot = { messages: this.list, hasMore: false, loading: false };
   /** Sent messages replaced by a newer change since the last rebuild. */
   private replaced = false;
+  /** Pending changes were set or removed since the last rebuild. */
+  private changesMoved = false;
+  /** A held message replies to another: its quote follows the parent as shown. */
+  private hasReplies = false;
+  /** Server id -> key of the held messages; made on the first reply's lookup. */
+  private keyById: Map<string, string> | null = null;
   /** The user's unacknowledged changes to this room's messages, by clientChangeId. */
   private readonly pendingChanges = new Map<string, ChatChange>();
   /** Per message key, the last shown form: the same object while its inputs are the same. */
   private readonly shown = new Map<string, { base: ChatMessage; sig: string; quote: ChatMessage | undefined; out: ChatMessage }>();
+  /** How many of the newest sent messages a snapshot shows; grows with `showOlder`. */
+  private window = SHOWN_MESSAGES;
+  /** Sent messages held but older than the window, as of the last rebuild. */
+  private hidden = 0;
   /** How often the array was rebuilt; tests use it to prove the batching. */
   rebuildCount = 0;
 
@@ -114,7 +134,7 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
       this.metaDirty = true;
     }
     if (this.metaDirty) {
-      this.snapshot = { messages: this.list, hasMore: this.hasMore, loading: this.loading };
+      this.snapshot = { messages: this.list, hasMore: this.hasMore || this.hidden > 0, loading: this.loading };
       this.metaDirty = false;
     }
     return this.snapshot;
@@ -159,6 +179,8 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
           this.order.set(key, this.nextOrder++);
         }
         this.entries.set(key, next);
+        if (next.id) this.keyById?.set(next.id, key);
+        if (next.replyTo) this.hasReplies = true;
         this.fresh.push(next);
         if (this.unsent.get(message.clientId) === key) this.unsent.delete(message.clientId);
         this.runs.add(message.seq);
@@ -191,24 +213,48 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     const held = this.pendingChanges.get(change.clientChangeId);
     if (held && held.status === change.status && held.error?.code === change.error?.code) return;
     this.pendingChanges.set(change.clientChangeId, change);
+    this.changesMoved = true;
     this.batch(() => this.changedList());
   }
 
   /** A change left the outbox (applied, or discarded). */
   removeChange(clientChangeId: string): void {
-    if (this.pendingChanges.delete(clientChangeId)) this.batch(() => this.changedList());
+    if (!this.pendingChanges.delete(clientChangeId)) return;
+    this.changesMoved = true;
+    this.batch(() => this.changedList());
   }
 
-  /** A message as shown now, by its server id or its clientId (the user's own first). */
+  /** A message as shown now (older than the window too), by its server id or its clientId (the user's own first). */
   find(key: string): ChatMessage | undefined {
-    const list = this.getSnapshot().messages;
-    return list.find((m) => m.id === key) ?? list.find((m) => m.clientId === key && m.senderId === this.me()) ?? list.find((m) => m.clientId === key);
+    const visible = this.getSnapshot().messages;
+    const first = (match: (m: ChatMessage) => boolean) => {
+      const shown = visible.find(match);
+      if (shown) return shown;
+      // Older than the window: searched where they are, not copied out of it.
+      for (let i = this.hidden - 1; i >= 0; i--) if (match(this.sentShown[i]!)) return this.sentShown[i];
+      return undefined;
+    };
+    return first((m) => m.id === key) ?? first((m) => m.clientId === key && m.senderId === this.me()) ?? first((m) => m.clientId === key);
+  }
+
+  /**
+   * Widens the window by `count` older messages. True when held messages were hidden above
+   * it (they show now, nothing to fetch); false when the server's next older page is needed,
+   * which the widened window will show when it is merged.
+   */
+  showOlder(count: number): boolean {
+    this.getSnapshot(); // `hidden` as of now
+    const had = this.hidden > 0;
+    this.window += count;
+    if (had) this.batch(() => this.changedList());
+    return had;
   }
 
   private replace(key: string, held: ChatMessage, message: Message): number {
     let next = { ...fromServer(message, this.me()), localCreatedAt: held.localCreatedAt };
     if (held.localImage !== undefined && message.deletedAt === undefined) next = { ...next, localImage: held.localImage };
     this.entries.set(key, next);
+    if (next.replyTo) this.hasReplies = true;
     this.replaced = true;
     this.changedList();
     return 1;
@@ -223,6 +269,7 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
     if (held && sameUnsent(held, message)) return;
     if (!held) this.order.set(key, this.nextOrder++);
     this.entries.set(key, message);
+    if (message.replyTo) this.hasReplies = true;
     this.unsent.set(message.clientId, key);
     this.batch(() => this.changedList());
   }
@@ -281,80 +328,117 @@ export class RoomMessages extends Subscribable implements Store<RoomMessagesSnap
   }
 
   /**
-   * Sent messages never change, so they are kept sorted across rebuilds and only the ones
-   * merged since the last rebuild are sorted and merged in: O(n + k log k), not O(n log n).
-   * Arrays are replaced, never mutated, so earlier snapshots stay as they were.
+   * Sent messages are kept sorted, and as shown, across rebuilds in private arrays. The
+   * common case, live messages above the newest held one and nothing else changed, only
+   * appends them there: O(k), plus a copy of the window's pointers for the new snapshot
+   * (a snapshot is immutable: a view may still hold the last one). Anything else (a history
+   * page below, a changed message, a pending change) merges and shows every message again:
+   * O(n + k log k).
    */
   private rebuild(): readonly ChatMessage[] {
     this.rebuildCount++;
-    if (this.replaced) {
-      // Changed messages take their place (an O(n) copy, only when one changed).
-      const current = (m: ChatMessage) => this.entries.get(keyOf(m.senderId, m.clientId)) ?? m;
-      this.sent = this.sent.map(current);
-      this.fresh = this.fresh.map(current);
-      this.replaced = false;
+    const fresh = this.fresh.sort(bySeq);
+    this.fresh = [];
+    const last = this.sent.at(-1);
+    const appendOnly = !this.replaced && !this.changesMoved && (fresh.length === 0 || !last || (fresh[0]!.seq as number) > (last.seq as number));
+    const byTarget = this.changesByTarget();
+    const seen = new Set<string>();
+    const decorates = this.decorates();
+    if (appendOnly) {
+      for (const message of fresh) {
+        this.sent.push(message);
+        this.sentShown.push(decorates ? this.show(message, byTarget, seen) : message);
+      }
+    } else {
+      if (this.replaced) {
+        // Changed messages take their place.
+        const current = (m: ChatMessage) => this.entries.get(keyOf(m.senderId, m.clientId)) ?? m;
+        this.sent = this.sent.map(current);
+        fresh.forEach((m, i) => (fresh[i] = current(m)));
+      }
+      if (fresh.length > 0) this.sent = !last || (fresh[0]!.seq as number) > (last.seq as number) ? this.sent.concat(fresh) : mergeBySeq(this.sent, fresh);
+      this.sentShown = decorates ? this.sent.map((m) => this.show(m, byTarget, seen)) : this.sent.slice();
     }
-    return this.decorate(this.base());
+    const unsent = this.unsentShown(decorates, byTarget, seen);
+    // Every message was shown again: a memo no message used is stale.
+    if (!appendOnly) for (const key of this.shown.keys()) if (!seen.has(key)) this.shown.delete(key);
+    this.replaced = false;
+    this.changesMoved = false;
+    this.hidden = Math.max(0, this.sentShown.length - this.window);
+    const out = this.sentShown.slice(this.hidden);
+    for (const message of unsent) out.push(message);
+    return out;
   }
 
-  /**
-   * Pending changes and fresh quotes on top of the held messages. Each message keeps its
-   * shown object while its own inputs (the held copy, its changes, its parent as shown) are
-   * the same, so a reaction re-renders one row; the array is the base one when nothing shows.
-   */
-  private decorate(list: readonly ChatMessage[]): readonly ChatMessage[] {
-    if (this.pendingChanges.size === 0 && this.shown.size === 0 && !list.some((m) => m.replyTo)) return list;
+  /** Whether any message may show differently from its held copy (a pending change, a reply's quote). */
+  private decorates(): boolean {
+    return this.pendingChanges.size > 0 || this.shown.size > 0 || this.hasReplies;
+  }
+
+  /** The pending changes per message key, each list in the order they were made. */
+  private changesByTarget(): ReadonlyMap<string, ChatChange[]> {
     const byTarget = new Map<string, ChatChange[]>();
     for (const change of this.pendingChanges.values()) {
       const key = keyOf(change.senderId, change.clientId);
-      byTarget.set(key, [...(byTarget.get(key) ?? []), change]);
+      const list = byTarget.get(key);
+      if (list) list.push(change);
+      else byTarget.set(key, [change]);
     }
-    const byId = new Map<string, ChatMessage>();
-    const seen = new Set<string>();
-    const me = this.me() ?? '';
-    let differs = false;
-    const out = list.map((base) => {
-      const key = keyOf(base.senderId, base.clientId);
-      const changes = byTarget.get(key)?.sort((a, b) => a.order - b.order);
-      const parent = base.replyTo?.id ? byId.get(base.replyTo.id) : undefined;
-      const sig = changes?.map((c) => c.clientChangeId + c.status).join() ?? '';
-      const memo = this.shown.get(key);
-      let shown: ChatMessage;
-      if (memo && memo.base === base && memo.sig === sig && memo.quote === parent) shown = memo.out;
-      else {
-        shown = changes ? applyChanges(base, changes, me) : base;
-        if (parent && shown.replyTo) {
-          const quote = quoteOf(parent);
-          if (!sameQuote(quote, shown.replyTo)) shown = { ...shown, replyTo: quote };
-        }
-        if (shown !== base) this.shown.set(key, { base, sig, quote: parent, out: shown });
-        else this.shown.delete(key);
-      }
-      if (shown !== base) {
-        differs = true;
-        seen.add(key);
-      }
-      if (shown.id) byId.set(shown.id, shown);
-      return shown;
-    });
-    for (const key of this.shown.keys()) if (!seen.has(key)) this.shown.delete(key);
-    return differs ? out : list;
+    for (const list of byTarget.values()) list.sort((a, b) => a.order - b.order);
+    return byTarget;
   }
 
-  private base(): readonly ChatMessage[] {
-    if (this.fresh.length > 0) {
-      const fresh = this.fresh.sort(bySeq);
-      this.fresh = [];
-      const last = this.sent.at(-1);
-      this.sent = !last || (fresh[0]!.seq as number) > (last.seq as number) ? this.sent.concat(fresh) : mergeBySeq(this.sent, fresh);
-    }
-    if (this.unsent.size === 0) return this.sent;
+  /** The unsent messages as shown, by client time, then by insertion. */
+  private unsentShown(decorates: boolean, byTarget: ReadonlyMap<string, ChatChange[]>, seen: Set<string>): ChatMessage[] {
+    if (this.unsent.size === 0) return [];
     const unsent: Array<{ message: ChatMessage; order: number }> = [];
     for (const key of this.unsent.values()) {
       const message = this.entries.get(key);
       if (message) unsent.push({ message, order: this.order.get(key) ?? 0 });
     }
     unsent.sort((a, b) => a.message.localCreatedAt - b.message.localCreatedAt || a.order - b.order);
-    return this.sent.concat(unsent.map((u) => u.message));
+    return unsent.map(({ message }) => (decorates ? this.show(message, byTarget, seen) : message));
+  }
+
+  /**
+   * One message with its pending changes and its parent's quote as shown now. It keeps its
+   * shown object while its own inputs (the held copy, its changes, its parent as shown) are
+   * the same, so a reaction re-renders one row. `seen` collects the keys whose memo is used.
+   */
+  private show(base: ChatMessage, byTarget: ReadonlyMap<string, ChatChange[]>, seen: Set<string>): ChatMessage {
+    const key = keyOf(base.senderId, base.clientId);
+    const changes = byTarget.get(key);
+    const parent = base.replyTo?.id ? this.shownById(base.replyTo.id) : undefined;
+    const sig = changes?.map((c) => c.clientChangeId + c.status).join() ?? '';
+    const memo = this.shown.get(key);
+    if (memo && memo.base === base && memo.sig === sig && memo.quote === parent) {
+      seen.add(key);
+      return memo.out;
+    }
+    let shown = changes ? applyChanges(base, changes, this.me() ?? '') : base;
+    if (parent && shown.replyTo) {
+      const quote = quoteOf(parent);
+      if (!sameQuote(quote, shown.replyTo)) shown = { ...shown, replyTo: quote };
+    }
+    if (shown === base) this.shown.delete(key);
+    else {
+      this.shown.set(key, { base, sig, quote: parent, out: shown });
+      seen.add(key);
+    }
+    return shown;
+  }
+
+  /**
+   * A held message as shown now, by server id (a reply's parent). Parents come before their
+   * replies, so in a rebuild the parent's memo is already current when a reply asks.
+   */
+  private shownById(id: string): ChatMessage | undefined {
+    if (!this.keyById) {
+      // Built on the first reply and kept up to date from then on: rooms without replies never pay for it.
+      this.keyById = new Map();
+      for (const [key, message] of this.entries) if (message.id) this.keyById.set(message.id, key);
+    }
+    const key = this.keyById.get(id);
+    return key === undefined ? undefined : (this.shown.get(key)?.out ?? this.entries.get(key));
   }
 }

@@ -57,9 +57,12 @@ export interface ChatReaction {
 }
 
 export interface RoomMessagesSnapshot {
-  /** Sent messages by seq, then pending and failed ones in the order they were sent. */
+  /**
+   * Sent messages by seq, then pending and failed ones in the order they were sent. At most
+   * the newest 5,000 sent ones at first, more as `loadOlder` asks (`hasMore` says so).
+   */
   readonly messages: readonly ChatMessage[];
-  /** Older history exists on the server. */
+  /** Older messages exist: held but not shown yet, or on the server. */
   readonly hasMore: boolean;
   readonly loading: boolean;
 }

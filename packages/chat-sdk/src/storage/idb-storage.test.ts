@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { IdbStorage } from './idb-storage.js';
 import { openStorage } from './open-storage.js';
 import { DB_VERSION } from './schema.js';
-import type { OutboxRow } from './types.js';
+import { CACHE_MESSAGES_PER_ROOM, type OutboxRow } from './types.js';
+import type { Message } from '../protocol/index.js';
 
 beforeAll(() => {
   for (const name of ['IDBRequest', 'IDBOpenDBRequest', 'IDBDatabase', 'IDBTransaction', 'IDBObjectStore', 'IDBIndex', 'IDBCursor', 'IDBCursorWithValue', 'IDBKeyRange'] as const) {
@@ -29,6 +30,36 @@ function rawOpen(factory: IDBFactory, name: string, version: number, onUpgrade?:
 }
 
 describe('IndexedDB storage', () => {
+  it('opens a room that cached thousands of messages from one record: its newest, ascending, once each', async () => {
+    const factory = new IDBFactory();
+    const storage = await IdbStorage.open({ indexedDB: factory, name: 'big-room', IDBKeyRange: fakeIdb.IDBKeyRange });
+    const message = (seq: number): Message => ({ id: `m${seq}`, roomId: 'r1', senderId: 'u2', clientId: `c${seq}`, seq, text: `text ${seq}`, image: null, createdAt: seq });
+    const total = 3_000;
+    // As the host caches deliveries: catch-up pages, and some delivered twice.
+    for (let from = 1; from <= total; from += 100) {
+      const page = Array.from({ length: 100 }, (_, i) => message(from + i));
+      await storage.cache.putMessages('u1', 'r1', page);
+      if (from % 700 === 1) await storage.cache.putMessages('u1', 'r1', page);
+    }
+    const reads = { records: 0 };
+    const { get, getAll, openCursor } = fakeIdb.IDBObjectStore.prototype;
+    const counting = <F extends (...args: never[]) => unknown>(fn: F) =>
+      function (this: unknown, ...args: Parameters<F>) {
+        reads.records++;
+        return fn.apply(this, args);
+      };
+    const proto = fakeIdb.IDBObjectStore.prototype as unknown as Record<string, unknown>;
+    Object.assign(proto, { get: counting(get), getAll: counting(getAll), openCursor: counting(openCursor) });
+    try {
+      const cached = await storage.cache.getMessages('u1', 'r1');
+      expect(reads.records).toBe(1);
+      expect(cached.map((m) => m.seq)).toEqual(Array.from({ length: CACHE_MESSAGES_PER_ROOM }, (_, i) => total - CACHE_MESSAGES_PER_ROOM + 1 + i));
+    } finally {
+      Object.assign(proto, { get, getAll, openCursor });
+      storage.close();
+    }
+  });
+
   it('uses the database "chat-sdk" at the current version by default', async () => {
     const factory = new IDBFactory();
     const storage = await openStorage({ indexedDB: factory });
