@@ -26,6 +26,10 @@ const ours = [
   { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, wholeBudget: 35.6 * 1024, forbidFirstLoad: /node_modules\/zod\// },
   // No zod where the socket is either: server frames are read with protocol/checks.ts.
   { name: '@chat/sdk/worker', entry: 'packages/chat-sdk/src/worker.ts', optional: true, budget: 22 * 1024, forbidFirstLoad: /node_modules\/zod\// },
+  // What an app gets from the published package (after `npm run build`): the same code through
+  // tsup's chunks, where a chunk shared with the protocol entry once carried zod to every app.
+  { name: '@chat/sdk (dist/)', entry: 'packages/chat-sdk/dist/index.js', optional: true },
+  { name: '@chat/sdk/worker (dist/)', entry: 'packages/chat-sdk/dist/worker.js', optional: true },
   // What the hooks add on top of the SDK.
   { name: '@chat/react (alone)', entry: 'packages/chat-react/src/index.ts', external: [...reactExternals, '@chat/sdk'], budget: 3 * 1024 },
   // What an app using the hooks ships: both packages; React is the app's own, so it stays out.
