@@ -23,10 +23,12 @@ export const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** A string of `min` to `max` UTF-16 units (zod's minLength/maxLength count them so). */
 export const string = (min = 0, max = Infinity): Check<string> => (value, path) =>
-  typeof value === 'string' && value.length >= min && value.length <= max ? value : refuse(path, `${min} to ${max} characters`);
+  typeof value === 'string' && value.length >= min && value.length <= max
+    ? value
+    : refuse(path, max < Infinity ? `a string of ${min} to ${max} characters` : 'a string');
 
 /** A whole number of at least `min` (zod's `int()` is a safe integer). */
-export const int = (min = -Infinity): Check<number> => (value, path) =>
+export const int = (min: number): Check<number> => (value, path) =>
   Number.isSafeInteger(value) && (value as number) >= min ? (value as number) : refuse(path, `a whole number from ${min}`);
 
 export const boolean: Check<boolean> = (value, path) => (typeof value === 'boolean' ? value : refuse(path, 'a boolean'));
