@@ -43,7 +43,7 @@ const peers = [
   // Ably Chat runs on the Ably realtime client, a peer dependency an app installs beside it.
   { name: '@ably/chat + ably', contents: "export * from '@ably/chat'; export * as Ably from 'ably';" },
   // Sendbird's core plus the group-channel module every chat app registers (its rooms and messages).
-  { name: '@sendbird/chat + groupChannel', contents: "export * from '@sendbird/chat'; export * from '@sendbird/chat/groupChannel';" },
+  { name: '@sendbird/chat + channels', contents: "export * from '@sendbird/chat'; export * from '@sendbird/chat/groupChannel';" },
 ];
 
 /**
