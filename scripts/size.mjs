@@ -13,14 +13,25 @@ import { barChart } from './svg-chart.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const reactExternals = ['react', 'react-dom', 'react/jsx-runtime'];
 
-/** Our entries; those with a budget fail the check when over it (bytes, gzipped). */
+/**
+ * Our entries; those with a budget fail the check when over it (bytes, gzipped): `budget` for the
+ * first load, `wholeBudget` for the first load plus what it loads later (every chunk an app ships).
+ * Goals of issue 17: first load 15 KB, whole 25 KB, worker 22 KB, @chat/react 3 KB. The whole SDK
+ * is over its goal (see "Bundle size" in docs/benchmarks.md): its budget is what it weighs today,
+ * so it cannot grow back.
+ */
 const ours = [
-  // The page's first load carries no schema library: frames are checked with zod where the
-  // socket is (the worker, or the host loaded later); page input by protocol/guards.ts.
-  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, forbidFirstLoad: /node_modules\/zod\// },
-  { name: '@chat/sdk/worker', entry: 'packages/chat-sdk/src/worker.ts', optional: true },
-  // What the hooks add on top of the SDK (the package's own 3 KB budget is checked by `npm run size -w @chat/react`).
-  { name: '@chat/react (alone)', entry: 'packages/chat-react/src/index.ts', external: [...reactExternals, '@chat/sdk'] },
+  // The page's first load carries no schema library: frames are checked where the socket is (the
+  // worker, or the host loaded later) by protocol/checks.ts; page input by protocol/guards.ts.
+  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, wholeBudget: 35.6 * 1024, forbidFirstLoad: /node_modules\/zod\// },
+  // No zod where the socket is either: server frames are read with protocol/checks.ts.
+  { name: '@chat/sdk/worker', entry: 'packages/chat-sdk/src/worker.ts', optional: true, budget: 22 * 1024, forbidFirstLoad: /node_modules\/zod\// },
+  // What an app gets from the published package (after `npm run build`): the same code through
+  // tsup's chunks, where a chunk shared with the protocol entry once carried zod to every app.
+  { name: '@chat/sdk (dist/)', entry: 'packages/chat-sdk/dist/index.js', optional: true },
+  { name: '@chat/sdk/worker (dist/)', entry: 'packages/chat-sdk/dist/worker.js', optional: true },
+  // What the hooks add on top of the SDK.
+  { name: '@chat/react (alone)', entry: 'packages/chat-react/src/index.ts', external: [...reactExternals, '@chat/sdk'], budget: 3 * 1024 },
   // What an app using the hooks ships: both packages; React is the app's own, so it stays out.
   { name: '@chat/sdk + @chat/react', contents: "export * from '@chat/sdk'; export * from '@chat/react';", external: reactExternals },
 ];
@@ -29,6 +40,10 @@ const peers = [
   { name: 'stream-chat', contents: "export * from 'stream-chat';" },
   { name: 'socket.io-client', contents: "export * from 'socket.io-client';" },
   { name: 'centrifuge', contents: "export * from 'centrifuge';" },
+  // Ably Chat runs on the Ably realtime client, a peer dependency an app installs beside it.
+  { name: '@ably/chat + ably', contents: "export * from '@ably/chat'; export * as Ably from 'ably';" },
+  // Sendbird's core plus the group-channel module every chat app registers (its rooms and messages).
+  { name: '@sendbird/chat + channels', contents: "export * from '@sendbird/chat'; export * from '@sendbird/chat/groupChannel';" },
 ];
 
 /**
@@ -73,7 +88,30 @@ export async function measure({ entry, contents, external = [] }) {
   const all = new Set(Object.keys(outputs).filter((path) => path.endsWith('.js')));
   const lazy = [...all].filter((path) => !initial.has(path));
   const firstLoadInputs = [...initial].flatMap((path) => Object.keys(outputs[path].inputs));
-  return { ...size(initial), ...(lazy.length ? { lazyGzip: size(lazy).gzip } : {}), firstLoadInputs, importers: importersOf(result.metafile.inputs) };
+  return {
+    ...size(initial),
+    ...(lazy.length ? { lazyGzip: size(lazy).gzip } : {}),
+    firstLoadInputs,
+    importers: importersOf(result.metafile.inputs),
+    origins: originsOf([...all].map((path) => outputs[path])),
+  };
+}
+
+/**
+ * Minified bytes by where they come from, over every chunk: a dependency by package name, our
+ * code by its folder (`sdk/host`, `sdk/client`, ...). Minified, since gzip cannot be split by input.
+ */
+function originsOf(outputs) {
+  const by = {};
+  for (const { inputs } of outputs) {
+    for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
+      const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+      const own = /packages\/chat-(sdk|react)\/src\/(?:([^/]+)\/)?/.exec(path);
+      const origin = dependency ?? (own ? `${own[1]}/${own[2] ?? '(entry files)'}` : path);
+      by[origin] = (by[origin] ?? 0) + bytesInOutput;
+    }
+  }
+  return by;
 }
 
 /** input path -> the inputs that import it statically, to say how a forbidden module got in. */
@@ -96,12 +134,13 @@ function chainTo(path, importers) {
   return chain.join(' -> ');
 }
 
-/** Our entries (those that exist), then, with `withPeers`, the peers: `{ name, raw, gzip, budget? }`. */
+/** Our entries (those that exist; without `withPeers` only those with a budget), then, with `withPeers`, the peers. */
 export async function measureAll({ withPeers = true } = {}) {
   const rows = [];
-  for (const { name, budget, optional, ...target } of ours) {
+  for (const { name, budget, wholeBudget, optional, ...target } of ours) {
     if (optional && !existsSync(`${root}${target.entry}`)) continue;
-    rows.push({ name, ...(await measure(target)), ...(budget ? { budget } : {}) });
+    if (!withPeers && !budget) continue;
+    rows.push({ name, ...(await measure(target)), ...(budget ? { budget } : {}), ...(wholeBudget ? { wholeBudget } : {}) });
   }
   if (withPeers) for (const { name, contents } of peers) rows.push({ name, ...(await measure({ contents })) });
   return rows;
@@ -113,10 +152,11 @@ export const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 export function writeSizeTable(rows, file = `${root}docs/benchmarks.md`) {
   const sdk = rows.find((r) => r.name === '@chat/sdk').gzip;
   const table = [
-    '| package | minified | gzipped (first load) | loaded later, gzipped | vs @chat/sdk |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${kb(r.raw)} | ${kb(r.gzip)} | ${r.lazyGzip ? kb(r.lazyGzip) : '-'} | ${(r.gzip / sdk).toFixed(2)}x |`),
+    '| package | minified (first load) | gzipped (first load) | loaded later, gzipped | whole, gzipped | first load vs @chat/sdk |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${kb(r.raw)} | ${kb(r.gzip)} | ${r.lazyGzip ? kb(r.lazyGzip) : '-'} | ${kb(r.gzip + (r.lazyGzip ?? 0))} | ${(r.gzip / sdk).toFixed(2)}x |`),
   ].join('\n');
+  const breakdown = originTable(rows.filter((r) => r.name === '@chat/sdk' || r.name === '@chat/sdk/worker'));
   const doc = readFileSync(file, 'utf8');
   const start = '<!-- size:start -->';
   const end = '<!-- size:end -->';
@@ -135,12 +175,29 @@ export function writeSizeTable(rows, file = `${root}docs/benchmarks.md`) {
   });
   writeFileSync(new URL('images/size.svg', pathToFileURL(file)), chart);
   const image = '![Bundle sizes, gzipped: first load and loaded later, ours against the peers](images/size.svg)';
-  writeFileSync(file, doc.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${stamp}\n\n${image}\n\n${table}\n${end}`));
+  writeFileSync(
+    file,
+    doc.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${stamp}\n\n${image}\n\n${table}\n\n${breakdown}\n${end}`),
+  );
+}
+
+/** Where the bytes of these rows are: minified bytes of every chunk by origin, largest first. */
+function originTable(rows) {
+  const origins = [...new Set(rows.flatMap((r) => Object.keys(r.origins)))];
+  const total = (origin) => rows.reduce((sum, r) => sum + (r.origins[origin] ?? 0), 0);
+  origins.sort((a, b) => total(b) - total(a));
+  return [
+    `Where the bytes are (minified, every chunk; gzip cannot be split by input): ${rows.map((r) => r.name).join(', ')}.`,
+    '',
+    `| from | ${rows.map((r) => r.name).join(' | ')} |`,
+    `| --- | ${rows.map(() => '---:').join(' | ')} |`,
+    ...origins.map((origin) => `| ${origin} | ${rows.map((r) => (r.origins[origin] ? kb(r.origins[origin]) : '-')).join(' | ')} |`),
+  ].join('\n');
 }
 
 async function main() {
   const write = process.argv.includes('--write');
-  const rows = write ? await measureAll() : [{ name: ours[0].name, ...(await measure(ours[0])), budget: ours[0].budget }];
+  const rows = await measureAll({ withPeers: write });
   let failed = false;
   for (const { name, forbidFirstLoad } of ours) {
     const row = rows.find((r) => r.name === name);
@@ -149,12 +206,13 @@ async function main() {
     failed = true;
     console.log(`FAIL ${name}: ${bad} is in the first load (one import path: ${chainTo(bad, row.importers)}); page code checks input with protocol/guards.ts and leaves the schemas (parseRequestData, *Schema) to the host`);
   }
-  for (const { name, raw, gzip, budget } of rows) {
-    const ok = budget === undefined || gzip <= budget;
+  for (const { name, raw, gzip, lazyGzip = 0, budget, wholeBudget } of rows) {
+    const ok = (budget === undefined || gzip <= budget) && (wholeBudget === undefined || gzip + lazyGzip <= wholeBudget);
     failed ||= !ok;
     const verdict = budget === undefined ? '    ' : ok ? 'ok  ' : 'FAIL';
-    const later = rows.find((r) => r.name === name)?.lazyGzip;
-    console.log(`${verdict} ${name}: ${kb(gzip)} gzipped first load (${kb(raw)} minified)${later ? ` + ${kb(later)} loaded later` : ''}${budget ? `, budget ${kb(budget)}` : ''}`);
+    const later = lazyGzip ? ` + ${kb(lazyGzip)} loaded later = ${kb(gzip + lazyGzip)} whole` : '';
+    const budgets = [budget && `first load ${kb(budget)}`, wholeBudget && `whole ${kb(wholeBudget)}`].filter(Boolean).join(', ');
+    console.log(`${verdict} ${name}: ${kb(gzip)} gzipped first load (${kb(raw)} minified)${later}${budgets ? `; budget ${budgets}` : ''}`);
   }
   if (write) {
     writeSizeTable(rows);

@@ -7,20 +7,8 @@ import { Id, Timestamp } from './objects.js';
  * state the server keeps in memory only. Spread into the action and event tables.
  */
 
-/** How long a `typing` frame holds: the event's `until` is the server's time plus this. */
-export const TYPING_TTL_MS = 5000;
-/**
- * A client sends at most one `typing` frame per room per this long while keys are pressed
- * (the SDK's host throttles to it). The server passes a refresh of one user in one room on
- * at most once per `TYPING_COALESCE_MS`, whatever the number of connections sending it.
- */
-export const TYPING_REFRESH_MS = 3000;
-export const TYPING_COALESCE_MS = 2000;
-/** `typing` frames per user (all their connections together): 2 a second, bursts of 10. */
-export const TYPING_RATE_PER_SECOND = 2;
-export const TYPING_RATE_BURST = 10;
-/** A user whose last connection closed is announced offline only after this long (a reload stays online). */
-export const PRESENCE_GRACE_MS = 5000;
+// The timings live apart so the worker and host use them without the schemas below.
+export * from './awareness-timings.js';
 
 export const PresenceSchema = z.object({
   userId: Id,

@@ -32,10 +32,6 @@ export type EventName = keyof typeof EventSchemas;
 export type EventData<E extends EventName> = z.output<(typeof EventSchemas)[E]>;
 export type ServerEvent = { [E in EventName]: { type: 'event'; event: E; data: EventData<E> } }[EventName];
 
-export function isEventName(value: unknown): value is EventName {
-  return typeof value === 'string' && Object.hasOwn(EventSchemas, value);
-}
-
 /** Server-to-client envelopes, before a reply's `data` is checked against its action. */
 export const ReplyOkSchema = z.object({ type: z.literal('reply'), requestId: RequestIdSchema, ok: z.literal(true), data: z.optional(z.unknown()) });
 export const ReplyErrorSchema = z.object({ type: z.literal('reply'), requestId: RequestIdSchema, ok: z.literal(false), error: ErrorBodySchema });

@@ -1,23 +1,12 @@
 import type * as z from 'zod/mini';
-import { type ActionName, type ReplyData, type RequestData, ReplySchemas, RequestSchemas, isActionName } from './actions.js';
-import { ChatError, type ErrorBody, type ProtocolErrorCode, isProtocolErrorCode } from './errors.js';
-import {
-  type EventName,
-  type ServerEvent,
-  ErrorFrameSchema,
-  EventEnvelopeSchema,
-  EventSchemas,
-  ReplyErrorSchema,
-  ReplyOkSchema,
-  RequestIdSchema,
-  isEventName,
-} from './frames.js';
+import { type ActionName, type RequestData, RequestSchemas, isActionName } from './actions.js';
+import { ChatError, type ErrorBody, isProtocolErrorCode } from './errors.js';
+import { type EventName, type EventSchemas, RequestIdSchema } from './frames.js';
+import { parseJsonObject } from './checks.js';
+import { type Parsed, fail, ok } from './server-frames.js';
 
-/** The result of every parse helper: a typed value or a typed error, never a throw. */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ChatError };
-
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const fail = <T>(code: ProtocolErrorCode, message: string): Parsed<T> => ({ ok: false, error: new ChatError(code, message) });
+// What a client reads from the server is checked by hand (server-frames.ts), to keep zod out of the worker.
+export { type Parsed, type ServerFrame, isEventName, parseEventData, parseReplyData, parseServerFrame } from './server-frames.js';
 
 /** Turns zod issues into one ChatError: a coded check's code when all issues agree, else BAD_REQUEST. */
 function fromIssues<T>(issues: readonly z.core.$ZodIssue[], what: string): Parsed<T> {
@@ -31,16 +20,6 @@ function fromIssues<T>(issues: readonly z.core.$ZodIssue[], what: string): Parse
     .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
     .join('; ');
   return fail(code, `${what}: ${detail}`);
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 // ---------------------------------------------------------------- client -> server
@@ -79,62 +58,6 @@ export function readClientFrame(text: string): ClientFrame {
 export function parseRequestData<A extends ActionName>(action: A, data: unknown): Parsed<RequestData<A>> {
   const result = RequestSchemas[action].safeParse(data ?? {});
   return result.success ? ok(result.data as RequestData<A>) : fromIssues(result.error.issues, action);
-}
-
-// ---------------------------------------------------------------- server -> client
-
-export type ServerFrame =
-  | { kind: 'reply'; requestId: string; ok: true; data: unknown }
-  | { kind: 'reply'; requestId: string; ok: false; error: ErrorBody }
-  | { kind: 'event'; event: ServerEvent }
-  /** An event this version does not know: clients ignore it (protocol section 10). */
-  | { kind: 'unknown-event'; event: string }
-  | { kind: 'error'; error: ErrorBody };
-
-/** How a client reads one frame from the server. A malformed frame is a BAD_REQUEST error value. */
-export function parseServerFrame(text: string): Parsed<ServerFrame> {
-  const frame = parseJsonObject(text);
-  if (!frame) return fail('BAD_REQUEST', 'server frame is not a JSON object');
-  switch (frame.type) {
-    case 'reply': {
-      if (frame.ok === true) {
-        const reply = ReplyOkSchema.safeParse(frame);
-        return reply.success
-          ? ok({ kind: 'reply', requestId: reply.data.requestId, ok: true, data: reply.data.data })
-          : fromIssues(reply.error.issues, 'reply');
-      }
-      const reply = ReplyErrorSchema.safeParse(frame);
-      return reply.success
-        ? ok({ kind: 'reply', requestId: reply.data.requestId, ok: false, error: reply.data.error as ErrorBody })
-        : fromIssues(reply.error.issues, 'reply');
-    }
-    case 'event': {
-      const envelope = EventEnvelopeSchema.safeParse(frame);
-      if (!envelope.success) return fromIssues(envelope.error.issues, 'event');
-      const name = envelope.data.event;
-      if (!isEventName(name)) return ok({ kind: 'unknown-event', event: name });
-      const data = EventSchemas[name].safeParse(envelope.data.data);
-      if (!data.success) return fromIssues(data.error.issues, `event ${name}`);
-      return ok({ kind: 'event', event: { type: 'event', event: name, data: data.data } as ServerEvent });
-    }
-    case 'error': {
-      const error = ErrorFrameSchema.safeParse(frame);
-      return error.success ? ok({ kind: 'error', error: error.data.error as ErrorBody }) : fromIssues(error.error.issues, 'error frame');
-    }
-    default:
-      return fail('BAD_REQUEST', `unknown server frame type: ${String(frame.type).slice(0, 32)}`);
-  }
-}
-
-/** Checks a successful reply's `data` against what the action promises. */
-export function parseReplyData<A extends ActionName>(action: A, data: unknown): Parsed<ReplyData<A>> {
-  const result = ReplySchemas[action].safeParse(data ?? {});
-  return result.success ? ok(result.data as ReplyData<A>) : fromIssues(result.error.issues, `reply to ${action}`);
-}
-
-export function parseEventData<E extends EventName>(event: E, data: unknown): Parsed<z.output<(typeof EventSchemas)[E]>> {
-  const result = EventSchemas[event].safeParse(data);
-  return result.success ? ok(result.data as z.output<(typeof EventSchemas)[E]>) : fromIssues(result.error.issues, `event ${event}`);
 }
 
 // ---------------------------------------------------------------- builders
