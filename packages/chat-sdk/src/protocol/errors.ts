@@ -79,6 +79,15 @@ export class ChatError extends Error {
     this.retryAfterMs = options.retryAfterMs;
   }
 
+  /**
+   * `instanceof ChatError` holds for a ChatError made by another copy of this class too: the
+   * published `@chat/sdk/protocol` entry is built apart from `@chat/sdk` (so its schemas stay
+   * out of the SDK's chunks), and each carries its own copy.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isChatError(value);
+  }
+
   /** Builds a ChatError from an error body received on the wire. */
   static fromBody(body: ErrorBody): ChatError {
     return new ChatError(body.code, body.message, {

@@ -169,6 +169,17 @@ describe('ChatError', () => {
     expect(isChatError(new Error('x'))).toBe(false);
   });
 
+  it('instanceof and isChatError hold across two copies of the class (the published protocol entry has its own)', async () => {
+    const copy = (await import('./errors.js?second-copy')) as typeof import('./errors.js');
+    expect(copy.ChatError).not.toBe(ChatError);
+    const fromCopy = new copy.ChatError('FORBIDDEN', 'no');
+    expect(fromCopy instanceof ChatError).toBe(true);
+    expect(new ChatError('FORBIDDEN', 'no') instanceof copy.ChatError).toBe(true);
+    expect(isChatError(fromCopy)).toBe(true);
+    expect(new Error('x') instanceof ChatError).toBe(false);
+    expect({ code: 'FORBIDDEN', message: 'no' } instanceof ChatError).toBe(false);
+  });
+
   it('toChatError keeps ChatErrors, rebuilds error bodies, and makes anything else a retryable INTERNAL', () => {
     const error = new ChatError('FORBIDDEN', 'no');
     expect(toChatError(error)).toBe(error);
