@@ -109,7 +109,7 @@ export async function runSetup(setup: SetupName, load: ClusterLoad): Promise<Set
     const members = await connectRooms(running.urls, load.users, load.roomSize, setup.replace('+', ''));
     // The sign-ins' own writes (sessions, presence) settle before the load.
     await sleep(2000);
-    const fixed = await runLoad(members, load.roomSize, { ...load.timing, ratePerSec: load.ratePerSec });
+    const fixed = await runLoad(members, load.roomSize, { ...load.timing, counting: 'window-arrivals', ratePerSec: load.ratePerSec });
     let before: number[] = [];
     let after: number[] = [];
     let startedAt = 0;
@@ -117,9 +117,10 @@ export async function runSetup(setup: SetupName, load: ClusterLoad): Promise<Set
     const read = () => [...running.pids.map(({ pid }) => treeCpuSeconds(pid)), generatorSeconds()];
     const saturated = await runLoad(members, load.roomSize, {
       ...load.timing,
+      counting: 'window-arrivals',
       window: load.window,
-      onMeasureStart: () => ((before = read()), (startedAt = performance.now())),
-      onMeasureEnd: () => ((after = read()), (endedAt = performance.now())),
+      onMeasureStart: () => void ((before = read()), (startedAt = performance.now())),
+      onMeasureEnd: () => void ((after = read()), (endedAt = performance.now())),
     });
     for (const m of members) m.wire.close();
     const names = [...running.pids.map((p) => p.name), 'load generator'];

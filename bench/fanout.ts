@@ -17,9 +17,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TEST_SERVER_OPTIONS, type ServerOptions } from '@chat/mock-server';
 import { barChart } from '../scripts/svg-chart.mjs';
 import { topSelfTime } from './lib/profile.js';
+import { type LoadMember, type LoadPhase, connectRooms, loadUserEmail, runLoad } from './lib/room-load.js';
 import { ServerProcess } from './lib/server-process.js';
-import { fmt, machine, ms, replaceSection, summary, table } from './lib/stats.js';
-import { Wire, pool, sleep, waitFor } from './lib/wire.js';
+import { fmt, machine, ms, replaceSection, table } from './lib/stats.js';
+import { Wire, pool, sleep } from './lib/wire.js';
 
 export type ServerKind = 'chat' | 'baseline';
 
@@ -39,14 +40,8 @@ export interface FanoutSize {
   ratePerUser: number;
 }
 
-export interface PhaseResult {
-  /** Deliveries (one message arriving at one member) per second. */
-  deliveredPerSec: number;
-  sendsPerSec: number;
-  p50: number;
-  p99: number;
-  /** Deliveries that never arrived (fixed-rate phase: counted after a drain). */
-  missing: number;
+/** A phase as the fan-out table shows it; *missing* counted after a drain. */
+export interface PhaseResult extends Pick<LoadPhase, 'deliveredPerSec' | 'sendsPerSec' | 'p50' | 'p99' | 'missing'> {
   /** Server CPU (user + system) per 1,000 deliveries, in ms. */
   cpuMsPer1k: number;
 }
@@ -69,133 +64,44 @@ export const LOAD_RATE_LIMIT = { perSecond: 100_000, burst: 100_000 };
  */
 export const LOAD_LIMITS = { ...TEST_SERVER_OPTIONS.limits, connectionsPerIp: 1_000_000 };
 
-interface Member {
-  wire: Wire;
-  index: number;
-  roomId: string;
-}
-
-const runTag = Date.now().toString(36);
-/** Numbers every request and clientId of the run: a clientId used twice would be a duplicate, with no event. */
-let requestNo = 0;
-
-/** Connects K users and groups them in rooms of M: signed up and logged in (ours) or joined (baseline). */
-async function connect(kind: ServerKind, url: string, size: FanoutSize, tag: string): Promise<Member[]> {
-  const rooms = Math.ceil(size.users / size.roomSize);
-  const indexes = Array.from({ length: size.users }, (_, i) => i);
-  if (kind === 'baseline') {
-    return pool(indexes, 100, async (index) => {
-      const wire = await Wire.open(url);
-      const roomId = `room-${index % rooms}`;
-      await wire.call('join', { roomId });
-      return { wire, index, roomId };
-    });
-  }
-  const users = await pool(indexes, 50, (index) => Wire.user(url, `u${index}-${tag}-${runTag}@bench.test`));
-  const members: Member[] = users.map(({ wire }, index) => ({ wire, index, roomId: '' }));
-  await pool(
-    Array.from({ length: rooms }, (_, r) => r),
-    20,
-    async (r) => {
-      const inRoom = members.filter((m) => m.index % rooms === r);
-      const [owner, ...others] = inRoom;
-      if (!owner) return;
-      const { room } = await owner.wire.call('create_room', { memberIds: others.map((m) => users[m.index]!.user.id) });
-      for (const m of inRoom) m.roomId = room.id;
-    },
-  );
-  return members;
+/** Connects K users in rooms of M: signed up and logged in (ours) or joined (baseline). */
+function connect(kind: ServerKind, url: string, size: FanoutSize, tag: string): Promise<LoadMember[]> {
+  return connectRooms([url], size.users, size.roomSize, tag, kind === 'baseline' ? 'join' : 'account');
 }
 
 /**
- * One phase of load. `due(elapsedMs)` says how many sends should have happened by then
- * (fixed rate), or `window` caps the sends in flight (closed loop). Every message's text
- * carries its send time and sender, read back from the raw frame without parsing it.
+ * One phase of load (room-load.ts), its rate counting the deliveries of the window's sends
+ * that arrived by the window's end; server CPU is read from the window's start to the
+ * drain's end, and with `profileFile` the window alone is profiled.
  */
 async function phase(
   server: ServerProcess,
-  members: Member[],
+  members: LoadMember[],
   roomSize: number,
   options: { warmupMs: number; measureMs: number; drainMs: number; ratePerSec?: number; window?: number; profileFile?: string },
 ): Promise<PhaseResult> {
-  let sent = 0;
-  let measuredSends = 0;
-  let delivered = 0;
-  let inFlight = 0;
-  let recording = false;
-  const latencies: number[] = [];
-  let next = 0;
-  const sendOne = () => {
-    const member = members[next++ % members.length] as Member;
-    const n = ++requestNo;
-    const stamp = `${performance.now().toFixed(3)}:${member.index}:${recording ? 1 : 0}`;
-    member.wire.sendRaw(
-      `{"action":"create_message","requestId":"s${n}","data":{"roomId":"${member.roomId}","clientId":"c${runTag}${n}","text":"@${stamp}"}}`,
-    );
-    sent++;
-    inFlight++;
-    if (recording) measuredSends++;
-  };
-  for (const member of members) {
-    // Replies are not parsed either: the generator must cost the same against every server.
-    member.wire.raw = true;
-    member.wire.onText = (text) => {
-      if (!text.startsWith('{"type":"event"')) return;
-      const at = text.indexOf('"text":"@');
-      if (at === -1) return;
-      const end = text.indexOf('"', at + 9);
-      const [time, sender, measured] = text.slice(at + 9, end).split(':');
-      if (Number(sender) === member.index) inFlight--;
-      if (measured === '1') {
-        delivered++;
-        latencies.push(performance.now() - Number(time));
-      }
-    };
-  }
-
-  const started = performance.now();
-  let measureStart = 0;
+  const { profileFile, ...load } = options;
   let cpuStart: NodeJS.CpuUsage | undefined;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    if (!recording && now - started >= options.warmupMs) {
-      recording = true;
-      measureStart = now;
+  let cpuEnd: NodeJS.CpuUsage | undefined;
+  const result = await runLoad(members, roomSize, {
+    ...load,
+    counting: 'window-sends',
+    // Replies are not parsed either: the generator must cost the same against every server.
+    rawReplies: true,
+    onMeasureStart: () => {
       void server.cpu().then((cpu) => (cpuStart = cpu));
-      if (options.profileFile) void server.profileStart();
-    }
-    if (options.ratePerSec !== undefined) {
-      const due = Math.floor(((now - started) / 1000) * options.ratePerSec);
-      while (sent < due) sendOne();
-    }
-    if (options.window !== undefined) {
-      while (inFlight < options.window) sendOne();
-    }
-  }, 5);
-  const total = options.warmupMs + options.measureMs;
-  await sleep(total);
-  clearInterval(ticker);
-  const measuredMs = performance.now() - measureStart;
-  if (options.profileFile) await server.profileStop(options.profileFile);
-  const expected = measuredSends * roomSize;
-  // Deliveries that arrive while draining count for latency and loss, not for the rate.
-  const deliveredInWindow = delivered;
-  await waitFor(() => delivered >= expected, options.drainMs);
-  const cpuEnd = await server.cpu();
-  const cpuMs = cpuStart ? (cpuEnd.user - cpuStart.user + cpuEnd.system - cpuStart.system) / 1000 : NaN;
-  for (const member of members) {
-    member.wire.onText = undefined;
-    member.wire.raw = false;
-  }
-  const { p50, p99 } = summary(latencies);
-  return {
-    deliveredPerSec: (deliveredInWindow / measuredMs) * 1000,
-    sendsPerSec: (measuredSends / measuredMs) * 1000,
-    p50,
-    p99,
-    missing: Math.max(0, expected - delivered),
-    cpuMsPer1k: (cpuMs / Math.max(1, delivered)) * 1000,
-  };
+      if (profileFile) void server.profileStart();
+    },
+    onWindowEnd: async () => {
+      if (profileFile) await server.profileStop(profileFile);
+    },
+    onMeasureEnd: async () => {
+      cpuEnd = await server.cpu();
+    },
+  });
+  const cpuMs = cpuStart && cpuEnd ? (cpuEnd.user - cpuStart.user + cpuEnd.system - cpuStart.system) / 1000 : NaN;
+  const { deliveredPerSec, sendsPerSec, p50, p99, missing } = result;
+  return { deliveredPerSec, sendsPerSec, p50, p99, missing, cpuMsPer1k: (cpuMs / Math.max(1, result.delivered)) * 1000 };
 }
 
 /** The options a target's server starts with; a SQLite file goes in a new temporary folder, removed by `cleanup`. */
@@ -262,7 +168,7 @@ export async function idleMemory(kind: ServerKind, connections: number): Promise
         ? await pool(
             Array.from({ length: connections }, (_, i) => i),
             50,
-            async (index) => ({ wire: (await Wire.user(wsUrl, `u${index}-${tag}-${runTag}@bench.test`, false)).wire }),
+            async (index) => ({ wire: (await Wire.user(wsUrl, loadUserEmail(index, tag), false)).wire }),
           )
         : await connect(kind, wsUrl, size, tag);
     await sleep(500);
