@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type Backoff, exponentialBackoff } from './backoff.js';
 
-/** A seeded generator (mulberry32): the same draws on every run. */
+/** A seeded generator (32-bit linear congruential, Numerical Recipes' constants): the same draws on every run. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 const draws = (backoff: Backoff, attempt: number, n = 2000, windowMs?: number) => Array.from({ length: n }, () => backoff(attempt, windowMs));
