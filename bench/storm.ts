@@ -36,6 +36,8 @@ export interface StormResult {
   peakPer100ms: number;
   /** Most retries due (by each client's backoff) within one 100 ms bucket after the close. */
   peakDuePer100ms: number;
+  /** The last new socket a client opened, ms after the close: what the backoff decides; the rest is catching up. */
+  lastAttemptMs: number;
   /** The server was down (close to listening again) this long. */
   downMs: number;
   /** Connection attempts per 100 ms after the close: [ms since the close, attempts]. */
@@ -139,7 +141,8 @@ export async function storm(
     const complete = await waitFor(() => caughtUp(lastSeq), limitMs, 50);
     const recoveredMs = performance.now() - t0;
 
-    const buckets = per100ms(attemptsAt.slice(before).map((at) => at - t0));
+    const sinceClose = attemptsAt.slice(before).map((at) => at - t0);
+    const buckets = per100ms(sinceClose);
     const dueBuckets = per100ms(dueAt.map((at) => at - t0Date));
     return {
       label,
@@ -150,6 +153,7 @@ export async function storm(
       attempts: attemptsAt.length - before,
       peakPer100ms: Math.max(0, ...buckets.values()),
       peakDuePer100ms: Math.max(0, ...dueBuckets.values()),
+      lastAttemptMs: Math.max(0, ...sinceClose),
       downMs,
       attemptsOverTime: Array.from({ length: Math.ceil(recoveredMs / 100) + 1 }, (_, b) => [b * 100, buckets.get(b) ?? 0] as [number, number]),
     };
@@ -218,7 +222,8 @@ closes (1001 to every socket), stays down for the time shown, and starts again o
 file and port; a writer then posts one message into every room. *Recovered*: from the close
 until every client is open again and holds that message (the ones back before it got it live,
 the rest caught it up); *after listening*: the part of that after the server took connections
-again, which is what a backoff can shorten. *Attempts*: new sockets the clients opened after
+again; *last socket*: when the last client opened its last socket, which is as far as the
+backoff decides (the rest of *recovered* is signing in and catching up). *Attempts*: new sockets the clients opened after
 the close. *Peak made*: the most new sockets in one 100 ms; *peak due*: the most retries the
 clients' backoffs set for one 100 ms. The two differ because all ${fmt(clients)} clients live in
 one process, which opens sockets no faster than its event loop allows: a lockstep crowd that
@@ -245,7 +250,7 @@ than the outage asked for, see *server down*, and catching up takes longer too):
 ${outages.map((downtimeMs) => `![New sockets per 100 ms after the close, server down ${seconds(downtimeMs)}, one line per backoff](images/storm-${seconds(downtimeMs)}.svg)`).join('\n')}
 
 ${table(
-  ['server down', 'backoff', 'recovered', 'after listening', 'attempts', 'peak made / 100 ms', 'vs no jitter', 'peak due / 100 ms', 'vs no jitter'],
+  ['server down', 'backoff', 'recovered', 'after listening', 'last socket', 'attempts', 'peak made / 100 ms', 'vs no jitter', 'peak due / 100 ms', 'vs no jitter'],
   results.map((s) => {
     const lockstep = find(s.downtimeMs, 'no jitter');
     return [
@@ -253,6 +258,7 @@ ${table(
       s.label,
       s.complete ? ms(s.recoveredMs, 0) : `not within the limit (${ms(s.recoveredMs, 0)})`,
       ms(s.recoveredMs - s.downMs, 0),
+      ms(s.lastAttemptMs, 0),
       fmt(s.attempts),
       fmt(s.peakPer100ms),
       x(s.peakPer100ms / lockstep.peakPer100ms),
