@@ -283,6 +283,10 @@ together, and from then on draws no new spread: every client waits the same peri
 little, so the crowd keeps arriving at about N per window and all are back within one period
 of the server. A server that says when it will be back, and over how long a window, lets the
 crowd skip the retries into a closed port and sizes the spread to the crowd.
+What it gives up: clients whose failures land together (a stalled event loop here, or a
+server that refuses a batch at one moment) are spread again only by that fifth per round,
+which is why *SDK default, no hint* can show a higher peak than its first window alone
+would give.
 `;
   writeFileSync(docPath, replaceSection(readFileSync(docPath, 'utf8'), 'storm', body));
   log('wrote the storm section of docs/benchmarks.md');
