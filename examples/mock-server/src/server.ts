@@ -57,6 +57,16 @@ const ORPHANS_PER_BATCH = 1;
 
 /** How long `close()` waits for close handshakes before cutting the remaining sockets. */
 const CLOSE_GRACE_MS = 1000;
+/**
+ * How many reconnects a second a restarted server is asked to take: the 1001 close spreads
+ * the crowd's first retries over (connections ÷ this) seconds, never less than the hint
+ * itself, so 1,000 clients come back over 1 s and 10,000 over 10 s (protocol section 9).
+ */
+const RECONNECTS_PER_SECOND = 1000;
+
+function restartWindowMs(connections: number, retryAfterMs: number): number {
+  return Math.max(retryAfterMs, Math.ceil((connections * 1000) / RECONNECTS_PER_SECOND));
+}
 
 export async function startServer(input: ServerOptions = {}): Promise<RunningServer> {
   const options = resolveOptions(input);
@@ -217,7 +227,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       ctx.faults.dispose();
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
-      const reason = options.restartRetryAfterMs > 0 ? withRetryHint('server shutting down', options.restartRetryAfterMs) : 'server shutting down';
+      const reason = options.restartRetryAfterMs > 0 ? withRetryHint('server shutting down', options.restartRetryAfterMs, restartWindowMs(wss.clients.size, options.restartRetryAfterMs)) : 'server shutting down';
       for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, reason);
       await waitUntil(() => wss.clients.size === 0, CLOSE_GRACE_MS);
       for (const ws of wss.clients) ws.terminate();

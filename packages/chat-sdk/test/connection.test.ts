@@ -140,6 +140,31 @@ describe('connection against a misbehaving server (mock-socket)', () => {
   });
 });
 
+describe('a restart with a retry hint and window (mock-socket)', () => {
+  it('comes back after the hint within the window, and tells the backoff that window if the server is still down', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const url = mockUrl();
+    const { srv } = mockServer(url);
+    mocks.push(srv);
+    const asked: Array<[number, number | undefined]> = [];
+    const c = mockClient(url, { backoff: (attempt, windowMs) => (asked.push([attempt, windowMs]), 60_000) });
+    const login = c.login({ email: 'a@b.co' });
+    await vi.advanceTimersByTimeAsync(50);
+    await login;
+    srv.close({ code: 1001, reason: 'server shutting down; retryWindowMs=4000; retryAfterMs=1000', wasClean: true });
+    srv.stop();
+    mocks.length = 0;
+    await vi.advanceTimersByTimeAsync(10);
+    const waiting = c.connection.getSnapshot();
+    expect(waiting).toMatchObject({ status: 'reconnecting', attempt: 1 });
+    expect(waiting.nextRetryAt! - Date.now()).toBeGreaterThanOrEqual(990);
+    expect(waiting.nextRetryAt! - Date.now()).toBeLessThanOrEqual(5000);
+    expect(asked).toEqual([]); // the hint, not the backoff, decided the first wait
+    await vi.advanceTimersByTimeAsync(5100);
+    expect(asked[0]).toEqual([2, 4000]);
+  });
+});
+
 describe('a restart with a retry hint (real server)', () => {
   it('waits as long as the server said before its first retry, spread over as long again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chat-hint-'));

@@ -12,14 +12,16 @@ import {
   parseReplyData,
   parseServerFrame,
   retryHintOf,
+  retryWindowOf,
 } from '../protocol/index.js';
 import type { ConnectionState } from '../contract/host-api.js';
 import type { Backoff } from './backoff.js';
 import { SOCKET_OPEN, type WebSocketConstructor, type WebSocketLike } from '../contract/platform.js';
 
-/** A server's retry hint is followed up to this long: no server can park its clients for longer. */
+/** A server's retry hint and window are followed up to this long: no server can park its clients for longer. */
 const MAX_HINT_MS = 60_000;
-const MIN_HINT_SPREAD_MS = 500;
+/** A hinted first retry is spread over at least this long. */
+const MIN_HINT_WINDOW_MS = 500;
 
 export interface ConnectionOptions {
   url: string;
@@ -73,6 +75,8 @@ export class Connection {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   /** Reconnects since the last healthy connection: what the backoff is asked about. */
   private failures = 0;
+  /** The spread the server's last close hint asked for, kept until a healthy connection. */
+  private retryWindowMs: number | undefined;
   private healthyTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = 0;
@@ -107,6 +111,7 @@ export class Connection {
     if (status !== 'reconnecting' && this.options.getToken() === null) return;
     this.clearReconnect();
     this.failures = 0;
+    this.retryWindowMs = undefined;
     this.setState({ status: 'reconnecting', attempt: 0 });
     this.start();
   }
@@ -120,6 +125,7 @@ export class Connection {
     this.clearReconnect();
     this.clearHealthy();
     this.failures = 0;
+    this.retryWindowMs = undefined;
     this.abandonSocket(error);
     this.failWaiters(error);
     this.setState(keepError ? { status, attempt: 0, error: error.toJSON() } : { status, attempt: 0 });
@@ -246,6 +252,7 @@ export class Connection {
     this.healthyTimer = setTimeout(() => {
       this.healthyTimer = undefined;
       this.failures = 0;
+      this.retryWindowMs = undefined;
     }, this.options.healthyAfterMs ?? 10_000);
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
@@ -328,24 +335,32 @@ export class Connection {
     }
     // Whoever waits for this socket to open (a login) hears at once that it did not.
     if (!this.opened) this.failWaiters(error);
-    this.scheduleReconnect(error.toJSON(), retryHintOf(reason));
+    const hintMs = retryHintOf(reason);
+    this.scheduleReconnect(error.toJSON(), hintMs === undefined ? undefined : { hintMs, windowMs: retryWindowOf(reason) });
   }
 
   /**
-   * `hintMs`: the server said in its close when to come back (protocol section 9). The
-   * first retry then lands in [hint, 2 × hint] (at least a 500 ms window), so a crowd it
-   * closed at once comes back spread out and not into a port that is still closed; the
-   * backoff takes over from its second attempt if that one fails too.
+   * `hint`: the server said in its close when to come back (protocol section 9). The first
+   * retry then lands at a random moment in [hint, hint + window]: the window the server
+   * named (it knows how big the crowd is), or else as long as the hint, at least 500 ms. So
+   * a crowd it closed at once comes back spread out and not into a port that is still
+   * closed. If that retry fails too, the backoff takes over, told the window the server
+   * named so that it keeps the crowd that spread out.
    */
-  private scheduleReconnect(error?: ChatErrorData, hintMs?: number): void {
+  private scheduleReconnect(error?: ChatErrorData, hint?: { hintMs: number; windowMs: number | undefined }): void {
     if (this.disposed) return;
     this.clearReconnect();
     this.clearHealthy();
-    if (hintMs !== undefined) this.failures = 0;
-    const attempt = ++this.failures;
-    const delay = hintMs === undefined
-      ? Math.max(0, this.options.backoff(attempt))
-      : Math.floor(Math.min(MAX_HINT_MS, hintMs) + Math.random() * Math.max(MIN_HINT_SPREAD_MS, Math.min(MAX_HINT_MS, hintMs)));
+    let delay: number;
+    if (hint) {
+      this.failures = 1;
+      const hintMs = Math.min(MAX_HINT_MS, hint.hintMs);
+      this.retryWindowMs = hint.windowMs === undefined ? undefined : Math.min(MAX_HINT_MS, hint.windowMs);
+      delay = Math.floor(hintMs + Math.random() * Math.max(MIN_HINT_WINDOW_MS, this.retryWindowMs ?? hintMs));
+    } else {
+      delay = Math.max(0, this.options.backoff(++this.failures, this.retryWindowMs));
+    }
+    const attempt = this.failures;
     const state: ConnectionState = { status: 'reconnecting', attempt, nextRetryAt: this.options.now() + delay };
     if (error) state.error = error;
     this.setState(state);
