@@ -84,7 +84,7 @@ export class ChatError extends Error {
    * published `@chat/sdk/protocol` entry is built apart from `@chat/sdk` (so its schemas stay
    * out of the SDK's chunks), and each carries its own copy.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return isChatError(value);
   }
 
