@@ -170,7 +170,9 @@ describe('ChatError', () => {
   });
 
   it('instanceof and isChatError hold across two copies of the class (the published protocol entry has its own)', async () => {
-    const copy = (await import('./errors.js?second-copy')) as typeof import('./errors.js');
+    // A query makes the test runner load the module a second time, as a second bundle would.
+    const secondCopy = './errors.js?second-copy';
+    const copy = (await import(/* @vite-ignore */ secondCopy)) as typeof import('./errors.js');
     expect(copy.ChatError).not.toBe(ChatError);
     const fromCopy = new copy.ChatError('FORBIDDEN', 'no');
     expect(fromCopy instanceof ChatError).toBe(true);

@@ -8,7 +8,7 @@ import { borrowedStorage, openGroupStorage } from './group-storage.js';
 import type { TabPort } from './tab-endpoint.js';
 
 /** Tabs share a host only when every setting matches: this is the key they are compared by. */
-function configKey(config: HostConfig): string {
+export function configKey(config: HostConfig): string {
   return JSON.stringify([config.url, config.storage, ...(Object.keys(HOST_OPTIONS) as HostOptionName[]).map((name) => config[name] ?? null)]);
 }
 
