@@ -5,7 +5,7 @@
  * keeps one host, with one socket, per signed-in user.
  */
 import { HostHub } from './link/hub/host-hub.js';
-import { isTabMessage } from './link/messages.js';
+import { isTabMessage } from './link/is-tab-message.js';
 
 interface SharedWorkerScope {
   addEventListener(type: 'connect', listener: (event: { ports: readonly MessagePort[] }) => void): void;

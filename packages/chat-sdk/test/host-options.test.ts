@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HOST_OPTIONS, type HostOptionName, configKey, hostConfig } from '../src/contract/host-options.js';
+import { HOST_OPTIONS, type HostOptionName, hostConfig } from '../src/contract/host-options.js';
+import { configKey } from '../src/link/hub/host-registry.js';
 
 /** The host settings are declared once (contract/host-options.ts); the docs table follows the list. */
 describe('host options', () => {

@@ -57,8 +57,3 @@ export function hostConfig(url: string, storage: HostConfig['storage'], options:
   }
   return config;
 }
-
-/** Tabs share a host only when every setting matches: this is the key they are compared by. */
-export function configKey(config: HostConfig): string {
-  return JSON.stringify([config.url, config.storage, ...(Object.keys(HOST_OPTIONS) as HostOptionName[]).map((name) => config[name] ?? null)]);
-}

@@ -1,6 +1,7 @@
 import type { BroadcastChannelConstructor, BroadcastChannelLike, EventTargetLike, LockManagerLike } from '../contract/platform.js';
 import type { HostHub, HostHubOptions } from './hub/host-hub.js';
-import { type HostMessage, type TabMessage, isHostMessage, isTabMessage, randomId, LINK_PROTOCOL } from './messages.js';
+import { type HostMessage, type TabMessage, isHostMessage, randomId, LINK_PROTOCOL } from './messages.js';
+import { isTabMessage } from './is-tab-message.js';
 import type { Connect } from './port-link.js';
 
 export interface LeaderElectionOptions {

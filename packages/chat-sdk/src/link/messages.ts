@@ -62,11 +62,6 @@ export type HostMessage =
    */
   | { type: 'reset'; ids?: number[] };
 
-export function isTabMessage(data: unknown): data is TabMessage {
-  const type = (data as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && ['hello', 'call', 'ping', 'pong', 'bye'].includes(type);
-}
-
 export function isHostMessage(data: unknown): data is HostMessage {
   const type = (data as { type?: unknown } | null)?.type;
   return typeof type === 'string' && ['welcome', 'reply', 'event', 'ping', 'pong', 'reset'].includes(type);

@@ -11,5 +11,6 @@ export * from './parse.js';
 export * from './members.js';
 export * from './awareness.js';
 export * from './close-hint.js';
+export * from './close-codes.js';
 export * from './changes.js';
 export * from './emoji.js';

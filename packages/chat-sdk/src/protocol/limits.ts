@@ -63,14 +63,3 @@ export function codePointLength(value: string): number {
   for (const _ of value) count++;
   return count;
 }
-
-/** Close codes of protocol section 9. */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  POLICY: 1008,
-  TOO_BIG: 1009,
-  TRY_AGAIN_LATER: 1013,
-  SESSION_REVOKED: 4001,
-  AUTH_TIMEOUT: 4408,
-} as const;

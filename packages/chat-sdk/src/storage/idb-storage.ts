@@ -5,8 +5,6 @@ import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase } from './schema.js
 export { DEFAULT_DB_NAME } from './schema.js';
 import {
   draftKey,
-  mergeCachedMessages,
-  updateCachedMessages,
   type CacheTable,
   type ChangeTable,
   type ChatStorage,
@@ -15,8 +13,8 @@ import {
   type OutboxTable,
   type ReadTable,
   type SessionTable,
-  newest,
 } from './types.js';
+import { mergeCachedMessages, newest, updateCachedMessages } from './row-merges.js';
 
 export interface IdbStorageOptions {
   indexedDB: IDBFactory;

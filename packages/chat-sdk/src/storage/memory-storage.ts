@@ -1,8 +1,6 @@
 import { ChatError } from '../protocol/index.js';
 import {
   draftKey,
-  mergeCachedMessages,
-  updateCachedMessages,
   type CacheTable,
   type ChangeRow,
   type ChangeTable,
@@ -15,8 +13,8 @@ import {
   type ReadTable,
   type SessionRow,
   type SessionTable,
-  newest,
 } from './types.js';
+import { mergeCachedMessages, newest, updateCachedMessages } from './row-merges.js';
 import type { Message, Room } from '../protocol/index.js';
 
 const isBlobLike = (value: object): boolean =>

@@ -1,11 +1,16 @@
 import { ChatError } from '../../protocol/index.js';
 import { type HostCommand, type Session, snapshotEvents } from '../../contract/host-api.js';
-import { HOST_OPTIONS, type HostConfig, configKey } from '../../contract/host-options.js';
+import { HOST_OPTIONS, type HostConfig, type HostOptionName } from '../../contract/host-options.js';
 import type { ChatHost } from '../../host/chat-host.js';
 import { createHost } from '../../host/create-host.js';
 import type { ChatStorage } from '../../storage/types.js';
 import { borrowedStorage, openGroupStorage } from './group-storage.js';
 import type { TabPort } from './tab-endpoint.js';
+
+/** Tabs share a host only when every setting matches: this is the key they are compared by. */
+export function configKey(config: HostConfig): string {
+  return JSON.stringify([config.url, config.storage, ...(Object.keys(HOST_OPTIONS) as HostOptionName[]).map((name) => config[name] ?? null)]);
+}
 
 export interface HostRegistryOptions {
   /** Builds a host for a config; default a ChatHost on the global WebSocket and fetch. */
