@@ -23,7 +23,7 @@ const reactExternals = ['react', 'react-dom', 'react/jsx-runtime'];
 const ours = [
   // The page's first load carries no schema library: frames are checked where the socket is (the
   // worker, or the host loaded later) by protocol/checks.ts; page input by protocol/guards.ts.
-  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, wholeBudget: 35.6 * 1024, forbidFirstLoad: /node_modules\/zod\// },
+  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, wholeBudget: 36.1 * 1024, forbidFirstLoad: /node_modules\/zod\// },
   // No zod where the socket is either: server frames are read with protocol/checks.ts.
   { name: '@chat/sdk/worker', entry: 'packages/chat-sdk/src/worker.ts', optional: true, budget: 22 * 1024, forbidFirstLoad: /node_modules\/zod\// },
   // What an app gets from the published package (after `npm run build`): the same code through

@@ -1,11 +1,13 @@
 // The real server over a real socket on PostgreSQL (CHAT_DB=postgres://…, issue 16): sign-up,
 // rooms and gapless seqs through the async handlers; a restart on the same database keeps
-// everything (a token from before signs in); and two servers on one database (no Redis yet)
-// store a message once and both read it. Events across processes (Redis) are cluster.test.ts.
+// everything (a token from before signs in); and two servers on one database (with the Redis
+// a second process needs, or it refuses to start) store a message once and both read it.
+// Events and shared state across processes are the cluster project's (test/cluster/).
 import pg from 'pg';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { PROTOCOL_VERSION } from '@chat/sdk/protocol';
 import { startServer, TEST_SERVER_OPTIONS, type RunningServer } from '../src/index.js';
+import { startRedis } from '../../../test/support/services.mjs';
 import { PostgresDatabases } from './postgres-databases.js';
 import { TestClient, createRoom, sendText, signUp } from './helpers.js';
 
@@ -13,7 +15,7 @@ let databases: PostgresDatabases;
 const servers = new Set<RunningServer>();
 const clients = new Set<TestClient>();
 
-async function start(db: string, more: { port?: number } = {}): Promise<RunningServer> {
+async function start(db: string, more: { port?: number; redis?: string } = {}): Promise<RunningServer> {
   const server = await startServer({ ...TEST_SERVER_OPTIONS, db, ...more });
   servers.add(server);
   return server;
@@ -77,7 +79,14 @@ test('on PostgreSQL: sign-up, a room, messages with gapless seqs; a restart keep
 
 test('two servers on one PostgreSQL database: a message sent through one is stored once and read through the other', async () => {
   const db = await databases.create();
-  const [one, two] = await Promise.all([start(db), start(db)]); // migrating the same new database at once
+  const redis = await startRedis();
+  const [one, two] = await Promise.all([start(db, { redis: redis.url }), start(db, { redis: redis.url })]); // migrating the same new database at once
+  onTestFinished(async () => {
+    // Its servers first: they hold connections to this Redis.
+    for (const server of [one, two]) servers.delete(server);
+    await Promise.all([one.close(), two.close()]);
+    await redis.stop();
+  });
   const a = track(await signUp(one, 'Ann'));
   const b = track(await signUp(two, 'Ben'));
   // Each server sees the other's users and sessions: the same token signs in on either.
