@@ -347,6 +347,8 @@ describe.each(implementations)('%s storage', (_name, make) => {
     const a = user('a@x.io');
     const aborted = s.uploadFiles.create('gone');
     aborted.write(Buffer.from([1, 2, 3]));
+    // The file is opened in the background: seen first, so that its absence below means removed, not not yet made.
+    await expect.poll(async () => (await s.uploadFiles.list()).partials).toHaveLength(1);
     aborted.abort();
     await expect.poll(async () => (await s.uploadFiles.list()).partials).toEqual([]);
     const { sweepUploadFiles } = await import('../src/storage/index.js');
