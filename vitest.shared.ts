@@ -15,5 +15,11 @@ export const sourceAliases = {
  * at once. Files that drive Chromium, several server processes or a build keep the machine
  * to themselves, one at a time, after the others (a later `groupOrder`).
  */
-export const twoAtOnce = { maxWorkers: 2, sequence: { groupOrder: 0 } };
+export const twoAtOnce = {
+  maxWorkers: 2,
+  sequence: { groupOrder: 0 },
+  // Two files at once on 2 cores can make a test take 5x as long as alone: the time-out is a
+  // guard against hangs, not a measure, so it is wider than Vitest's 5 s.
+  testTimeout: 15_000,
+};
 export const oneAtATime = { maxWorkers: 1, sequence: { groupOrder: 1 } };

@@ -49,9 +49,11 @@ test('a user sending through three processes gets the message rate of one', asyn
     await sleep(30);
   }
   const seconds = (Date.now() - started) / 1000;
-  // One process's worth: the burst plus what refilled meanwhile (and one in flight per
-  // other process); three separate processes would have let 3 x 6 through.
-  expect(stored).toBeLessThanOrEqual(burst + Math.ceil(seconds * 0.5) + 2);
+  // One process's worth: the burst plus what refilled meanwhile, plus what processes spend
+  // between syncs before they hear of each other's sends (up to a token or so each; 10 of
+  // burst 6 seen on a loaded machine). Three separate processes would let 3 x 6 through.
+  expect(stored).toBeLessThanOrEqual(burst + Math.ceil(seconds * 0.5) + tabs.length + 1);
+  expect(stored).toBeLessThan(2 * burst);
   expect(stored).toBeGreaterThanOrEqual(burst - 2);
   expect(refused).toBeGreaterThan(0);
 });
