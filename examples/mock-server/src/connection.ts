@@ -8,13 +8,14 @@ import {
   type ActionName,
   errorFrame,
   isChatError,
+  readClientFrame,
   replyErrorFrame,
   replyFrame,
   type ProtocolVersion,
 } from '@chat/sdk/protocol';
 import type { ServerContext } from './context.js';
 import { runAction } from './handlers/index.js';
-import { parseRequest, readFrame } from './hot-frames.js';
+import { parseRequest } from './hot-frames.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Authenticated } from './sessions.js';
 
@@ -216,7 +217,7 @@ export class Connection {
     try {
       if (isBinary) return this.onUnreadable(new ChatError('BAD_REQUEST', 'binary frames are not accepted; send UTF-8 JSON text'));
       const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
-      const frame = readFrame(text);
+      const frame = readClientFrame(text);
       if (frame.kind === 'unreadable') return this.onUnreadable(frame.error);
       // Taken on arrival, so a flood is refused as it comes, whatever is still being handled.
       const waitMs = this.bucket.take();

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { parseRequestData, readClientFrame } from '@chat/sdk/protocol';
-import { handChecked, parseRequest, readFrame } from '../src/hot-frames.js';
+import { ChatError, type ClientFrame, RequestIdSchema, isActionName, parseRequestData, readClientFrame } from '@chat/sdk/protocol';
+import { handChecked, parseRequest } from '../src/hot-frames.js';
 
 /**
- * The server's hand-written frame reading (src/hot-frames.ts) must answer exactly what the
- * protocol's zod parsers answer: the same frame kinds, request ids, errors and normalised
- * values, on generated input near the edges of every rule.
+ * The server's hand-written frame reading (the protocol's `readClientFrame`, and the hot
+ * actions' checks in src/hot-frames.ts) must answer exactly what the zod schemas answer: the
+ * same frame kinds, request ids, errors and normalised values, on generated input near the
+ * edges of every rule.
  */
 
 const idish = fc.oneof(fc.string({ minLength: 1, maxLength: 70 }), fc.constantFrom('', 'r'.repeat(64), 'r'.repeat(65)), fc.integer(), fc.constant(null));
@@ -82,10 +83,28 @@ describe('frames read by hand', () => {
     fc.string({ maxLength: 30 }),
   );
 
-  test('the same kind, requestId, action, data and error as readClientFrame', () => {
+  /** The frame reading of protocol section 2 with the requestId checked by its schema. */
+  function schemaReading(text: string): ClientFrame {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      frame = undefined;
+    }
+    const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (!isObject(frame)) return { kind: 'unreadable', error: new ChatError('BAD_REQUEST', 'a frame must be one JSON object') };
+    const requestId = RequestIdSchema.safeParse(frame.requestId);
+    if (!requestId.success) return { kind: 'unreadable', error: new ChatError('BAD_REQUEST', 'the frame has no usable requestId (1 to 64 characters)') };
+    const { action, data = {} } = frame;
+    if (!isActionName(action)) return { kind: 'invalid', requestId: requestId.data, error: new ChatError('BAD_REQUEST', `unknown action: ${String(action).slice(0, 64)}`) };
+    if (!isObject(data)) return { kind: 'invalid', requestId: requestId.data, error: new ChatError('BAD_REQUEST', 'data must be an object') };
+    return { kind: 'request', requestId: requestId.data, action, data };
+  }
+
+  test('readClientFrame: the same kind, requestId, action, data and error as with the requestId schema', () => {
     fc.assert(
       fc.property(frameish, (text) => {
-        expect(readFrame(text)).toEqual(readClientFrame(text));
+        expect(readClientFrame(text)).toEqual(schemaReading(text));
       }),
       { numRuns: 1000 },
     );

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { ProtocolErrorCode } from './errors.js';
 import {
+  CLIENT_KEY_PATTERN,
   MAX_CLIENT_ID_CHARS,
   MAX_CURSOR_CHARS,
   MAX_EMAIL_CHARS,
@@ -48,7 +49,7 @@ const UserNameSchema = z.string().check(
 export const ClientIdSchema = z.string().check(
   z.minLength(1, 'clientId must not be empty'),
   z.refine(maxChars(MAX_CLIENT_ID_CHARS), `clientId is longer than ${MAX_CLIENT_ID_CHARS} characters`),
-  z.regex(/^[A-Za-z0-9_-]+$/, 'clientId may hold only A-Z, a-z, 0-9, _ and -'),
+  z.regex(CLIENT_KEY_PATTERN, 'clientId may hold only A-Z, a-z, 0-9, _ and -'),
 );
 
 export const TextSchema = z.string().check(

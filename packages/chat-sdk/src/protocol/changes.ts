@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { MAX_PAGE_LIMIT, MAX_TEXT_CHARS, codePointLength } from './limits.js';
+import { CLIENT_KEY_PATTERN, MAX_PAGE_LIMIT, MAX_TEXT_CHARS, codePointLength } from './limits.js';
 import { Id, MessageSchema, Seq } from './objects.js';
 import { MAX_EMOJI_CODE_POINTS, isEmoji } from './emoji.js';
 
@@ -18,7 +18,7 @@ export const DEFAULT_CHANGES_LIMIT = 100;
 const ChangeIdSchema = z.string().check(
   z.minLength(1, 'clientChangeId must not be empty'),
   z.maxLength(64, 'clientChangeId is longer than 64 characters'),
-  z.regex(/^[A-Za-z0-9_-]+$/, 'clientChangeId may hold only A-Z, a-z, 0-9, _ and -'),
+  z.regex(CLIENT_KEY_PATTERN, 'clientChangeId may hold only A-Z, a-z, 0-9, _ and -'),
 );
 
 /**

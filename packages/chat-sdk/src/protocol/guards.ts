@@ -1,5 +1,6 @@
 import { ChatError, type ProtocolErrorCode } from './errors.js';
 import {
+  CLIENT_KEY_PATTERN,
   MAX_CLIENT_ID_CHARS,
   MAX_CURSOR_CHARS,
   MAX_EMAIL_CHARS,
@@ -23,7 +24,6 @@ import {
 
 /** The pattern zod's `email()` checks (zod/v4/core/regexes.ts), after trimming and lower-casing. */
 const EMAIL = /^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$/;
-const CLIENT_ID = /^[A-Za-z0-9_-]+$/;
 /** What zod's `trim()` removes: String.prototype.trim. */
 const trim = (value: string) => value.trim();
 
@@ -67,7 +67,7 @@ export function checkIds(action: string, field: string, value: unknown, { min = 
 export function checkClientId(action: string, field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) refuse(action, field, `${field} must not be empty`);
   if (codePointLength(value) > MAX_CLIENT_ID_CHARS) refuse(action, field, `${field} is longer than ${MAX_CLIENT_ID_CHARS} characters`);
-  if (!CLIENT_ID.test(value)) refuse(action, field, `${field} may hold only A-Z, a-z, 0-9, _ and -`);
+  if (!CLIENT_KEY_PATTERN.test(value)) refuse(action, field, `${field} may hold only A-Z, a-z, 0-9, _ and -`);
   return value;
 }
 

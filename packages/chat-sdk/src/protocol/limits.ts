@@ -20,6 +20,8 @@ export const MAX_ROOM_NAME_CHARS = 100;
 export const MAX_ROOM_MEMBERS = 99;
 export const MAX_REQUEST_ID_CHARS = 64;
 export const MAX_CLIENT_ID_CHARS = 64;
+/** What a client-chosen key (`clientId`, `clientChangeId`) may hold: A-Z, a-z, 0-9, _ and -. */
+export const CLIENT_KEY_PATTERN = /^[A-Za-z0-9_-]+$/;
 export const MAX_ID_CHARS = 64;
 export const MAX_EMAIL_CHARS = 254;
 export const MAX_USER_NAME_CHARS = 80;
