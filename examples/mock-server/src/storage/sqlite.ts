@@ -99,11 +99,6 @@ CREATE INDEX room_members_user_room ON room_members(user_id, room_id);
 `;
 
 /**
- * MIGRATIONS[i] takes the file from `PRAGMA user_version` i to i + 1, each in its own
- * transaction with the version bump, so a crash leaves the file at a version it can resume
- * from. Never edit a shipped step: add one.
- */
-/**
  * Read state (protocol 10.4): each member's read cursor, and an index that counts a
  * member's own messages after it (unread = lastSeq - cursor - own messages after it).
  */
@@ -205,7 +200,13 @@ export function UPLOAD_FILES(db: Database.Database, files: UploadFiles): void {
 /** A schema step: SQL, or a function for what SQL alone cannot do (run in the step's transaction). */
 export type Migration = string | ((db: Database.Database, files: UploadFiles) => void);
 
-/** Exported for the migration tests (a file at an earlier version is written from its steps). */
+/**
+ * MIGRATIONS[i] takes the file from `PRAGMA user_version` i to i + 1, each in its own
+ * transaction with the version bump, so a crash leaves the file at a version it can resume
+ * from. Never edit a shipped step: add one.
+ *
+ * Exported for the migration tests (a file at an earlier version is written from its steps).
+ */
 export const MIGRATIONS: ReadonlyArray<Migration> = [SCHEMA_V1, MEMBERSHIP, READ_STATE, PRESENCE, UPLOADS, MESSAGE_CHANGES, UPLOAD_FILES];
 
 /** Brings the file to `until` (default: the newest schema), one step per transaction. Exported for the migration tests. */
