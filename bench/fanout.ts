@@ -7,7 +7,9 @@
  *
  * Alone: `npx tsx --tsconfig bench/tsconfig.json bench/fanout.ts [--quick] [--profile]`;
  * `--profile` instead profiles the saturated phase of ours on a SQLite file (1,000 users)
- * and prints the top of the profile by self time.
+ * and prints the top of the profile by self time. To iterate on one part without the whole
+ * run: `--users=1000[,5000] --targets=baseline,sqlite-file [--rounds=2] [--saturated-only]`
+ * prints the saturated figures of those alone and writes nothing.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -121,6 +123,7 @@ export async function runFanout(
   size: FanoutSize,
   timing = { warmupMs: 1000, measureMs: 4000, drainMs: 5000 },
   profileFile?: string,
+  { skipFixed = false }: { skipFixed?: boolean } = {},
 ): Promise<FanoutResult> {
   const kind: ServerKind = target === 'baseline' ? 'baseline' : 'chat';
   const { options, cleanup } = serverOptions(target);
@@ -131,7 +134,7 @@ export async function runFanout(
     const members = await connect(kind, wsUrl, size, `${target}${size.users}`);
     const setupMs = performance.now() - setupStart;
     await sleep(200);
-    const fixed = profileFile ? NO_PHASE : await phase(server, members, size.roomSize, { ...timing, ratePerSec: size.ratePerUser * size.users });
+    const fixed = profileFile || skipFixed ? NO_PHASE : await phase(server, members, size.roomSize, { ...timing, ratePerSec: size.ratePerUser * size.users });
     const window = Math.max(200, Math.min(size.users, 1000));
     const saturated = await phase(server, members, size.roomSize, { ...timing, window, ...(profileFile ? { profileFile } : {}) });
     for (const m of members) m.wire.close();
@@ -320,12 +323,43 @@ async function profileSaturated(size: FanoutSize): Promise<void> {
   console.log(table(['function (self time)', 'ms', 'share'], rows.map((r) => [`\`${r.fn}\``, fmt(r.ms), `${fmt(r.share * 100, 1)}%`])));
 }
 
+/**
+ * Some sizes against some targets, each `rounds` times in turn, printing the saturated
+ * figures over the baseline's of the same round (nothing written): for iterating on one part.
+ */
+async function compare(users: number[], targets: FanoutTarget[], rounds: number, skipFixed: boolean, log: (text: string) => void): Promise<void> {
+  for (const count of users) {
+    const size = FANOUT_SIZES.find((s) => s.users === count) ?? { users: count, roomSize: 10, ratePerUser: 1 };
+    for (let round = 0; round < rounds; round++) {
+      let baseline: FanoutResult | undefined;
+      for (const target of targets) {
+        const r = await runFanout(target, size, undefined, undefined, { skipFixed });
+        if (target === 'baseline') baseline = r;
+        const vs = baseline && target !== 'baseline'
+          ? ` (${fmt(r.saturated.deliveredPerSec / baseline.saturated.deliveredPerSec, 2)}x, CPU ${fmt(r.saturated.cpuMsPer1k / baseline.saturated.cpuMsPer1k, 2)}x)`
+          : '';
+        const fixed = skipFixed ? '' : `; fixed p50 ${ms(r.fixed.p50)} p99 ${ms(r.fixed.p99)} missing ${r.fixed.missing}`;
+        log(`${fmt(count)} users, ${target}: ${fmt(r.saturated.deliveredPerSec)}/s, ${fmt(r.saturated.cpuMsPer1k, 1)} ms CPU / 1k${vs}${fixed}; load ${fmt(loadavg()[0]!, 1)}`);
+      }
+    }
+  }
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
   const log = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${text}`);
   const usersArg = process.argv.find((a) => a.startsWith('--users='));
   if (process.argv.includes('--profile')) {
     await profileSaturated({ users: usersArg ? Number(usersArg.slice(8)) : 1000, roomSize: 10, ratePerUser: 1 });
+  } else if (process.argv.some((a) => a.startsWith('--targets='))) {
+    const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+    await compare(
+      (arg('users') ?? '1000').split(',').map(Number),
+      arg('targets')!.split(',') as FanoutTarget[],
+      Number(arg('rounds') ?? 1),
+      process.argv.includes('--saturated-only'),
+      log,
+    );
   } else {
     await writeFanoutSection(fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url)), { quick: process.argv.includes('--quick'), log });
     log('wrote docs/benchmarks.md');
