@@ -13,6 +13,7 @@ import type {
 } from './types.js';
 import { uploadIdOf } from './types.js';
 import { UploadFiles } from './upload-files.js';
+import { Checkpointer } from './checkpointer.js';
 
 /** Version 1's tables (0.1 wrote them without a user_version, hence IF NOT EXISTS). Exported for the migration tests. */
 export const SCHEMA_V1 = `
@@ -226,6 +227,16 @@ export function migrate(db: Database.Database, files: UploadFiles, until = MIGRA
 }
 
 
+/**
+ * WAL checkpoints of a file: one on the checkpointer's thread after every this many new
+ * messages (a few thousand pages of WAL); the store's own, on its thread, only past
+ * `FALLBACK_CHECKPOINT_PAGES` (as a bound: writes of other kinds, a thread fallen behind);
+ * the WAL file cut back to `WAL_SIZE_LIMIT` bytes once checkpointed.
+ */
+export const CHECKPOINT_EVERY_MESSAGES = 1000;
+const FALLBACK_CHECKPOINT_PAGES = 10_000;
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
 /** Rooms whose members are kept in memory at most (a few MB). */
 const MEMBER_CACHE_ROOMS = 10_000;
 
@@ -246,6 +257,8 @@ export class SqliteStorage implements Storage {
   private readonly members = new Map<string, { ids: readonly string[]; set: ReadonlySet<string> }>();
   /** `writeMessage` as a transaction, made once: called inside a batch's transaction it is a savepoint. */
   private readonly insertMessage: Database.Transaction<(input: NewMessage, hooks?: WriteHooks) => { message: Message; duplicate: boolean }>;
+  /** WAL checkpoints off the server's thread (a file only; none for `:memory:`). */
+  readonly checkpointer: Checkpointer | undefined;
   /** Upload bytes: files in `<file>.uploads/` (or `uploadsDir`); for `:memory:` a temporary folder removed at close. */
   readonly uploadFiles: UploadFiles;
 
@@ -260,6 +273,15 @@ export class SqliteStorage implements Storage {
     // Deleted means deleted (a tombstone's text, a deleted upload): freed content is zeroed,
     // not left readable in free space of the file.
     this.db.pragma('secure_delete = ON');
+    // A batch of messages gives each its own savepoint, whose sub-journal (the pages a
+    // rollback to it restores) spills to a temporary file past 64 KB and then stays one,
+    // a write per page, for the rest of the transaction. In memory it is one message's
+    // pages at most: it is emptied at each release. Crash safety does not use it (the WAL does).
+    this.db.pragma('temp_store = MEMORY');
+    if (kept) {
+      this.db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+      this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    }
     try {
       this.uploadFiles = new UploadFiles(options.uploadsDir ?? (kept ? `${file}.uploads` : undefined));
     } catch (error) {
@@ -273,6 +295,7 @@ export class SqliteStorage implements Storage {
       this.uploadFiles.close();
       throw error;
     }
+    this.checkpointer = kept ? new Checkpointer(file, CHECKPOINT_EVERY_MESSAGES) : undefined;
     const db = this.db;
     this.insertMessage = db.transaction((input: NewMessage, hooks?: WriteHooks) => this.writeMessage(input, hooks));
     this.stmt = {
@@ -519,7 +542,9 @@ export class SqliteStorage implements Storage {
   }
 
   createMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
-    return this.insertMessage.immediate(input, hooks);
+    const result = this.insertMessage.immediate(input, hooks);
+    this.checkpointer?.wrote(1);
+    return result;
   }
 
   /**
@@ -529,7 +554,7 @@ export class SqliteStorage implements Storage {
    * others commit together. A failing commit throws: then none was written.
    */
   createMessages(batch: ReadonlyArray<{ message: NewMessage; hooks?: WriteHooks | undefined }>): Array<{ ok: true; value: { message: Message; duplicate: boolean } } | { ok: false; error: unknown }> {
-    return this.db.transaction(() =>
+    const results = this.db.transaction(() =>
       batch.map(({ message, hooks }) => {
         try {
           return { ok: true as const, value: this.insertMessage(message, hooks) };
@@ -538,6 +563,8 @@ export class SqliteStorage implements Storage {
         }
       }),
     ).immediate();
+    this.checkpointer?.wrote(batch.length);
+    return results;
   }
 
   /** One message's write (see `insertMessage`, which runs it as a transaction or a savepoint). */
@@ -723,6 +750,20 @@ export class SqliteStorage implements Storage {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.checkpointer?.started && this.db.open) {
+      // Not the file's last connection while the thread's is open, so closing would not
+      // checkpoint: done here, as before. A checkpoint the thread is in makes this one
+      // busy at once (SQLite calls no busy handler for that), hence the few retries.
+      const until = Date.now() + 5000;
+      try {
+        while ((this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>)[0]!.busy && Date.now() < until) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        }
+      } catch {
+        // left in the WAL, which the next open reads
+      }
+    }
+    this.checkpointer?.close();
     if (this.db.open) this.db.close(); // closing the last connection checkpoints the WAL into the file
     this.uploadFiles.close();
   }
