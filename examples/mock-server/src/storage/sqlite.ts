@@ -237,6 +237,9 @@ export const CHECKPOINT_EVERY_MESSAGES = 1000;
 const FALLBACK_CHECKPOINT_PAGES = 10_000;
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
+/** Thrown inside a message's savepoint when its (sender, clientId) is taken: rolls back the seq it took. Never leaves the store. */
+const DUPLICATE = new Error('duplicate clientId');
+
 /** Rooms whose members are kept in memory at most (a few MB). */
 const MEMBER_CACHE_ROOMS = 10_000;
 
@@ -335,10 +338,16 @@ export class SqliteStorage implements Storage {
         `SELECT r.id, r.name, r.created_by, r.created_at, r.last_seq, r.last_rev FROM rooms r
          JOIN room_members m ON m.room_id = r.id WHERE m.user_id = ? ORDER BY r.activity DESC`,
       ),
-      bumpRoom: db.prepare('UPDATE rooms SET last_seq = ?, activity = ? WHERE id = ?'),
+      // The room's next seq and the next activity in one statement (no row: no such room).
+      takeSeq: db.prepare<[string], { seq: number }>(
+        `UPDATE rooms SET last_seq = last_seq + 1, activity = (SELECT coalesce(max(activity), 0) + 1 FROM rooms)
+         WHERE id = ? RETURNING last_seq AS seq`,
+      ),
+      // A (sender, clientId) already taken inserts nothing (changes = 0): the duplicate check
+      // is the unique index's own lookup, not a statement of its own.
       insertMessage: db.prepare(
         `INSERT INTO messages (id, room_id, seq, sender_id, client_id, text, image, created_at, reply_to, upload_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, client_id) DO NOTHING`,
       ),
       messageById: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       // The parents of a page's replies, however many, in one statement (ids as a JSON array).
@@ -542,7 +551,7 @@ export class SqliteStorage implements Storage {
   }
 
   createMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
-    const result = this.insertMessage.immediate(input, hooks);
+    const result = this.orStored(input, () => this.insertMessage.immediate(input, hooks));
     this.checkpointer?.wrote(1);
     return result;
   }
@@ -557,7 +566,7 @@ export class SqliteStorage implements Storage {
     const results = this.db.transaction(() =>
       batch.map(({ message, hooks }) => {
         try {
-          return { ok: true as const, value: this.insertMessage(message, hooks) };
+          return { ok: true as const, value: this.orStored(message, () => this.insertMessage(message, hooks)) };
         } catch (error) {
           return { ok: false as const, error };
         }
@@ -567,20 +576,31 @@ export class SqliteStorage implements Storage {
     return results;
   }
 
-  /** One message's write (see `insertMessage`, which runs it as a transaction or a savepoint). */
+  /** `write`, or, when it found the (sender, clientId) taken (and so was rolled back), the message stored under it. */
+  private orStored(input: NewMessage, write: () => { message: Message; duplicate: boolean }): { message: Message; duplicate: boolean } {
+    try {
+      return write();
+    } catch (error) {
+      if (error !== DUPLICATE) throw error;
+      return { message: this.hydrate([this.stmt.messageByClientId.get(input.senderId, input.clientId)!])[0]!, duplicate: true };
+    }
+  }
+
+  /**
+   * One message's write (see `insertMessage`, which runs it as a transaction or a
+   * savepoint): two statements, the room's seq taken, then the row. A duplicate throws
+   * `DUPLICATE`, so that the seq it took is rolled back with it.
+   */
   private writeMessage(input: NewMessage, hooks?: WriteHooks): { message: Message; duplicate: boolean } {
-    const existing = this.stmt.messageByClientId.get(input.senderId, input.clientId);
-    if (existing) return { message: this.hydrate([existing])[0]!, duplicate: true };
-    const room = this.stmt.roomById.get(input.roomId);
+    const room = this.stmt.takeSeq.get(input.roomId);
     if (!room) throw new ChatError('NOT_FOUND', 'no such room');
-    const seq = room.last_seq + 1;
-    const { next } = this.stmt.nextActivity.get()!;
-    this.stmt.insertMessage.run(
+    const { seq } = room;
+    const { changes } = this.stmt.insertMessage.run(
       input.id, input.roomId, seq, input.senderId, input.clientId, input.text,
       input.image ? JSON.stringify(input.image) : null, input.createdAt,
       input.replyTo ?? null, input.image ? (uploadIdOf(input.image.url) ?? null) : null,
     );
-    this.stmt.bumpRoom.run(seq, next, input.roomId);
+    if (changes === 0) throw DUPLICATE;
     hooks?.beforeCommit?.();
     // A reply's quote is read back; any other message is what was just written.
     if (input.replyTo !== undefined) return { message: this.hydrate([this.stmt.messageById.get(input.id)!])[0]!, duplicate: false };
