@@ -47,7 +47,7 @@ describe('one batch, in process', () => {
       commits.createMessage(message('u1', 'a', 4)), // u1's 'a' again, from another tab
       commits.createMessage(message('u4', 'd', 5)),
     ]);
-    expect(commits.stats).toEqual({ batches: 1, messages: 5 });
+    expect(commits.stats).toEqual({ batches: 1, messages: 5, lookupReads: 0 });
     const [first, failed, third, repeat, fifth] = results;
     expect(failed).toMatchObject({ status: 'rejected', reason: { code: 'INTERNAL' } });
     const value = (r: PromiseSettledResult<{ message: { id: string; seq: number }; duplicate: boolean }> | undefined) =>
@@ -65,6 +65,25 @@ describe('one batch, in process', () => {
     expect(again).toEqual({ message: value(third).message, duplicate: true });
     expect(retried).toMatchObject({ message: { seq: 4, clientId: 'b' }, duplicate: false });
     expect(commits.stats.batches).toBe(2);
+  });
+
+  test('duplicate checks asked in one turn are answered together, before that turn\'s batch is written', async () => {
+    storage = new SqliteStorage(dbFile());
+    roomWith(['u1', 'u2']);
+    const commits = new GroupCommit(storage);
+    const first = await commits.createMessage(message('u1', 'a', 1));
+    const [stored, unknown, sameTurn, written] = await Promise.all([
+      commits.getMessageByClientId('u1', 'a'),
+      commits.getMessageByClientId('u2', 'nope'),
+      commits.getMessageByClientId('u2', 'b'), // asked before its write, in the same turn
+      commits.createMessage(message('u2', 'b', 2)),
+    ]);
+    expect(stored).toEqual(first.message);
+    expect(unknown).toBeUndefined();
+    expect(sameTurn).toBeUndefined();
+    expect(written).toMatchObject({ duplicate: false, message: { seq: 2 } });
+    expect(await commits.getMessageByClientId('u2', 'b')).toEqual(written.message);
+    expect(commits.stats.lookupReads).toBe(2);
   });
 
   test('a batch still waiting when the store closes is written first', async () => {

@@ -3,6 +3,13 @@ import { type AsyncStorage, asAsync } from './async-storage.js';
 import type { SqliteStorage } from './sqlite.js';
 import type { NewMessage, WriteHooks } from './types.js';
 
+interface Lookup {
+  senderId: string;
+  clientId: string;
+  resolve(message: Message | undefined): void;
+  reject(error: unknown): void;
+}
+
 interface Waiting {
   message: NewMessage;
   hooks: WriteHooks | undefined;
@@ -21,24 +28,43 @@ interface Waiting {
  */
 export class GroupCommit {
   private waiting: Waiting[] = [];
+  private lookups: Lookup[] = [];
   private scheduled = false;
-  /** Batches committed and messages in them (tests and logs). */
-  readonly stats = { batches: 0, messages: 0 };
+  /** Batches committed and messages in them, and read transactions of lookups (tests and logs). */
+  readonly stats = { batches: 0, messages: 0, lookupReads: 0 };
 
   constructor(private readonly storage: SqliteStorage) {}
+
+  /**
+   * `create_message`'s duplicate check, asked before the write: the lookups of one turn are
+   * answered together at its end, in one read transaction. On a file each statement of its
+   * own is a read transaction of its own (the WAL's shared-memory locks, two system calls),
+   * which cost more than the lookup itself. Answered before the turn's batch is written:
+   * a message of that batch is not found here, and its write finds the repeat instead.
+   */
+  getMessageByClientId = (senderId: string, clientId: string): Promise<Message | undefined> =>
+    new Promise((resolve, reject) => {
+      this.lookups.push({ senderId, clientId, resolve, reject });
+      this.schedule();
+    });
+
+  private schedule(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
 
   createMessage = (message: NewMessage, hooks?: WriteHooks): Promise<{ message: Message; duplicate: boolean }> =>
     new Promise((resolve, reject) => {
       this.waiting.push({ message, hooks, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flush);
-      }
+      this.schedule();
     });
 
   /** Writes what is waiting now, in one transaction; called at the end of the turn and before the store closes. */
   flush = (): void => {
     this.scheduled = false;
+    this.answerLookups();
     const batch = this.waiting;
     if (batch.length === 0) return;
     this.waiting = [];
@@ -58,6 +84,21 @@ export class GroupCommit {
       else one.reject(result.error);
     });
   };
+
+  private answerLookups(): void {
+    const lookups = this.lookups;
+    if (lookups.length === 0) return;
+    this.lookups = [];
+    let found: Array<Message | undefined>;
+    try {
+      found = this.storage.getMessagesByClientIds(lookups);
+    } catch (error) {
+      for (const one of lookups) one.reject(error);
+      return;
+    }
+    this.stats.lookupReads++;
+    lookups.forEach((one, i) => one.resolve(found[i]));
+  }
 }
 
 /** The SQLite store seen through the async contract, its new messages group-committed. */
@@ -67,10 +108,11 @@ export function withGroupCommit(storage: SqliteStorage): AsyncStorage & { readon
   return new Proxy(inner, {
     get(target, property) {
       if (property === 'createMessage') return commits.createMessage;
+      if (property === 'getMessageByClientId') return commits.getMessageByClientId;
       if (property === 'groupCommit') return commits;
       if (property === 'close') {
         return async () => {
-          commits.flush(); // what was handed over is written before the file closes
+          commits.flush(); // what was handed over is written (and looked up) before the file closes
           storage.close();
         };
       }

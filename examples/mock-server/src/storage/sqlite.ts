@@ -613,6 +613,11 @@ export class SqliteStorage implements Storage {
     return row && this.hydrate([row])[0];
   }
 
+  /** Several `getMessageByClientId` in one read transaction (one take of the WAL's read lock, not one each). */
+  getMessagesByClientIds(keys: ReadonlyArray<{ senderId: string; clientId: string }>): Array<Message | undefined> {
+    return this.db.transaction(() => keys.map(({ senderId, clientId }) => this.getMessageByClientId(senderId, clientId)))();
+  }
+
   getMessages(roomId: string, page: MessagePage): { messages: Message[]; hasMore: boolean } {
     const take = page.limit + 1; // one more than asked tells whether more exist
     let rows: MessageRow[];
