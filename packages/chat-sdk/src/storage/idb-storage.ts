@@ -1,6 +1,6 @@
-import { wrap } from 'idb';
 import { ChatError } from '../protocol/index.js';
-import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase } from './schema.js';
+import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase, type MessagesRow, type RoomRevRow, type RoomsRow, type StoreName } from './schema.js';
+import { committed, settled } from './idb-requests.js';
 
 export { DEFAULT_DB_NAME } from './schema.js';
 import {
@@ -9,9 +9,13 @@ import {
   type ChangeTable,
   type ChatStorage,
   type DraftTable,
+  type ChangeRow,
+  type DraftRow,
   type OutboxRow,
   type OutboxTable,
+  type ReadRow,
   type ReadTable,
+  type SessionRow,
   type SessionTable,
 } from './types.js';
 import { mergeCachedMessages, newest, updateCachedMessages } from './row-merges.js';
@@ -23,10 +27,7 @@ export interface IdbStorageOptions {
   IDBKeyRange?: typeof IDBKeyRange | undefined;
 }
 
-/**
- * idb's `openDB` reads the global `indexedDB`; this is the same thing over a factory we
- * are given, so tests and workers can bring their own.
- */
+/** Opens over the factory we are given (not the global), so tests and workers can bring their own. */
 function openWith(
   factory: IDBFactory,
   name: string,
@@ -34,12 +35,8 @@ function openWith(
   onBlocking: (db: ChatDatabase) => void,
 ): Promise<ChatDatabase> {
   const request = version === undefined ? factory.open(name) : factory.open(name, version);
-  request.addEventListener('upgradeneeded', (event) => {
-    const tx = request.transaction as IDBTransaction;
-    upgrade(wrap(request.result) as ChatDatabase, event.oldVersion, event.newVersion ?? DB_VERSION, wrap(tx) as never);
-  });
-  const opened = wrap(request) as unknown as Promise<ChatDatabase>;
-  return opened.then((db) => {
+  request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion, event.newVersion ?? DB_VERSION, request.transaction!);
+  return settled(request).then((db) => {
     // Another connection wants a newer version (a tab with newer code): let it in
     // rather than block it, and reopen on our next use. `close` fires when the
     // browser drops the connection itself (storage cleared, disk error).
@@ -67,7 +64,7 @@ async function connect(options: IdbStorageOptions, onBlocking: (db: ChatDatabase
   }
 }
 
-/** ChatStorage over IndexedDB (idb 8). Open it with `IdbStorage.open`. */
+/** ChatStorage over IndexedDB. Open it with `IdbStorage.open`. */
 export class IdbStorage implements ChatStorage {
   readonly kind = 'indexeddb' as const;
   private connection: Promise<ChatDatabase> | null;
@@ -137,114 +134,131 @@ export class IdbStorage implements ChatStorage {
     }
   }
 
+  /** One request on one store in its own transaction; a write resolves once it has committed. */
+  private one<R>(name: StoreName, write: boolean, request: (store: IDBObjectStore) => IDBRequest): Promise<R> {
+    return this.run(async (db) => {
+      const tx = db.transaction(name, write ? 'readwrite' : 'readonly');
+      const [result] = await Promise.all([settled(request(tx.objectStore(name))), write && committed(tx)]);
+      return result as R;
+    });
+  }
+
+  private get<R>(name: StoreName, key: IDBValidKey): Promise<R | undefined> {
+    return this.one(name, false, (store) => store.get(key));
+  }
+
+  private put(name: StoreName, row: object): Promise<void> {
+    return this.one(name, true, (store) => store.put(row));
+  }
+
+  private delete(name: StoreName, key: IDBValidKey): Promise<void> {
+    return this.one(name, true, (store) => store.delete(key));
+  }
+
+  /** Every row of an index with this key (or in this range). */
+  private byIndex<R>(name: StoreName, index: string, query: IDBValidKey | IDBKeyRange): Promise<R[]> {
+    return this.one(name, false, (store) => store.index(index).getAll(query));
+  }
+
+  /** A read-write transaction on these stores, run by `fn`; resolves once `fn` is done and it has committed. */
+  private write(names: StoreName[], fn: (store: (name: StoreName) => IDBObjectStore) => Promise<unknown>): Promise<void> {
+    return this.run(async (db) => {
+      const tx = db.transaction(names, 'readwrite');
+      await Promise.all([fn((name) => tx.objectStore(name)), committed(tx)]);
+    });
+  }
+
   readonly outbox: OutboxTable = {
-    put: (row) => this.run(async (db) => void (await db.put('outgoingMessages', row))),
-    get: (clientId) => this.run((db) => db.get('outgoingMessages', clientId)),
-    delete: (clientId) => this.run((db) => db.delete('outgoingMessages', clientId)),
-    listByUser: (userId) =>
-      this.run(async (db) => {
-        const KeyRange = this.options.IDBKeyRange;
-        if (KeyRange) {
-          const range = KeyRange.bound([userId, -Infinity], [userId, Infinity]);
-          return db.getAllFromIndex('outgoingMessages', 'byUserOrder', range);
-        }
-        const rows = await db.getAllFromIndex('outgoingMessages', 'byUser', userId);
-        return rows.sort((a: OutboxRow, b: OutboxRow) => a.order - b.order);
-      }),
+    put: (row) => this.put('outgoingMessages', row),
+    get: (clientId) => this.get('outgoingMessages', clientId),
+    delete: (clientId) => this.delete('outgoingMessages', clientId),
+    listByUser: async (userId) => {
+      const KeyRange = this.options.IDBKeyRange;
+      if (KeyRange) return this.byIndex('outgoingMessages', 'byUserOrder', KeyRange.bound([userId, -Infinity], [userId, Infinity]));
+      return byOrder(await this.byIndex<OutboxRow>('outgoingMessages', 'byUser', userId));
+    },
   };
 
   readonly drafts: DraftTable = {
-    get: (userId, roomId) => this.run((db) => db.get('draftMessages', draftKey(userId, roomId))),
-    put: (row) => this.run(async (db) => void (await db.put('draftMessages', row))),
-    delete: (userId, roomId) => this.run((db) => db.delete('draftMessages', draftKey(userId, roomId))),
+    get: (userId, roomId) => this.get<DraftRow>('draftMessages', draftKey(userId, roomId)),
+    put: (row) => this.put('draftMessages', row),
+    delete: (userId, roomId) => this.delete('draftMessages', draftKey(userId, roomId)),
     deleteByUser: (userId) =>
-      this.run(async (db) => {
-        const tx = db.transaction('draftMessages', 'readwrite');
-        const keys = await tx.store.index('byUser').getAllKeys(userId);
-        await Promise.all([...keys.map((key) => tx.store.delete(key)), tx.done]);
+      this.write(['draftMessages'], async (store) => {
+        const drafts = store('draftMessages');
+        for (const key of await settled(drafts.index('byUser').getAllKeys(userId))) drafts.delete(key);
       }),
   };
 
   readonly sessions: SessionTable = {
-    latest: (scope) => this.run(async (db) => newest(await db.getAllFromIndex('userSessions', 'byScope', scope))),
-    get: (scope, userId) => this.run((db) => db.get('userSessions', [scope, userId])),
-    put: (row) => this.run(async (db) => void (await db.put('userSessions', row))),
-    delete: (scope, userId) => this.run((db) => db.delete('userSessions', [scope, userId])),
+    latest: async (scope) => newest(await this.byIndex<SessionRow>('userSessions', 'byScope', scope)),
+    get: (scope, userId) => this.get<SessionRow>('userSessions', [scope, userId]),
+    put: (row) => this.put('userSessions', row),
+    delete: (scope, userId) => this.delete('userSessions', [scope, userId]),
   };
 
   readonly cache: CacheTable = {
-    getRooms: (userId) => this.run(async (db) => (await db.get('rooms', userId))?.rooms ?? []),
-    putRooms: (userId, rooms) =>
-      this.run(async (db) => void (await db.put('rooms', { userId, rooms, savedAt: Date.now() }))),
-    getMessages: (userId, roomId) => this.run(async (db) => (await db.get('messages', [userId, roomId]))?.messages ?? []),
+    getRooms: async (userId) => (await this.get<RoomsRow>('rooms', userId))?.rooms ?? [],
+    putRooms: (userId, rooms) => this.put('rooms', { userId, rooms, savedAt: Date.now() }),
+    getMessages: async (userId, roomId) => (await this.get<MessagesRow>('messages', [userId, roomId]))?.messages ?? [],
     putMessages: (userId, roomId, messages) =>
-      this.run(async (db) => {
-        // Read and write in one transaction, so two concurrent puts cannot lose each other's messages.
-        const tx = db.transaction('messages', 'readwrite');
-        const held = (await tx.store.get([userId, roomId]))?.messages ?? [];
-        const merged = mergeCachedMessages(held, messages);
-        await Promise.all([tx.store.put({ userId, roomId, messages: merged, savedAt: Date.now() }), tx.done]);
+      // Read and write in one transaction, so two concurrent puts cannot lose each other's messages.
+      this.write(['messages'], async (store) => {
+        const held = (await settled<MessagesRow | undefined>(store('messages').get([userId, roomId])))?.messages ?? [];
+        store('messages').put({ userId, roomId, messages: mergeCachedMessages(held, messages), savedAt: Date.now() });
       }),
     updateMessages: (userId, roomId, messages, rev) =>
-      this.run(async (db) => {
-        const tx = db.transaction(['messages', 'roomRevs'], 'readwrite');
-        const store = tx.objectStore('messages');
-        const revs = tx.objectStore('roomRevs');
-        const [row, held] = await Promise.all([store.get([userId, roomId]), revs.get([userId, roomId])]);
-        const writes: Promise<unknown>[] = [];
+      this.write(['messages', 'roomRevs'], async (store) => {
+        const [row, held] = await Promise.all([
+          settled<MessagesRow | undefined>(store('messages').get([userId, roomId])),
+          settled<RoomRevRow | undefined>(store('roomRevs').get([userId, roomId])),
+        ]);
         if (row) {
           const next = updateCachedMessages(row.messages, messages);
-          if (next !== row.messages) writes.push(store.put({ ...row, messages: next, savedAt: Date.now() }));
+          if (next !== row.messages) store('messages').put({ ...row, messages: next, savedAt: Date.now() });
         }
-        if (rev !== undefined && rev > (held?.rev ?? -1)) writes.push(revs.put({ userId, roomId, rev }));
-        await Promise.all([...writes, tx.done]);
+        if (rev !== undefined && rev > (held?.rev ?? -1)) store('roomRevs').put({ userId, roomId, rev });
       }),
-    getRevs: (userId) =>
-      this.run(async (db) => {
-        const out: Record<string, number> = {};
-        for (const row of await db.getAllFromIndex('roomRevs', 'byUser', userId)) out[row.roomId] = row.rev;
-        return out;
-      }),
+    getRevs: async (userId) => {
+      const out: Record<string, number> = {};
+      for (const row of await this.byIndex<RoomRevRow>('roomRevs', 'byUser', userId)) out[row.roomId] = row.rev;
+      return out;
+    },
     deleteMessages: (userId, roomId) =>
-      this.run(async (db) => {
-        const tx = db.transaction(['messages', 'roomRevs'], 'readwrite');
-        await Promise.all([tx.objectStore('messages').delete([userId, roomId]), tx.objectStore('roomRevs').delete([userId, roomId]), tx.done]);
+      this.write(['messages', 'roomRevs'], async (store) => {
+        store('messages').delete([userId, roomId]);
+        store('roomRevs').delete([userId, roomId]);
       }),
     clearUser: (userId) =>
-      this.run(async (db) => {
-        const tx = db.transaction(['rooms', 'messages', 'roomRevs'], 'readwrite');
-        const messages = tx.objectStore('messages');
-        const revs = tx.objectStore('roomRevs');
-        const [keys, revKeys] = await Promise.all([messages.index('byUser').getAllKeys(userId), revs.index('byUser').getAllKeys(userId)]);
-        await Promise.all([
-          tx.objectStore('rooms').delete(userId),
-          ...keys.map((key) => messages.delete(key)),
-          ...revKeys.map((key) => revs.delete(key)),
-          tx.done,
-        ]);
+      this.write(['rooms', 'messages', 'roomRevs'], async (store) => {
+        store('rooms').delete(userId);
+        await Promise.all(
+          (['messages', 'roomRevs'] as const).map(async (name) => {
+            for (const key of await settled(store(name).index('byUser').getAllKeys(userId))) store(name).delete(key);
+          }),
+        );
       }),
   };
 
   readonly changes: ChangeTable = {
-    put: (row) => this.run(async (db) => void (await db.put('pendingChanges', row))),
-    delete: (clientChangeId) => this.run((db) => db.delete('pendingChanges', clientChangeId)),
-    listByUser: (userId) =>
-      this.run(async (db) => (await db.getAllFromIndex('pendingChanges', 'byUser', userId)).sort((a, b) => a.order - b.order)),
+    put: (row) => this.put('pendingChanges', row),
+    delete: (clientChangeId) => this.delete('pendingChanges', clientChangeId),
+    listByUser: async (userId) => byOrder(await this.byIndex<ChangeRow>('pendingChanges', 'byUser', userId)),
   };
 
   readonly reads: ReadTable = {
     put: (row) =>
-      this.run(async (db) => {
-        const tx = db.transaction('pendingReads', 'readwrite');
-        const held = await tx.store.get([row.userId, row.roomId]);
-        await Promise.all([held && held.seq >= row.seq ? undefined : tx.store.put({ ...row }), tx.done]);
+      this.write(['pendingReads'], async (store) => {
+        const held = await settled<ReadRow | undefined>(store('pendingReads').get([row.userId, row.roomId]));
+        if (!held || held.seq < row.seq) store('pendingReads').put({ ...row });
       }),
     delete: (userId, roomId, seq) =>
-      this.run(async (db) => {
-        const tx = db.transaction('pendingReads', 'readwrite');
-        const held = await tx.store.get([userId, roomId]);
-        await Promise.all([held && held.seq <= seq ? tx.store.delete([userId, roomId]) : undefined, tx.done]);
+      this.write(['pendingReads'], async (store) => {
+        const held = await settled<ReadRow | undefined>(store('pendingReads').get([userId, roomId]));
+        if (held && held.seq <= seq) store('pendingReads').delete([userId, roomId]);
       }),
-    listByUser: (userId) => this.run((db) => db.getAllFromIndex('pendingReads', 'byUser', userId)),
+    listByUser: (userId) => this.byIndex('pendingReads', 'byUser', userId),
   };
 }
+
+const byOrder = <T extends { order: number }>(rows: T[]): T[] => rows.sort((a, b) => a.order - b.order);
