@@ -1,29 +1,14 @@
 import { ChatError } from '../protocol/index.js';
-import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase, type MessagesRow, type RoomRevRow, type RoomsRow, type StoreName } from './schema.js';
+import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase } from './schema.js';
 import { committed, settled } from './idb-requests.js';
+import { RowStorage, type RowTx } from './row-storage.js';
 
 export { DEFAULT_DB_NAME } from './schema.js';
-import {
-  draftKey,
-  type CacheTable,
-  type ChangeTable,
-  type ChatStorage,
-  type DraftTable,
-  type ChangeRow,
-  type DraftRow,
-  type OutboxRow,
-  type OutboxTable,
-  type ReadRow,
-  type ReadTable,
-  type SessionRow,
-  type SessionTable,
-} from './types.js';
-import { mergeCachedMessages, newest, updateCachedMessages } from './row-merges.js';
 
 export interface IdbStorageOptions {
   indexedDB: IDBFactory;
   name: string;
-  /** Lets `listByUser` read the [userId, order] index; without it rows are sorted in memory. */
+  /** Ignored (rows are put in order in memory); still accepted so callers that pass it compile. */
   IDBKeyRange?: typeof IDBKeyRange | undefined;
 }
 
@@ -65,8 +50,8 @@ async function connect(options: IdbStorageOptions, onBlocking: (db: ChatDatabase
 }
 
 /** ChatStorage over IndexedDB. Open it with `IdbStorage.open`. */
-export class IdbStorage implements ChatStorage {
-  readonly kind = 'indexeddb' as const;
+export class IdbStorage extends RowStorage {
+  override readonly kind = 'indexeddb' as const;
   private connection: Promise<ChatDatabase> | null;
   /** The open connection, known synchronously so a `versionchange` can drop it at once. */
   private current: ChatDatabase | null;
@@ -75,6 +60,7 @@ export class IdbStorage implements ChatStorage {
   opens = 1;
 
   private constructor(private readonly options: IdbStorageOptions, first: ChatDatabase) {
+    super();
     this.connection = Promise.resolve(first);
     this.current = first;
   }
@@ -86,7 +72,7 @@ export class IdbStorage implements ChatStorage {
     return storage;
   }
 
-  close(): void {
+  override close(): void {
     this.closed = true;
     this.current?.close();
     this.current = null;
@@ -134,131 +120,19 @@ export class IdbStorage implements ChatStorage {
     }
   }
 
-  /** One request on one store in its own transaction; a write resolves once it has committed. */
-  private one<R>(name: StoreName, write: boolean, request: (store: IDBObjectStore) => IDBRequest): Promise<R> {
+  protected override tx<R>(stores: string[], write: boolean, fn: (tx: RowTx) => Promise<R>): Promise<R> {
     return this.run(async (db) => {
-      const tx = db.transaction(name, write ? 'readwrite' : 'readonly');
-      const [result] = await Promise.all([settled(request(tx.objectStore(name))), write && committed(tx)]);
-      return result as R;
+      const t = db.transaction(stores, write ? 'readwrite' : 'readonly');
+      const store = (name: string) => t.objectStore(name);
+      const tx: RowTx = {
+        get: (name, key) => settled(store(name).get(key)),
+        put: (name, row) => void store(name).put(row),
+        delete: (name, key) => void store(name).delete(key),
+        all: (name, index, value) => settled(store(name).index(index).getAll(value)),
+        keys: (name, index, value) => settled(store(name).index(index).getAllKeys(value)) as Promise<string[]>,
+      };
+      const [result] = await Promise.all([fn(tx), write && committed(t)]);
+      return result;
     });
   }
-
-  private get<R>(name: StoreName, key: IDBValidKey): Promise<R | undefined> {
-    return this.one(name, false, (store) => store.get(key));
-  }
-
-  private put(name: StoreName, row: object): Promise<void> {
-    return this.one(name, true, (store) => store.put(row));
-  }
-
-  private delete(name: StoreName, key: IDBValidKey): Promise<void> {
-    return this.one(name, true, (store) => store.delete(key));
-  }
-
-  /** Every row of an index with this key (or in this range). */
-  private byIndex<R>(name: StoreName, index: string, query: IDBValidKey | IDBKeyRange): Promise<R[]> {
-    return this.one(name, false, (store) => store.index(index).getAll(query));
-  }
-
-  /** A read-write transaction on these stores, run by `fn`; resolves once `fn` is done and it has committed. */
-  private write(names: StoreName[], fn: (store: (name: StoreName) => IDBObjectStore) => Promise<unknown>): Promise<void> {
-    return this.run(async (db) => {
-      const tx = db.transaction(names, 'readwrite');
-      await Promise.all([fn((name) => tx.objectStore(name)), committed(tx)]);
-    });
-  }
-
-  readonly outbox: OutboxTable = {
-    put: (row) => this.put('outgoingMessages', row),
-    get: (clientId) => this.get('outgoingMessages', clientId),
-    delete: (clientId) => this.delete('outgoingMessages', clientId),
-    listByUser: async (userId) => {
-      const KeyRange = this.options.IDBKeyRange;
-      if (KeyRange) return this.byIndex('outgoingMessages', 'byUserOrder', KeyRange.bound([userId, -Infinity], [userId, Infinity]));
-      return byOrder(await this.byIndex<OutboxRow>('outgoingMessages', 'byUser', userId));
-    },
-  };
-
-  readonly drafts: DraftTable = {
-    get: (userId, roomId) => this.get<DraftRow>('draftMessages', draftKey(userId, roomId)),
-    put: (row) => this.put('draftMessages', row),
-    delete: (userId, roomId) => this.delete('draftMessages', draftKey(userId, roomId)),
-    deleteByUser: (userId) =>
-      this.write(['draftMessages'], async (store) => {
-        const drafts = store('draftMessages');
-        for (const key of await settled(drafts.index('byUser').getAllKeys(userId))) drafts.delete(key);
-      }),
-  };
-
-  readonly sessions: SessionTable = {
-    latest: async (scope) => newest(await this.byIndex<SessionRow>('userSessions', 'byScope', scope)),
-    get: (scope, userId) => this.get<SessionRow>('userSessions', [scope, userId]),
-    put: (row) => this.put('userSessions', row),
-    delete: (scope, userId) => this.delete('userSessions', [scope, userId]),
-  };
-
-  readonly cache: CacheTable = {
-    getRooms: async (userId) => (await this.get<RoomsRow>('rooms', userId))?.rooms ?? [],
-    putRooms: (userId, rooms) => this.put('rooms', { userId, rooms, savedAt: Date.now() }),
-    getMessages: async (userId, roomId) => (await this.get<MessagesRow>('messages', [userId, roomId]))?.messages ?? [],
-    putMessages: (userId, roomId, messages) =>
-      // Read and write in one transaction, so two concurrent puts cannot lose each other's messages.
-      this.write(['messages'], async (store) => {
-        const held = (await settled<MessagesRow | undefined>(store('messages').get([userId, roomId])))?.messages ?? [];
-        store('messages').put({ userId, roomId, messages: mergeCachedMessages(held, messages), savedAt: Date.now() });
-      }),
-    updateMessages: (userId, roomId, messages, rev) =>
-      this.write(['messages', 'roomRevs'], async (store) => {
-        const [row, held] = await Promise.all([
-          settled<MessagesRow | undefined>(store('messages').get([userId, roomId])),
-          settled<RoomRevRow | undefined>(store('roomRevs').get([userId, roomId])),
-        ]);
-        if (row) {
-          const next = updateCachedMessages(row.messages, messages);
-          if (next !== row.messages) store('messages').put({ ...row, messages: next, savedAt: Date.now() });
-        }
-        if (rev !== undefined && rev > (held?.rev ?? -1)) store('roomRevs').put({ userId, roomId, rev });
-      }),
-    getRevs: async (userId) => {
-      const out: Record<string, number> = {};
-      for (const row of await this.byIndex<RoomRevRow>('roomRevs', 'byUser', userId)) out[row.roomId] = row.rev;
-      return out;
-    },
-    deleteMessages: (userId, roomId) =>
-      this.write(['messages', 'roomRevs'], async (store) => {
-        store('messages').delete([userId, roomId]);
-        store('roomRevs').delete([userId, roomId]);
-      }),
-    clearUser: (userId) =>
-      this.write(['rooms', 'messages', 'roomRevs'], async (store) => {
-        store('rooms').delete(userId);
-        await Promise.all(
-          (['messages', 'roomRevs'] as const).map(async (name) => {
-            for (const key of await settled(store(name).index('byUser').getAllKeys(userId))) store(name).delete(key);
-          }),
-        );
-      }),
-  };
-
-  readonly changes: ChangeTable = {
-    put: (row) => this.put('pendingChanges', row),
-    delete: (clientChangeId) => this.delete('pendingChanges', clientChangeId),
-    listByUser: async (userId) => byOrder(await this.byIndex<ChangeRow>('pendingChanges', 'byUser', userId)),
-  };
-
-  readonly reads: ReadTable = {
-    put: (row) =>
-      this.write(['pendingReads'], async (store) => {
-        const held = await settled<ReadRow | undefined>(store('pendingReads').get([row.userId, row.roomId]));
-        if (!held || held.seq < row.seq) store('pendingReads').put({ ...row });
-      }),
-    delete: (userId, roomId, seq) =>
-      this.write(['pendingReads'], async (store) => {
-        const held = await settled<ReadRow | undefined>(store('pendingReads').get([userId, roomId]));
-        if (held && held.seq <= seq) store('pendingReads').delete([userId, roomId]);
-      }),
-    listByUser: (userId) => this.byIndex('pendingReads', 'byUser', userId),
-  };
 }
-
-const byOrder = <T extends { order: number }>(rows: T[]): T[] => rows.sort((a, b) => a.order - b.order);
