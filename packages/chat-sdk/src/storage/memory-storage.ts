@@ -1,7 +1,10 @@
 import { ChatError } from '../protocol/index.js';
-import { isBlobLike } from '../contract/platform.js';
 import type { StoreName } from './schema.js';
 import { RowStorage, type RowKey, type RowTx } from './row-storage.js';
+
+// Its own check, not contract/platform.ts's: storage sits below the contract layer.
+const isBlobLike = (value: object): boolean =>
+  typeof (value as Blob).size === 'number' && typeof (value as Blob).type === 'string' && typeof (value as Blob).arrayBuffer === 'function';
 
 /**
  * A deep copy that keeps Blobs themselves: IndexedDB hands out copies, so memory must too
