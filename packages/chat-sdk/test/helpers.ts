@@ -1,5 +1,5 @@
-// idb needs the IndexedDB classes (IDBRequest, IDBKeyRange, ...) as globals; each client
-// still gets its own `new IDBFactory()` so databases never leak between tests.
+// The IndexedDB globals, as a page has them; each client still gets its own
+// `new IDBFactory()` so databases never leak between tests.
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';

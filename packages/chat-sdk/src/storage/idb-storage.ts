@@ -1,32 +1,18 @@
-import { wrap } from 'idb';
 import { ChatError } from '../protocol/index.js';
 import { DB_VERSION, STORE_NAMES, upgrade, type ChatDatabase } from './schema.js';
+import { committed, settled } from './idb-requests.js';
+import { RowStorage, type RowTx } from './row-storage.js';
 
 export { DEFAULT_DB_NAME } from './schema.js';
-import {
-  draftKey,
-  type CacheTable,
-  type ChangeTable,
-  type ChatStorage,
-  type DraftTable,
-  type OutboxRow,
-  type OutboxTable,
-  type ReadTable,
-  type SessionTable,
-} from './types.js';
-import { mergeCachedMessages, newest, updateCachedMessages } from './row-merges.js';
 
 export interface IdbStorageOptions {
   indexedDB: IDBFactory;
   name: string;
-  /** Lets `listByUser` read the [userId, order] index; without it rows are sorted in memory. */
+  /** Ignored (rows are put in order in memory); still accepted so callers that pass it compile. */
   IDBKeyRange?: typeof IDBKeyRange | undefined;
 }
 
-/**
- * idb's `openDB` reads the global `indexedDB`; this is the same thing over a factory we
- * are given, so tests and workers can bring their own.
- */
+/** Opens over the factory we are given (not the global), so tests and workers can bring their own. */
 function openWith(
   factory: IDBFactory,
   name: string,
@@ -34,12 +20,8 @@ function openWith(
   onBlocking: (db: ChatDatabase) => void,
 ): Promise<ChatDatabase> {
   const request = version === undefined ? factory.open(name) : factory.open(name, version);
-  request.addEventListener('upgradeneeded', (event) => {
-    const tx = request.transaction as IDBTransaction;
-    upgrade(wrap(request.result) as ChatDatabase, event.oldVersion, event.newVersion ?? DB_VERSION, wrap(tx) as never);
-  });
-  const opened = wrap(request) as unknown as Promise<ChatDatabase>;
-  return opened.then((db) => {
+  request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion, event.newVersion ?? DB_VERSION, request.transaction!);
+  return settled(request).then((db) => {
     // Another connection wants a newer version (a tab with newer code): let it in
     // rather than block it, and reopen on our next use. `close` fires when the
     // browser drops the connection itself (storage cleared, disk error).
@@ -67,9 +49,9 @@ async function connect(options: IdbStorageOptions, onBlocking: (db: ChatDatabase
   }
 }
 
-/** ChatStorage over IndexedDB (idb 8). Open it with `IdbStorage.open`. */
-export class IdbStorage implements ChatStorage {
-  readonly kind = 'indexeddb' as const;
+/** ChatStorage over IndexedDB. Open it with `IdbStorage.open`. */
+export class IdbStorage extends RowStorage {
+  override readonly kind = 'indexeddb' as const;
   private connection: Promise<ChatDatabase> | null;
   /** The open connection, known synchronously so a `versionchange` can drop it at once. */
   private current: ChatDatabase | null;
@@ -78,6 +60,7 @@ export class IdbStorage implements ChatStorage {
   opens = 1;
 
   private constructor(private readonly options: IdbStorageOptions, first: ChatDatabase) {
+    super();
     this.connection = Promise.resolve(first);
     this.current = first;
   }
@@ -89,7 +72,7 @@ export class IdbStorage implements ChatStorage {
     return storage;
   }
 
-  close(): void {
+  override close(): void {
     this.closed = true;
     this.current?.close();
     this.current = null;
@@ -137,114 +120,19 @@ export class IdbStorage implements ChatStorage {
     }
   }
 
-  readonly outbox: OutboxTable = {
-    put: (row) => this.run(async (db) => void (await db.put('outgoingMessages', row))),
-    get: (clientId) => this.run((db) => db.get('outgoingMessages', clientId)),
-    delete: (clientId) => this.run((db) => db.delete('outgoingMessages', clientId)),
-    listByUser: (userId) =>
-      this.run(async (db) => {
-        const KeyRange = this.options.IDBKeyRange;
-        if (KeyRange) {
-          const range = KeyRange.bound([userId, -Infinity], [userId, Infinity]);
-          return db.getAllFromIndex('outgoingMessages', 'byUserOrder', range);
-        }
-        const rows = await db.getAllFromIndex('outgoingMessages', 'byUser', userId);
-        return rows.sort((a: OutboxRow, b: OutboxRow) => a.order - b.order);
-      }),
-  };
-
-  readonly drafts: DraftTable = {
-    get: (userId, roomId) => this.run((db) => db.get('draftMessages', draftKey(userId, roomId))),
-    put: (row) => this.run(async (db) => void (await db.put('draftMessages', row))),
-    delete: (userId, roomId) => this.run((db) => db.delete('draftMessages', draftKey(userId, roomId))),
-    deleteByUser: (userId) =>
-      this.run(async (db) => {
-        const tx = db.transaction('draftMessages', 'readwrite');
-        const keys = await tx.store.index('byUser').getAllKeys(userId);
-        await Promise.all([...keys.map((key) => tx.store.delete(key)), tx.done]);
-      }),
-  };
-
-  readonly sessions: SessionTable = {
-    latest: (scope) => this.run(async (db) => newest(await db.getAllFromIndex('userSessions', 'byScope', scope))),
-    get: (scope, userId) => this.run((db) => db.get('userSessions', [scope, userId])),
-    put: (row) => this.run(async (db) => void (await db.put('userSessions', row))),
-    delete: (scope, userId) => this.run((db) => db.delete('userSessions', [scope, userId])),
-  };
-
-  readonly cache: CacheTable = {
-    getRooms: (userId) => this.run(async (db) => (await db.get('rooms', userId))?.rooms ?? []),
-    putRooms: (userId, rooms) =>
-      this.run(async (db) => void (await db.put('rooms', { userId, rooms, savedAt: Date.now() }))),
-    getMessages: (userId, roomId) => this.run(async (db) => (await db.get('messages', [userId, roomId]))?.messages ?? []),
-    putMessages: (userId, roomId, messages) =>
-      this.run(async (db) => {
-        // Read and write in one transaction, so two concurrent puts cannot lose each other's messages.
-        const tx = db.transaction('messages', 'readwrite');
-        const held = (await tx.store.get([userId, roomId]))?.messages ?? [];
-        const merged = mergeCachedMessages(held, messages);
-        await Promise.all([tx.store.put({ userId, roomId, messages: merged, savedAt: Date.now() }), tx.done]);
-      }),
-    updateMessages: (userId, roomId, messages, rev) =>
-      this.run(async (db) => {
-        const tx = db.transaction(['messages', 'roomRevs'], 'readwrite');
-        const store = tx.objectStore('messages');
-        const revs = tx.objectStore('roomRevs');
-        const [row, held] = await Promise.all([store.get([userId, roomId]), revs.get([userId, roomId])]);
-        const writes: Promise<unknown>[] = [];
-        if (row) {
-          const next = updateCachedMessages(row.messages, messages);
-          if (next !== row.messages) writes.push(store.put({ ...row, messages: next, savedAt: Date.now() }));
-        }
-        if (rev !== undefined && rev > (held?.rev ?? -1)) writes.push(revs.put({ userId, roomId, rev }));
-        await Promise.all([...writes, tx.done]);
-      }),
-    getRevs: (userId) =>
-      this.run(async (db) => {
-        const out: Record<string, number> = {};
-        for (const row of await db.getAllFromIndex('roomRevs', 'byUser', userId)) out[row.roomId] = row.rev;
-        return out;
-      }),
-    deleteMessages: (userId, roomId) =>
-      this.run(async (db) => {
-        const tx = db.transaction(['messages', 'roomRevs'], 'readwrite');
-        await Promise.all([tx.objectStore('messages').delete([userId, roomId]), tx.objectStore('roomRevs').delete([userId, roomId]), tx.done]);
-      }),
-    clearUser: (userId) =>
-      this.run(async (db) => {
-        const tx = db.transaction(['rooms', 'messages', 'roomRevs'], 'readwrite');
-        const messages = tx.objectStore('messages');
-        const revs = tx.objectStore('roomRevs');
-        const [keys, revKeys] = await Promise.all([messages.index('byUser').getAllKeys(userId), revs.index('byUser').getAllKeys(userId)]);
-        await Promise.all([
-          tx.objectStore('rooms').delete(userId),
-          ...keys.map((key) => messages.delete(key)),
-          ...revKeys.map((key) => revs.delete(key)),
-          tx.done,
-        ]);
-      }),
-  };
-
-  readonly changes: ChangeTable = {
-    put: (row) => this.run(async (db) => void (await db.put('pendingChanges', row))),
-    delete: (clientChangeId) => this.run((db) => db.delete('pendingChanges', clientChangeId)),
-    listByUser: (userId) =>
-      this.run(async (db) => (await db.getAllFromIndex('pendingChanges', 'byUser', userId)).sort((a, b) => a.order - b.order)),
-  };
-
-  readonly reads: ReadTable = {
-    put: (row) =>
-      this.run(async (db) => {
-        const tx = db.transaction('pendingReads', 'readwrite');
-        const held = await tx.store.get([row.userId, row.roomId]);
-        await Promise.all([held && held.seq >= row.seq ? undefined : tx.store.put({ ...row }), tx.done]);
-      }),
-    delete: (userId, roomId, seq) =>
-      this.run(async (db) => {
-        const tx = db.transaction('pendingReads', 'readwrite');
-        const held = await tx.store.get([userId, roomId]);
-        await Promise.all([held && held.seq <= seq ? tx.store.delete([userId, roomId]) : undefined, tx.done]);
-      }),
-    listByUser: (userId) => this.run((db) => db.getAllFromIndex('pendingReads', 'byUser', userId)),
-  };
+  protected override tx<R>(stores: string[], write: boolean, fn: (tx: RowTx) => Promise<R>): Promise<R> {
+    return this.run(async (db) => {
+      const t = db.transaction(stores, write ? 'readwrite' : 'readonly');
+      const store = (name: string) => t.objectStore(name);
+      const tx: RowTx = {
+        get: (name, key) => settled(store(name).get(key)),
+        put: (name, row) => void store(name).put(row),
+        delete: (name, key) => void store(name).delete(key),
+        all: (name, index, value) => settled(store(name).index(index).getAll(value)),
+        keys: (name, index, value) => settled(store(name).index(index).getAllKeys(value)) as Promise<string[]>,
+      };
+      const [result] = await Promise.all([fn(tx), write && committed(t)]);
+      return result;
+    });
+  }
 }

@@ -32,11 +32,6 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Cha
     return memoryStorage();
   };
   if (!factory) return fallback('IndexedDB is not available');
-  // idb recognises requests and transactions with `instanceof` on the global classes, so a
-  // factory passed in without them (Node) cannot work: say why instead of failing later.
-  if (typeof (globalThis as { IDBRequest?: unknown }).IDBRequest !== 'function') {
-    return fallback('IndexedDB classes (IDBRequest, IDBTransaction, ...) are not globals here; in Node, import "fake-indexeddb/auto"');
-  }
   try {
     // Loaded when storage is opened, not with the entry: nothing can use it before this resolves anyway.
     const { IdbStorage, DEFAULT_DB_NAME } = await import('./idb-storage.js');

@@ -1,6 +1,5 @@
-import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { Message, Room } from '../protocol/index.js';
-import type { ChangeRow, DraftRow, OutboxRow, ReadRow, SessionRow } from './types.js';
+import type { SessionRow } from './types.js';
 
 export const DEFAULT_DB_NAME = 'chat-sdk';
 
@@ -19,48 +18,25 @@ export interface MessagesRow {
   savedAt: number;
 }
 
-export interface ChatDB extends DBSchema {
-  outgoingMessages: {
-    key: string;
-    value: OutboxRow;
-    indexes: { byUser: string; byUserOrder: [string, number] };
-  };
-  draftMessages: {
-    key: string;
-    value: DraftRow;
-    indexes: { byUser: string };
-  };
-  /** Version 2's one session per server; read once by the v3 migration, kept so older tabs still open the database. */
-  sessions: { key: string; value: Omit<SessionRow, 'userId'> };
-  userSessions: {
-    key: [string, string];
-    value: SessionRow;
-    indexes: { byScope: string };
-  };
-  rooms: { key: string; value: RoomsRow };
-  messages: {
-    key: [string, string];
-    value: MessagesRow;
-    indexes: { byUser: string };
-  };
-  pendingReads: {
-    key: [string, string];
-    value: ReadRow;
-    indexes: { byUser: string };
-  };
-  /** Message changes not yet acknowledged (the outbox's change rows), keyed by clientChangeId. */
-  pendingChanges: {
-    key: string;
-    value: ChangeRow;
-    indexes: { byUser: string };
-  };
-  /** Per (user, room): the highest change counter (`rev`) applied to the cached messages. */
-  roomRevs: {
-    key: [string, string];
-    value: RoomRevRow;
-    indexes: { byUser: string };
-  };
-}
+/**
+ * The object stores (keyPath; indexes): outgoingMessages (clientId; byUser, byUserOrder
+ * [userId, order]), draftMessages (key; byUser), sessions (version 2's one session per server,
+ * read once by the v3 migration, kept so older tabs still open the database), userSessions
+ * ([scope, userId]; byScope), rooms (userId), messages ([userId, roomId]; byUser), pendingReads
+ * ([userId, roomId]; byUser), pendingChanges (the outbox's change rows, clientChangeId; byUser),
+ * roomRevs (per user and room the highest change counter applied to the cached messages,
+ * [userId, roomId]; byUser).
+ */
+export type StoreName =
+  | 'outgoingMessages'
+  | 'draftMessages'
+  | 'sessions'
+  | 'userSessions'
+  | 'rooms'
+  | 'messages'
+  | 'pendingReads'
+  | 'pendingChanges'
+  | 'roomRevs';
 
 export interface RoomRevRow {
   userId: string;
@@ -68,15 +44,14 @@ export interface RoomRevRow {
   rev: number;
 }
 
-export type ChatDatabase = IDBPDatabase<ChatDB>;
-type UpgradeTransaction = IDBPTransaction<ChatDB, StoreNames<ChatDB>[], 'versionchange'>;
+export type ChatDatabase = IDBDatabase;
 
 /**
  * MIGRATIONS[i] takes the database from version i to i + 1. Never edit a shipped step:
  * add one. Each step runs inside the one upgrade transaction, so a browser that skipped
  * versions walks every step in turn and a failure leaves the old version intact.
  */
-const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: UpgradeTransaction) => void> = [
+const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: IDBTransaction) => void> = [
   // v1: the outbox and the drafts.
   (db) => {
     const outbox = db.createObjectStore('outgoingMessages', { keyPath: 'clientId' });
@@ -96,10 +71,10 @@ const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: UpgradeTransaction) => vo
   (db, tx) => {
     const userSessions = db.createObjectStore('userSessions', { keyPath: ['scope', 'userId'] });
     userSessions.createIndex('byScope', 'scope');
-    void tx
-      .objectStore('sessions')
-      .getAll()
-      .then((rows) => Promise.all(rows.map((row) => tx.objectStore('userSessions').put({ ...row, userId: row.user.id }))));
+    const old = tx.objectStore('sessions').getAll();
+    old.onsuccess = () => {
+      for (const row of old.result as Omit<SessionRow, 'userId'>[]) userSessions.put({ ...row, userId: row.user.id });
+    };
   },
   // Read state: the user's read cursors not yet acknowledged by the server, one per room.
   (db) => {
@@ -116,9 +91,9 @@ const MIGRATIONS: ReadonlyArray<(db: ChatDatabase, tx: UpgradeTransaction) => vo
 export const DB_VERSION = MIGRATIONS.length;
 
 /** The stores this code reads and writes; a newer database must still hold them all. */
-export const STORE_NAMES: readonly StoreNames<ChatDB>[] = ['outgoingMessages', 'draftMessages', 'userSessions', 'rooms', 'messages', 'pendingReads', 'pendingChanges', 'roomRevs'];
+export const STORE_NAMES: readonly StoreName[] = ['outgoingMessages', 'draftMessages', 'userSessions', 'rooms', 'messages', 'pendingReads', 'pendingChanges', 'roomRevs'];
 
-export function upgrade(db: ChatDatabase, oldVersion: number, newVersion: number, tx: UpgradeTransaction): void {
+export function upgrade(db: ChatDatabase, oldVersion: number, newVersion: number, tx: IDBTransaction): void {
   for (let version = oldVersion; version < newVersion && version < MIGRATIONS.length; version++) {
     (MIGRATIONS[version] as (typeof MIGRATIONS)[number])(db, tx);
   }
