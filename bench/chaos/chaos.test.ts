@@ -61,6 +61,6 @@ describe('chaos (short)', () => {
     const rows = await runHostile(SHORT);
     expect(rows.filter((r) => !r.ok).map((r) => `${r.attack}: ${r.now}`)).toEqual([]);
     expect(rows.map((r) => r.lost)).toEqual(rows.map(() => 0));
-    expect(rows.length).toBe(10);
+    expect(rows.length).toBe(11);
   }, 240_000);
 });

@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import type { ServerOptions } from '@chat/mock-server';
 import { ServerProcess } from '../lib/server-process.js';
 import { summary } from '../lib/stats.js';
@@ -61,8 +62,8 @@ export const SHORT: HostileScale = {
   historyConnections: 3, historyPages: 6, orphans: 6, stalled: 6, slowReaders: 8, slowPages: 3, directoryUsers: 30,
 };
 
-/** Setting up many people from one address: the sign-up limit is lifted, everything else is the default. */
-const SETUP_LIMITS = { signupsPerIp: { perSecond: 10_000, burst: 1_000_000 } };
+/** Setting up many people from one address: the sign-up and new-socket limits are lifted, everything else is the default. */
+const SETUP_LIMITS = { signupsPerIp: { perSecond: 10_000, burst: 1_000_000 }, ipAccepts: { perSecond: 100_000, burst: 100_000 } };
 const MIB = 1024 * 1024;
 let emails = 0;
 const email = (tag: string) => `${tag}-${++emails}-${Math.random().toString(36).slice(2, 7)}@hostile.test`;
@@ -219,6 +220,41 @@ function attacks(scale: HostileScale): Attack[] {
         for (const w of [...wires, owner.wire, other.wire]) w.close();
         const allowed = 60 + 20 * (scale.floodMs / 1000) * 1.2 + 5;
         return { now: `${accepted} accepted (${Math.round(accepted / (scale.floodMs / 1000))}/s); ${wires.length} connections signed in, ${refusedConnections} refused`, ok: accepted <= allowed };
+      },
+    },
+    {
+      attack: `one address opening and closing sockets, 20 at a time, for ${scale.floodMs / 1000} s`,
+      before: 'every socket taken: one address could use up what the process admits for everyone',
+      // The address is the attacker's X-Forwarded-For (behind a proxy the server trusts); the
+      // bystander and the check after the flood come from other addresses.
+      options: { trustProxy: true, limits: { signupsPerIp: SETUP_LIMITS.signupsPerIp } },
+      async run({ wsUrl }) {
+        const open = (address: string) =>
+          new Promise<'taken' | 'refused' | 'failed'>((resolve) => {
+            const ws = new WebSocket(wsUrl, { headers: { 'X-Forwarded-For': address } });
+            ws.on('error', () => resolve('failed'));
+            // A refusal is a 1013 right after the upgrade, with a retry hint; a socket still open 200 ms later was taken.
+            ws.on('close', (code, reason) => resolve(code === 1013 && /retryAfterMs=\d+$/.test(String(reason)) ? 'refused' : 'failed'));
+            ws.on('open', () => setTimeout(() => {
+              if (ws.readyState === WebSocket.OPEN) {
+                resolve('taken');
+                ws.close();
+              }
+            }, 200));
+          });
+        const counts = { taken: 0, refused: 0, failed: 0 };
+        const started = Date.now();
+        await Promise.all(Array.from({ length: 20 }, async () => {
+          while (Date.now() - started < scale.floodMs) counts[await open('203.0.113.7')]++;
+        }));
+        const seconds = (Date.now() - started) / 1000;
+        const other = await open('203.0.113.8');
+        // Default per address: 20 a second, bursts of 100.
+        const allowed = 100 + 20 * seconds * 1.2 + 5;
+        return {
+          now: `${counts.taken} taken, ${counts.refused} closed 1013 with a retry hint in ${seconds.toFixed(1)} s; another address then: ${other}`,
+          ok: counts.taken <= allowed && counts.failed === 0 && other === 'taken',
+        };
       },
     },
     {

@@ -182,6 +182,10 @@ function limitsFromEnv(env: Env): Partial<LimitSettings> {
   bytes('CHAT_LIMIT_UPLOAD_BYTES_PER_DAY', 'uploadBytesPerDay');
   bytes('CHAT_LIMIT_UPLOAD_BYTES_TOTAL', 'uploadBytesTotal');
   bytes('CHAT_LIMIT_HELD_BYTES', 'maxHeldBytes');
+  const ipAccepts = nonEmpty(env.CHAT_LIMIT_IP_ACCEPTS);
+  if (ipAccepts !== undefined) limits.ipAccepts = burstOf(parseCount('CHAT_LIMIT_IP_ACCEPTS', ipAccepts), 5);
+  const serverAccepts = nonEmpty(env.CHAT_LIMIT_SERVER_ACCEPTS);
+  if (serverAccepts !== undefined) limits.serverAccepts = burstOf(parseCount('CHAT_LIMIT_SERVER_ACCEPTS', serverAccepts), 1);
   const serverBytes = nonEmpty(env.CHAT_LIMIT_SERVER_BYTES);
   if (serverBytes !== undefined) limits.serverBytes = { perSecond: parseBytes('CHAT_LIMIT_SERVER_BYTES', serverBytes), burst: parseBytes('CHAT_LIMIT_SERVER_BYTES', serverBytes) / 2 };
   const ipBytes = nonEmpty(env.CHAT_LIMIT_IP_BYTES);

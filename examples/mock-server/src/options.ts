@@ -80,6 +80,18 @@ export interface LimitSettings {
   connectionsPerUser: number;
   /** Open connections from one address; the next is closed 1013 at once. Default 100. */
   connectionsPerIp: number;
+  /**
+   * New sockets from one address (open or not by now): past it a socket is closed 1013 with a
+   * retry hint, so one address cannot use up the process's `serverAccepts` by opening and
+   * closing sockets. Default 20/s, bursts of 100 (the open-connection cap).
+   */
+  ipAccepts: Rate;
+  /**
+   * New sockets the process takes, from everyone (admission.ts): a crowd arriving together
+   * past it is closed 1013 with a retry window as wide as the queue, so it comes back at
+   * this rate instead of all signing in and catching up at once. Default 1,000/s, bursts of 1,000.
+   */
+  serverAccepts: Rate;
   /** Requests of one user over all its connections. Default twice `rateLimit` (60/s, bursts of 120). */
   userRequests: Rate;
   /** Requests from one address over all its connections. Default ten times `rateLimit`. */
@@ -121,6 +133,8 @@ export function resolveLimits(given: Partial<LimitSettings>, rateLimit: Rate): L
   const limits: LimitSettings = {
     connectionsPerUser: given.connectionsPerUser ?? 20,
     connectionsPerIp: given.connectionsPerIp ?? 100,
+    ipAccepts: given.ipAccepts ?? { perSecond: 20, burst: 100 },
+    serverAccepts: given.serverAccepts ?? { perSecond: 1000, burst: 1000 },
     userRequests: given.userRequests ?? { perSecond: rateLimit.perSecond * 2, burst: rateLimit.burst * 2 },
     ipRequests: given.ipRequests ?? { perSecond: rateLimit.perSecond * 10, burst: rateLimit.burst * 10 },
     userMessages: given.userMessages ?? { perSecond: (rateLimit.perSecond * 2) / 3, burst: rateLimit.burst },
@@ -216,7 +230,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
 
 /**
  * What this repository's own test suites start servers with: email sign-in on, no restart hint, and the
- * sign-up and room-creation limits per address and per user out of the way, since every
+ * sign-up, room-creation and new-socket limits per address and per user out of the way, since every
  * test client signs up many people from 127.0.0.1. Never a deployment's settings.
  */
 export const TEST_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
@@ -227,5 +241,9 @@ export const TEST_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   limits: {
     signupsPerIp: { perSecond: 10_000, burst: 100_000 },
     roomsPerUser: { perSecond: 10_000, burst: 100_000 },
+    // Every test client connects from 127.0.0.1, a suite opens thousands of sockets, and
+    // benches open their crowds at once; a test about admission sets its own.
+    ipAccepts: { perSecond: 100_000, burst: 100_000 },
+    serverAccepts: { perSecond: 100_000, burst: 100_000 },
   },
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, MAX_CLIENT_FRAME_BYTES, withRetryHint } from '@chat/sdk/protocol';
+import { Admission } from './admission.js';
 import { ClusterLock } from './cluster-lock.js';
 import { Cluster } from './cluster.js';
 import { Connection } from './connection.js';
@@ -136,6 +137,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     ready: started,
   };
   const origins = new OriginPolicy(options.origins);
+  const admission = new Admission(ctx.limits, options.limits.serverAccepts, now);
   let address = '';
   const http = createServer(createHttpHandler(ctx, origins));
   // maxPayload makes ws close a bigger frame with 1009; 65,536 bytes exactly is accepted.
@@ -152,6 +154,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
       // Refused with a close code a browser can see (an HTTP status before the upgrade is hidden from it).
+      const refusal = admission.refusal(ip);
+      if (refusal !== undefined) return ws.close(CloseCode.TRY_AGAIN_LATER, refusal);
       if (!ctx.limits.openConnection(ip)) return ws.close(CloseCode.TRY_AGAIN_LATER, 'too many connections from this address');
       new Connection(ws, ctx, ip, socket);
     });

@@ -28,6 +28,11 @@ export class Limits {
     return this.store.acquire(`conn:ip:${ip}`, this.settings.connectionsPerIp);
   }
 
+  /** A new socket from `ip`, before anything else: 0 when taken, else ms until the address may open another. */
+  acceptSocket(ip: string): number {
+    return this.store.take(`accept:ip:${ip}`, this.settings.ipAccepts);
+  }
+
   closeConnection(ip: string): void {
     this.store.release(`conn:ip:${ip}`);
   }
