@@ -128,7 +128,8 @@ describe('messages that change', () => {
     const focused = await ann.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent);
     expect(focused).toMatch(/Reply to You|React with/);
     await reply.getByRole('button', { name: 'React with 🎉 (party)' }).focus();
-    expect(await reply.locator('.message-actions').evaluate((el) => getComputedStyle(el).opacity)).toBe('1');
+    // The bar fades in over 0.12 s: read it until the fade is over (once, it read 0.9996).
+    await expect.poll(() => reply.locator('.message-actions').evaluate((el) => getComputedStyle(el).opacity)).toBe('1');
     await ann.keyboard.press('Enter');
     await item(bob, 'Count me in').getByRole('button', { name: /^🎉 1, from Ann Lee/ }).waitFor();
   });
