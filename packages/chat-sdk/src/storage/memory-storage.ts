@@ -59,10 +59,10 @@ export class MemoryStorage extends RowStorage {
       all: async (name, index, value) => rows(name, INDEX_FIELDS[index], value).map(([, row]) => copy(row)) as never,
       keys: async (name, _index, value) => rows(name, 'userId', value).map(([key]) => JSON.parse(key) as string[]),
     };
-    const run = this.last.then(() => {
-      if (this.closed) throw new ChatError('CLOSED', 'storage is closed');
-      return fn(tx);
-    });
+    // Refused when called after close(), as IndexedDB refuses a new transaction; one called
+    // before it still runs, as IndexedDB lets those already made finish.
+    if (this.closed) return Promise.reject(new ChatError('CLOSED', 'storage is closed'));
+    const run = this.last.then(() => fn(tx));
     this.last = run.catch(() => undefined);
     return run;
   }
