@@ -121,7 +121,7 @@ describe('close() racing everything else', () => {
     if (!check.session.getSnapshot()) await check.login({ email: adaEmail });
     const texts = await new Promise<string[]>((resolve, reject) => {
       const store = check.messages(room.id);
-      const timer = setTimeout(() => reject(new Error(JSON.stringify(store.getSnapshot().messages.map((m) => [m.text, m.status])))), 10_000);
+      const timer = setTimeout(() => reject(new Error(JSON.stringify(store.getSnapshot().messages.map((m) => [m.text, m.status, m.error])))), 10_000);
       const look = () => {
         const { messages } = store.getSnapshot();
         if (messages.length > 0 && messages.every((m) => m.status === 'sent')) {

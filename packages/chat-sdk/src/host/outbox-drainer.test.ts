@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Image, Message } from '../protocol/index.js';
+import { ChatError, type Image, type Message } from '../protocol/index.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import type { OutboxRow } from '../storage/types.js';
 import { OutboxDrainer } from './outbox-drainer.js';
@@ -15,7 +15,7 @@ function row(clientId: string, image: Blob | null): OutboxRow {
 function harness() {
   const storage = new MemoryStorage();
   const uploads: Array<{ control: UploadControl; finish(image: Image): void }> = [];
-  const creates: Array<{ clientId: string; finish(): void }> = [];
+  const creates: Array<{ clientId: string; finish(): void; fail(error: Error): void }> = [];
   const progress: Array<[string, number, number]> = [];
   const removed: string[] = [];
   const drainer = new OutboxDrainer({
@@ -36,9 +36,9 @@ function harness() {
       }),
     onUploadProgress: (_roomId, clientId, loaded, total) => progress.push([clientId, loaded, total]),
     createMessage: (data) =>
-      new Promise<{ message: Message }>((resolve) => {
+      new Promise<{ message: Message }>((resolve, reject) => {
         const message = { ...data, id: `m-${data.clientId}`, senderId: 'u1', seq: 1, createdAt: 2, image: data.image ? IMAGE : null } as unknown as Message;
-        creates.push({ clientId: data.clientId, finish: () => resolve({ message }) });
+        creates.push({ clientId: data.clientId, finish: () => resolve({ message }), fail: reject });
       }),
     backoff: () => 10,
     onChange: () => undefined,
@@ -124,5 +124,17 @@ describe('OutboxDrainer: discarding while an image uploads', () => {
     await tick();
     expect((await h.storage.outbox.listByUser('u1')).map((r) => r.clientId)).toEqual(['a']);
     expect(h.creates).toHaveLength(0);
+  });
+
+  it('stop() while create_message is in flight keeps the row pending: the CLOSED that follows is not the server refusing it', async () => {
+    const h = harness();
+    await h.drainer.add(row('a', null));
+    expect(h.creates.map((c) => c.clientId)).toEqual(['a']);
+    // close(): the drainer stops, then the connection fails what is waiting on it with CLOSED.
+    h.drainer.stop();
+    h.creates[0]!.fail(new ChatError('CLOSED', 'the client was closed'));
+    await tick();
+    const stored = await h.storage.outbox.listByUser('u1');
+    expect(stored.map((r) => [r.clientId, r.status, r.lastError])).toEqual([['a', 'pending', null]]);
   });
 });

@@ -324,6 +324,9 @@ export class OutboxDrainer {
   }
 
   private async handleFailure(clientId: string, error: ChatError, blockedBy?: string): Promise<void> {
+    // Stopped (close or logout): the attempt was cut short by us, not refused by the server
+    // (the connection fails it with CLOSED). The row stays as stored for the next start.
+    if (this.stopped) return;
     const row = this.rows.get(clientId) ?? this.changes.get(clientId);
     if (!row) return; // discarded meanwhile
     const lastError = error.toJSON();
