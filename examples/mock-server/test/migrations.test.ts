@@ -56,12 +56,16 @@ test('a file from before message changes (10.5) keeps its messages; they start u
   expect(storage.changeMessage({ kind: 'edit', text: 'hi!', at: 9, messageId: 'm1', userId: 'u1', clientChangeId: 'e1' }).message).toMatchObject({ rev: 1, text: 'hi!' });
   // The uploads of images stored before were found from their urls, so a delete frees them.
   expect(storage.changeMessage({ kind: 'delete', at: 10, messageId: 'm3', userId: 'u1', clientChangeId: 'd1' }).freedUploadId).toBe('up-abs');
+  // The rev index holds changed messages only (a later step): both changes are read back, in order.
+  expect(storage.getChanges('r1', 0, 10).messages.map((m) => [m.id, m.rev])).toEqual([['m1', 1], ['m3', 2]]);
   storage.close();
   const after = new Database(file, { readonly: true });
   expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   expect(after.prepare('SELECT id, upload_id FROM messages ORDER BY seq').all()).toEqual([
     { id: 'm1', upload_id: null }, { id: 'm2', upload_id: 'up_rel' }, { id: 'm3', upload_id: null },
   ]);
+  const revIndex = after.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_room_rev'").pluck().get() as string;
+  expect(revIndex).toMatch(/WHERE rev > 0$/);
   after.close();
 });
 
