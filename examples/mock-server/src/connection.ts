@@ -14,6 +14,7 @@ import {
   type ProtocolVersion,
 } from '@chat/sdk/protocol';
 import type { ServerContext } from './context.js';
+import { corkForTurn } from './corked-writes.js';
 import { runAction } from './handlers/index.js';
 import { parseRequest } from './hot-frames.js';
 import { TokenBucket } from './rate-limit.js';
@@ -55,7 +56,7 @@ export class Connection {
     private readonly ctx: ServerContext,
     /** The client's address (the socket's, or X-Forwarded-For's last entry behind a trusted proxy). */
     readonly ip: string,
-    /** The socket under `ws`: corked while a turn's frames for it are written (see `sendText`). */
+    /** The socket under `ws`: corked while a turn's frames for it are written (corked-writes.ts). */
     private readonly socket?: Duplex,
   ) {
     const { rateLimit, authTimeoutMs } = ctx.options;
@@ -96,12 +97,6 @@ export class Connection {
     this.sendText(JSON.stringify(frame));
   }
 
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket?.uncork();
-  };
-
   /** Bytes this process holds for the connection: frames `ws` has queued and those the socket has not handed to the kernel. */
   get heldBytes(): number {
     return this.ws.bufferedAmount;
@@ -113,14 +108,8 @@ export class Connection {
    */
   sendText(text: string | Buffer): void {
     if (!this.isOpen) return;
-    // The frames for this socket in one turn of the event loop (a batch's replies and the
-    // room's events) leave in one write, not one system call each: corked at the first,
-    // uncorked once the turn's promise callbacks have run.
-    if (this.socket && !this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
+    // The frames for this socket in one turn of the event loop leave in one write.
+    if (this.socket) corkForTurn(this.socket);
     this.ws.send(text, TEXT_FRAME);
     const held = this.heldBytes;
     if (held > this.ctx.options.maxBufferedBytes) {

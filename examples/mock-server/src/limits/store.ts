@@ -107,26 +107,26 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   private bucket(key: string, rate: Rate): Bucket {
-    this.sweep(false);
+    // One clock read a call: a message takes about eight buckets.
+    const now = this.now();
+    this.sweep(false, now);
     let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = { tokens: this.fresh(rate), at: this.now(), rate }));
-    else this.refill(bucket);
+    if (!bucket) this.buckets.set(key, (bucket = { tokens: this.fresh(rate), at: now, rate }));
+    else this.refill(bucket, now);
     return bucket;
   }
 
-  private refill(bucket: Bucket): void {
-    const now = this.now();
+  private refill(bucket: Bucket, now = this.now()): void {
     bucket.tokens = Math.min(bucket.rate.burst, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * bucket.rate.perSecond);
     bucket.at = now;
   }
 
   /** Once a minute (or when asked), drops buckets that have refilled: they equal a fresh one. */
-  private sweep(force: boolean): void {
-    const now = this.now();
+  private sweep(force: boolean, now = this.now()): void {
     if (!force && now - this.sweptAt < 60_000) return;
     this.sweptAt = now;
     for (const [key, bucket] of this.buckets) {
-      this.refill(bucket);
+      this.refill(bucket, now);
       if (bucket.tokens >= bucket.rate.burst) this.buckets.delete(key);
     }
   }
