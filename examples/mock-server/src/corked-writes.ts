@@ -9,19 +9,20 @@ import type { Duplex } from 'node:stream';
  * other callbacks (about 10% less CPU a delivery at 5,000 users, docs/benchmarks.md), and it
  * runs as soon as the poll phase is done, so an idle server adds no wait.
  */
-const corked = new Set<Duplex>();
+let corked: Duplex[] = [];
 
 function uncorkAll(): void {
   // Emptied first: a frame written while these flush corks its socket for the next round.
-  const sockets = [...corked];
-  corked.clear();
+  const sockets = corked;
+  corked = [];
   for (const socket of sockets) socket.uncork();
 }
 
 /** Corks `socket` until the flush, unless it is already. */
 export function corkForTurn(socket: Duplex): void {
-  if (corked.has(socket)) return;
-  if (corked.size === 0) setImmediate(uncorkAll);
-  corked.add(socket);
+  // Corked means corked here: \`ws\` corks a socket only inside a send, and uncorks it before returning.
+  if (socket.writableCorked > 0) return;
+  if (corked.length === 0) setImmediate(uncorkAll);
+  corked.push(socket);
   socket.cork();
 }
