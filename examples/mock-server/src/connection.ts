@@ -16,15 +16,13 @@ import {
 import type { ServerContext } from './context.js';
 import { corkForTurn } from './corked-writes.js';
 import { runAction } from './handlers/index.js';
+import { textFrame } from './text-frame.js';
 import { parseRequest } from './hot-frames.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Authenticated } from './sessions.js';
 
 /** Actions whose reply can be a big page: they also wait out the whole server's byte debt. */
 const PAGED_ACTIONS: ReadonlySet<string> = new Set(['get_messages', 'get_changes', 'get_users', 'get_user_rooms']);
-
-/** A Buffer handed to `ws.send` goes out as a text frame (the same bytes as its string). */
-const TEXT_FRAME = { binary: false } as const;
 
 /** How long a closing connection may take to finish its close handshake before it is cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -56,8 +54,8 @@ export class Connection {
     private readonly ctx: ServerContext,
     /** The client's address (the socket's, or X-Forwarded-For's last entry behind a trusted proxy). */
     readonly ip: string,
-    /** The socket under `ws`: corked while a turn's frames for it are written (corked-writes.ts). */
-    private readonly socket?: Duplex,
+    /** The socket under `ws`: frames are written to it (corked while a turn's frames are, corked-writes.ts). */
+    private readonly socket: Duplex,
   ) {
     const { rateLimit, authTimeoutMs } = ctx.options;
     this.bucket = new TokenBucket(rateLimit.perSecond, rateLimit.burst);
@@ -106,11 +104,20 @@ export class Connection {
    * Sends without waiting. A connection holding more than its cap is closed with 1013; so
    * is the one holding most when all connections together hold more than the process cap.
    */
-  sendText(text: string | Buffer): void {
+  sendText(text: string): void {
+    if (this.isOpen) this.sendFrame(textFrame(text));
+  }
+
+  /**
+   * Sends a text frame already made (`textFrame`): a room's event, framed once for all its
+   * members. Written to the socket under `ws`, after whatever `ws` wrote before it (the
+   * server negotiates no compression, so `ws` never holds a frame back in a queue of its own).
+   */
+  sendFrame(frame: Buffer): void {
     if (!this.isOpen) return;
     // The frames for this socket in one turn of the event loop leave in one write.
-    if (this.socket) corkForTurn(this.socket);
-    this.ws.send(text, TEXT_FRAME);
+    corkForTurn(this.socket);
+    this.socket.write(frame);
     const held = this.heldBytes;
     if (held > this.ctx.options.maxBufferedBytes) {
       this.ctx.log.warn('connection too far behind; closing 1013', { buffered: held });

@@ -1,6 +1,7 @@
 import { CloseCode, type ProtocolVersion } from '@chat/sdk/protocol';
 import type { Connection } from './connection.js';
 import type { BusMessage } from './redis-bus.js';
+import { textFrame } from './text-frame.js';
 
 export interface ServerStats {
   /** Open sockets. */
@@ -77,13 +78,13 @@ export class Hub {
   }
 
   private deliver(userIds: Iterable<string>, text: string, since: number, except?: Connection): void {
-    // Encoded once for the whole room: a string would be measured and encoded again per socket.
-    let bytes: Buffer | undefined;
+    // Framed once for the whole room: the same bytes go to every socket.
+    let frame: Buffer | undefined;
     for (const userId of userIds) {
       const connections = this.byUser.get(userId);
       if (!connections) continue;
       for (const connection of connections) {
-        if (connection !== except && (connection.auth?.protocolVersion ?? 1) >= since) connection.sendText((bytes ??= Buffer.from(text)));
+        if (connection !== except && (connection.auth?.protocolVersion ?? 1) >= since) connection.sendFrame((frame ??= textFrame(text)));
       }
     }
   }
