@@ -49,10 +49,10 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
  * 100), then `RoomHistory.open` into a new `RoomMessages` until the snapshot shows the newest
  * message, `runs` times, each followed by the baseline's raw read.
  */
-export async function openCachedRoom(count: number, indexedDB: IDBFactory, KeyRange: typeof IDBKeyRange, runs = 25): Promise<OpenTimes> {
+export async function openCachedRoom(count: number, indexedDB: IDBFactory, runs = 25): Promise<OpenTimes> {
   const name = `bench-open-${count}`;
   await request(indexedDB.deleteDatabase(name));
-  const storage = await IdbStorage.open({ indexedDB, name, IDBKeyRange: KeyRange });
+  const storage = await IdbStorage.open({ indexedDB, name });
   const messages = messagesOf(count);
   for (let i = 0; i < count; i += 100) await storage.cache.putMessages(USER, ROOM, messages.slice(i, i + 100));
   let reads = 0;

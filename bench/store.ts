@@ -18,7 +18,7 @@ import { startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import { createChatClient } from '@chat/sdk';
 import type { Message } from '@chat/sdk/protocol';
 import 'fake-indexeddb/auto'; // IndexedDB's classes as globals, which idb looks for
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { IDBFactory } from 'fake-indexeddb';
 import { build } from 'esbuild';
 import { RoomMessages, SHOWN_MESSAGES } from '../packages/chat-sdk/src/client/room-messages.js';
 import { launchChromium, serveDir } from '../test/support/browser.js';
@@ -256,7 +256,7 @@ export async function writeStoreSection(docPath: string, { quick, log }: { quick
   const opens: OpenResult[] = [];
   for (const count of sizes) {
     log(`client store: open a cached room of ${fmt(count)} (Node)`);
-    opens.push(medians('Node, fake-indexeddb', await openCachedRoom(count, new IDBFactory(), IDBKeyRange)));
+    opens.push(medians('Node, fake-indexeddb', await openCachedRoom(count, new IDBFactory())));
   }
   log('client store: open a cached room (Chromium)');
   for (const times of await openInChromium(sizes)) opens.push(medians('Chromium', times));

@@ -32,7 +32,7 @@ function rawOpen(factory: IDBFactory, name: string, version: number, onUpgrade?:
 describe('IndexedDB storage', () => {
   it('opens a room that cached thousands of messages from one record: its newest, ascending, once each', async () => {
     const factory = new IDBFactory();
-    const storage = await IdbStorage.open({ indexedDB: factory, name: 'big-room', IDBKeyRange: fakeIdb.IDBKeyRange });
+    const storage = await IdbStorage.open({ indexedDB: factory, name: 'big-room' });
     const message = (seq: number): Message => ({ id: `m${seq}`, roomId: 'r1', senderId: 'u2', clientId: `c${seq}`, seq, text: `text ${seq}`, image: null, createdAt: seq });
     const total = 3_000;
     // As the host caches deliveries: catch-up pages, and some delivered twice.
@@ -84,7 +84,7 @@ describe('IndexedDB storage', () => {
     });
     v1.close();
 
-    const storage = await openStorage({ indexedDB: factory, IDBKeyRange: fakeIdb.IDBKeyRange });
+    const storage = await openStorage({ indexedDB: factory });
     expect(storage.kind).toBe('indexeddb');
     // The v2 index over [userId, order] was built over the old rows.
     expect((await storage.outbox.listByUser('u1')).map((r) => r.clientId)).toEqual(['old-1', 'old-2']);
@@ -147,7 +147,7 @@ describe('IndexedDB storage', () => {
     });
     v2.close();
 
-    const storage = await openStorage({ indexedDB: factory, IDBKeyRange: fakeIdb.IDBKeyRange });
+    const storage = await openStorage({ indexedDB: factory });
     expect(storage.kind).toBe('indexeddb');
     // A reload after the upgrade resumes the same person.
     expect(await storage.sessions.latest('ws://one')).toEqual({ scope: 'ws://one', userId: 'u1', user, token: 'kept-token', savedAt: 5 });

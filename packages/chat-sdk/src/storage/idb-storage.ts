@@ -8,8 +8,6 @@ export { DEFAULT_DB_NAME } from './schema.js';
 export interface IdbStorageOptions {
   indexedDB: IDBFactory;
   name: string;
-  /** Ignored (rows are put in order in memory); still accepted so callers that pass it compile. */
-  IDBKeyRange?: typeof IDBKeyRange | undefined;
 }
 
 /** Opens over the factory we are given (not the global), so tests and workers can bring their own. */

@@ -5,8 +5,6 @@ export interface OpenStorageOptions {
   kind?: 'indexeddb' | 'memory';
   /** The IndexedDB factory; default the global `indexedDB`, read when called. */
   indexedDB?: IDBFactory;
-  /** Key ranges of the same IndexedDB; default the global `IDBKeyRange`. Optional: only speeds up one query. */
-  IDBKeyRange?: typeof IDBKeyRange;
   /** The database name; default 'chat-sdk'. */
   name?: string;
   /** Told once, with the reason, when IndexedDB cannot be used and memory is used instead. */
@@ -35,11 +33,7 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Cha
   try {
     // Loaded when storage is opened, not with the entry: nothing can use it before this resolves anyway.
     const { IdbStorage, DEFAULT_DB_NAME } = await import('./idb-storage.js');
-    return await IdbStorage.open({
-      indexedDB: factory,
-      name: options.name ?? DEFAULT_DB_NAME,
-      IDBKeyRange: options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange,
-    });
+    return await IdbStorage.open({ indexedDB: factory, name: options.name ?? DEFAULT_DB_NAME });
   } catch (error) {
     return fallback(`IndexedDB could not be opened (${describeError(error)})`);
   }

@@ -1,5 +1,5 @@
 import * as fakeIdb from 'fake-indexeddb';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Message, Room } from '../protocol/index.js';
 import { openStorage } from './open-storage.js';
@@ -10,7 +10,7 @@ const kinds = [
   { kind: 'memory' as const, open: () => openStorage({ kind: 'memory' }) },
   {
     kind: 'indexeddb' as const,
-    open: () => openStorage({ indexedDB: new IDBFactory(), IDBKeyRange, onFallback: (reason) => { throw new Error(reason); } }),
+    open: () => openStorage({ indexedDB: new IDBFactory(), onFallback: (reason) => { throw new Error(reason); } }),
   },
 ];
 
