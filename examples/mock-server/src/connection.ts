@@ -16,10 +16,10 @@ import {
 import type { ServerContext } from './context.js';
 import { corkForTurn } from './corked-writes.js';
 import { runAction } from './handlers/index.js';
-import { textFrame } from './text-frame.js';
 import { parseRequest } from './hot-frames.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Authenticated } from './sessions.js';
+import { textFrame } from './text-frame.js';
 
 /** Actions whose reply can be a big page: they also wait out the whole server's byte debt. */
 const PAGED_ACTIONS: ReadonlySet<string> = new Set(['get_messages', 'get_changes', 'get_users', 'get_user_rooms']);

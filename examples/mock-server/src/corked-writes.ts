@@ -20,7 +20,7 @@ function uncorkAll(): void {
 
 /** Corks `socket` until the flush, unless it is already. */
 export function corkForTurn(socket: Duplex): void {
-  // Corked means corked here: \`ws\` corks a socket only inside a send, and uncorks it before returning.
+  // Corked means corked here: `ws` corks a socket only inside a send, and uncorks it before returning.
   if (socket.writableCorked > 0) return;
   if (corked.length === 0) setImmediate(uncorkAll);
   corked.push(socket);
