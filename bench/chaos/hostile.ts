@@ -65,6 +65,11 @@ export const SHORT: HostileScale = {
 /** Setting up many people from one address: the sign-up and new-socket limits are lifted, everything else is the default. */
 const SETUP_LIMITS = { signupsPerIp: { perSecond: 10_000, burst: 1_000_000 }, ipAccepts: { perSecond: 100_000, burst: 100_000 } };
 const MIB = 1024 * 1024;
+/** A change of memory in MiB with its sign (the collector may hand back more than the attack took). */
+const signedMiB = (bytes: number): string => {
+  const mib = Math.round(bytes / MIB);
+  return mib < 0 ? `${mib}` : `+${mib}`;
+};
 let emails = 0;
 const email = (tag: string) => `${tag}-${++emails}-${Math.random().toString(36).slice(2, 7)}@hostile.test`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -452,7 +457,7 @@ function slowReaders(scale: HostileScale, attack: string, before: string, option
       const closed = wires.filter((w) => w.closeCode !== undefined).length;
       for (const w of [...wires, writer.wire]) w.close();
       return {
-        now: `+${Math.round((memory - setupMemory) / MIB)} MiB while they hold their pages; ${closed} closed 1013, the rest refused RATE_LIMITED until they read`,
+        now: `${signedMiB(memory - setupMemory)} MiB while they hold their pages; ${closed} closed 1013, the rest refused RATE_LIMITED until they read`,
         ok: memory - setupMemory < 100 * MIB,
       };
     },
