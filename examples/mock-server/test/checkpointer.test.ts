@@ -91,6 +91,25 @@ describe('checkpoints of a SQLite file', () => {
     expect(messages.map((m) => [m.clientId, m.seq])).toEqual([1, 2, 3, 4, 5].map((i) => [`c${total - 6 + i}`, total - 5 + i]));
   });
 
+  test('a store closed while its thread is still starting leaves nothing in the folder but the file, then or later', async () => {
+    const file = dbFile();
+    const store = open(file);
+    roomOf(store, 10);
+    // Exactly enough to start the thread; closed in the same turn, before it opened its connection.
+    await write(store, 1, CHECKPOINT_EVERY_MESSAGES);
+    store.close();
+    storage = undefined;
+    // A thread that outlived the store's close would open the file and make the WAL's files
+    // again for a while (as a folder was being removed): looked for every millisecond.
+    const seen = new Set<string>();
+    for (const until = Date.now() + 300; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 1))) {
+      for (const path of [`${file}-wal`, `${file}-shm`]) if (existsSync(path)) seen.add(path);
+    }
+    expect([...seen]).toEqual([]);
+    const reopened = open(file);
+    expect(reopened.getRoom('r1')?.lastSeq).toBe(CHECKPOINT_EVERY_MESSAGES);
+  });
+
   test('a store in memory has no checkpoints and no thread', () => {
     const store = open(':memory:');
     roomOf(store, 10);

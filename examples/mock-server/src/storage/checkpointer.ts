@@ -15,6 +15,9 @@ db.pragma('busy_timeout = 0');
 parentPort.on('message', (command) => {
   if (command === 'close') {
     db.close();
+    // Told through shared memory: the store's thread is blocked waiting for it.
+    Atomics.store(workerData.closed, 0, 1);
+    Atomics.notify(workerData.closed, 0);
     parentPort.close();
     return;
   }
@@ -52,6 +55,8 @@ export class Checkpointer {
   /** Checkpoints finished and the last one's result (tests and logs). */
   readonly stats: { checkpoints: number; last: CheckpointResult | undefined } = { checkpoints: 0, last: undefined };
   private readonly waiters: Array<() => void> = [];
+  /** Set to 1 by the thread once its connection is closed (see `close`). */
+  private readonly threadClosed = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     private readonly file: string,
@@ -83,19 +88,28 @@ export class Checkpointer {
     return done;
   }
 
-  /** Ends the thread; its connection closes after any checkpoint it is in. */
-  close(): void {
+  /**
+   * Ends the thread, and returns once its connection is closed (after any checkpoint it is
+   * in, at most `waitMs`): the store's own connection is then the file's last, whose close
+   * empties the WAL and removes it, and nothing touches the folder after the store closed
+   * (a thread still starting used to create the WAL's files again while it was removed).
+   */
+  close(waitMs = 5000): void {
     if (this.closed) return;
     this.closed = true;
-    this.worker?.postMessage('close');
+    const worker = this.worker;
     this.worker = undefined;
+    if (worker) {
+      worker.postMessage('close');
+      Atomics.wait(this.threadClosed, 0, 0, waitMs);
+    }
     this.settle();
   }
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file: this.file, driver, closed: this.threadClosed } });
     // Never what keeps the process alive; a closing store ends it.
     worker.unref();
     worker.on('message', (result: CheckpointResult) => {

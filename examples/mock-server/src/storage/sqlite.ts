@@ -786,21 +786,11 @@ export class SqliteStorage implements Storage {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.checkpointer?.started && this.db.open) {
-      // Not the file's last connection while the thread's is open, so closing would not
-      // checkpoint: done here, as before. A checkpoint the thread is in makes this one
-      // busy at once (SQLite calls no busy handler for that), hence the few retries.
-      const until = Date.now() + 5000;
-      try {
-        while ((this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>)[0]!.busy && Date.now() < until) {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-        }
-      } catch {
-        // left in the WAL, which the next open reads
-      }
-    }
+    // The thread's connection closes first (close waits for it), so this one is the file's
+    // last: closing it checkpoints the whole WAL into the file and removes the WAL. Should
+    // the thread not answer in time, what is left in the WAL is read by the next open.
     this.checkpointer?.close();
-    if (this.db.open) this.db.close(); // closing the last connection checkpoints the WAL into the file
+    if (this.db.open) this.db.close();
     this.uploadFiles.close();
   }
 
