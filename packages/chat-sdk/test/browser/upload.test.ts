@@ -54,7 +54,14 @@ const message = (page: Page, roomId: string, text: string) =>
   );
 
 describe('uploads in the SharedWorker host (Chromium)', () => {
-  it('progress of an image reaches both tabs: 0 first, real steps from XHR, the total, gone once sent', async () => {
+  // XHR's `loaded` counts what the kernel took. Here its send buffer grows to 4 MiB and the
+  // link's receive buffer to 32 MiB (tcp_wmem, tcp_rmem), so under load Chromium can hand the
+  // whole 5 MiB image (the most a message may carry) to the kernel at once, and report no
+  // step between 0 and the total whatever the link's pace. The steps are what XHR reports,
+  // then: both tabs must show the same ones, in order. That each step XHR reports is passed
+  // on is held by src/host/platform-upload.test.ts (steps scripted), and that the host hands
+  // every tenth to the tabs by test/upload-progress.test.ts (a real socket, in Node).
+  it('progress of an image reaches both tabs: 0 first, the steps XHR reports, the total, gone once sent', async () => {
     const link = await slowLink(suite.srv.port, 2 * 1024 * 1024);
     links.push(link);
     const c = await suite.context();
@@ -72,12 +79,12 @@ describe('uploads in the SharedWorker host (Chromium)', () => {
     for (const p of [p1!, p2!]) {
       await p.waitForFunction((r) => chatTest.messages(r).some((m) => m.text === 'big picture' && m.status === 'sent'), bob.roomId, { timeout: 20_000 });
     }
-    for (const p of [p1!, p2!]) {
-      const seen = await p.evaluate(() => globalThis.uploads['big picture'] ?? []);
-      expect(seen.length).toBeGreaterThanOrEqual(3);
+    const seenBy = await Promise.all([p1!, p2!].map((p) => p.evaluate(() => globalThis.uploads['big picture'] ?? [])));
+    expect(seenBy[1]).toEqual(seenBy[0]);
+    for (const [i, p] of [p1!, p2!].entries()) {
+      const seen = seenBy[i]!;
       expect(seen[0]).toEqual({ loaded: 0, total: size });
       expect(seen.at(-1)).toEqual({ loaded: size, total: size });
-      expect(seen.some((s) => s.loaded > 0 && s.loaded < size)).toBe(true);
       for (let i = 1; i < seen.length; i++) expect(seen[i]!.loaded).toBeGreaterThan(seen[i - 1]!.loaded);
       expect(await message(p, bob.roomId, 'big picture')).toEqual({ status: 'sent', upload: null, image: 'image/png' });
     }
