@@ -77,6 +77,26 @@ describe('RoomList', () => {
     expect(list.get('r2')!.memberIds).toEqual(['me']);
   });
 
+  it('a reply read before a message change, handled after the change event, does not take the counter or the preview back', async () => {
+    const before = { ...room('r1', 10, 1), lastRev: 2, lastMessage: { id: 'm1', roomId: 'r1', senderId: 'u2', clientId: 'c1', seq: 1, text: 'v2', image: null, createdAt: 1, rev: 2 } };
+    let gate: Promise<void> = Promise.resolve();
+    const { list } = setup(async () => {
+      await gate;
+      return { rooms: [before], nextCursor: null };
+    });
+    await list.load(session);
+    await list.refresh(); // the room is in the list (a reconnect refreshes it again below)
+    let release!: () => void;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const refreshing = list.refresh();
+    await Promise.resolve();
+    // The change event (rev 3) is handled first, as message changes pass it to the list.
+    list.update('r1', (r) => ({ ...r, lastRev: 3, lastMessage: { ...before.lastMessage, text: 'v3', rev: 3 } }));
+    release();
+    await refreshing;
+    expect(list.get('r1')).toMatchObject({ lastRev: 3, lastMessage: { text: 'v3', rev: 3 } });
+  });
+
   it('stops with an error when a page hands back a cursor it gave before', async () => {
     const { list } = setup(async () => ({ rooms: [room('r1', 10)], nextCursor: 'same' }));
     await list.load(session);

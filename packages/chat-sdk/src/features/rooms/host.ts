@@ -239,11 +239,11 @@ export class RoomList {
    */
   private merge(rooms: readonly Room[], since: number, how: 'tell' | 'hold' | 'save'): void {
     for (const room of rooms) {
+      const live = this.byId.get(room.id);
       if ((this.touched.get(room.id) ?? 0) > since) {
-        const live = this.byId.get(room.id);
         if (!live || live.lastSeq >= room.lastSeq) continue; // newer live, or left meanwhile
       }
-      this.byId.set(room.id, room);
+      this.byId.set(room.id, live ? notBehind(room, live) : room);
     }
     if (how === 'hold') this.dirty = true;
     else this.changed(how === 'save');
@@ -298,4 +298,17 @@ export class RoomList {
     this.lastSaveAt = Date.now();
     this.host.track(this.host.storage.cache.putRooms(pending.userId, pending.rooms));
   }
+}
+
+/**
+ * A room from a reply, but never behind what live changes (`update`) already showed: the
+ * change counter and the preview's rev only go up. A reply read before a change can come in
+ * with the change's event in one read of the socket and be handled after it.
+ */
+function notBehind(room: Room, live: Room): Room {
+  let next = room;
+  if ((live.lastRev ?? 0) > (next.lastRev ?? 0)) next = { ...next, lastRev: live.lastRev! };
+  const preview = live.lastMessage;
+  if (preview && next.lastMessage?.id === preview.id && (preview.rev ?? 0) > (next.lastMessage.rev ?? 0)) next = { ...next, lastMessage: preview };
+  return next;
 }
