@@ -18,12 +18,13 @@ const reactExternals = ['react', 'react-dom', 'react/jsx-runtime'];
  * first load, `wholeBudget` for the first load plus what it loads later (every chunk an app ships).
  * Goals of issue 17: first load 15 KB, whole 25 KB, worker 22 KB, @chat/react 3 KB. The whole SDK
  * is over its goal (see "Bundle size" in docs/benchmarks.md): its budget is what it weighs today
- * (34.8 KB since idb left and the storage tables were written once), so it cannot grow back.
+ * (34.8 KB since idb left and the storage tables were written once; 34.9 KB with the fix that
+ * keeps a stale room-list reply from taking a room's change counter back), so it cannot grow back.
  */
 const ours = [
   // The page's first load carries no schema library: frames are checked where the socket is (the
   // worker, or the host loaded later) by protocol/checks.ts; page input by protocol/guards.ts.
-  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, wholeBudget: 34.8 * 1024, forbidFirstLoad: /node_modules\/zod\// },
+  { name: '@chat/sdk', entry: 'packages/chat-sdk/src/index.ts', budget: 15 * 1024, wholeBudget: 34.9 * 1024, forbidFirstLoad: /node_modules\/zod\// },
   // No zod where the socket is either: server frames are read with protocol/checks.ts.
   { name: '@chat/sdk/worker', entry: 'packages/chat-sdk/src/worker.ts', optional: true, budget: 22 * 1024, forbidFirstLoad: /node_modules\/zod\// },
   // What an app gets from the published package (after `npm run build`): the same code through

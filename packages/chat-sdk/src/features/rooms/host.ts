@@ -306,9 +306,8 @@ export class RoomList {
  * with the change's event in one read of the socket and be handled after it.
  */
 function notBehind(room: Room, live: Room): Room {
-  let next = room;
-  if ((live.lastRev ?? 0) > (next.lastRev ?? 0)) next = { ...next, lastRev: live.lastRev! };
-  const preview = live.lastMessage;
-  if (preview && next.lastMessage?.id === preview.id && (preview.rev ?? 0) > (next.lastMessage.rev ?? 0)) next = { ...next, lastMessage: preview };
-  return next;
+  const lastRev = Math.max(room.lastRev ?? 0, live.lastRev ?? 0);
+  const ours = room.lastMessage;
+  const lastMessage = ours && live.lastMessage?.id === ours.id && (live.lastMessage.rev ?? 0) > (ours.rev ?? 0) ? live.lastMessage : ours;
+  return lastRev > (room.lastRev ?? 0) || lastMessage !== ours ? { ...room, lastRev, lastMessage } : room;
 }
