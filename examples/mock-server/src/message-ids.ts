@@ -14,7 +14,7 @@ let offset = pool.length;
  * do), then 12 random bytes in base64url.
  *
  * Why the time first: ids made one after another land together at the end of the id index,
- * where random ids each dirtied a page of their own in every commit (about a seventh of a
+ * where random ids each dirtied a page of their own in every commit (about a fifth of a
  * message's write at 5,000 users, docs/benchmarks.md). The time is no secret: the message
  * carries it as `createdAt`. The random bytes come from a pool: one `randomBytes` call per
  * message cost about 8 µs of CPU, a slice of the pool 0.3 µs.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningServer } from '@chat/mock-server';
+import { type RunningServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
 import type { ChatClient } from '../src/index.js';
 import { client, email, server, until } from './helpers.js';
 
@@ -42,7 +42,7 @@ describe('a crowd refused at the door (real server)', () => {
       );
       await real.close();
       // Back at once, taking 8 new sockets a second after a burst of 3: most of the crowd is refused.
-      real = await server({ db, port, limits: { ...LIFTED_LIMITS, serverAccepts: { perSecond: 8, burst: 3 } } });
+      real = await server({ db, port, limits: { ...TEST_SERVER_OPTIONS.limits, serverAccepts: { perSecond: 8, burst: 3 } } });
       attempts.fill(0); // the knocks on the closed port before it listened again are not the door's doing
       await Promise.all(clients.map((c) => until(c.connection, (s) => s.status === 'open', 12_000, 'back in')));
       const total = attempts.reduce((a, b) => a + b, 0);
@@ -56,9 +56,3 @@ describe('a crowd refused at the door (real server)', () => {
     }
   });
 });
-
-/** What the test server lifts (sign-ups from one address), and the new-socket rate per address. */
-const LIFTED_LIMITS = {
-  signupsPerIp: { perSecond: 10_000, burst: 100_000 },
-  ipAccepts: { perSecond: 100_000, burst: 100_000 },
-};

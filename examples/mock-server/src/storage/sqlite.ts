@@ -201,7 +201,7 @@ export function UPLOAD_FILES(db: Database.Database, files: UploadFiles): void {
 /**
  * New messages have rev 0 (none changed them yet) and `get_changes` asks only for revs above
  * a cursor of 0 or more: the rev index need not hold them, and each new message writes one
- * index fewer (about a fifth of a message's write at 5,000 users, docs/benchmarks.md).
+ * index fewer (about a seventh of a message's write at 5,000 users, docs/benchmarks.md).
  */
 const CHANGED_MESSAGES_ONLY = `
 DROP INDEX messages_room_rev;

@@ -46,6 +46,9 @@ export class MemoryStorage extends RowStorage {
   }
 
   protected override tx<R>(_stores: StoreName[], _write: boolean, fn: (tx: RowTx) => Promise<R>): Promise<R> {
+    // Refused when called after close(), as IndexedDB refuses a new transaction; one called
+    // before it still runs, as IndexedDB lets those already made finish.
+    if (this.closed) return Promise.reject(new ChatError('CLOSED', 'storage is closed'));
     const store = (name: StoreName) => {
       let rows = this.stores.get(name);
       if (!rows) this.stores.set(name, (rows = new Map()));
@@ -59,9 +62,6 @@ export class MemoryStorage extends RowStorage {
       all: async (name, index, value) => rows(name, INDEX_FIELDS[index], value).map(([, row]) => copy(row)) as never,
       keys: async (name, _index, value) => rows(name, 'userId', value).map(([key]) => JSON.parse(key) as string[]),
     };
-    // Refused when called after close(), as IndexedDB refuses a new transaction; one called
-    // before it still runs, as IndexedDB lets those already made finish.
-    if (this.closed) return Promise.reject(new ChatError('CLOSED', 'storage is closed'));
     const run = this.last.then(() => fn(tx));
     this.last = run.catch(() => undefined);
     return run;

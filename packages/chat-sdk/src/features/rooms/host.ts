@@ -189,7 +189,10 @@ export class RoomList {
     }
   }
 
-  /** Changes one room in place (its read state): no bump, and a refresh may replace it. */
+  /**
+   * Changes one room in place (its read state, its change counter): no bump. A refresh may
+   * replace the read state; the counter it never takes back (`notBehind`).
+   */
   update(roomId: string, change: (room: Room) => Room): void {
     const room = this.byId.get(roomId);
     const next = room && change(room);
