@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 export const sourceAliases = {
   '@chat/sdk/protocol': fileURLToPath(new URL('./packages/chat-sdk/src/protocol/index.ts', import.meta.url)),
   '@chat/sdk/worker': fileURLToPath(new URL('./packages/chat-sdk/src/worker.ts', import.meta.url)),
-  '@chat/sdk': fileURLToPath(new URL('./packages/chat-sdk/src/index.ts', import.meta.url)),
+  '@chat/sdk/in-tab': fileURLToPath(new URL('./packages/chat-sdk/src/in-tab.ts', import.meta.url)),
+  // As Node resolves the package (its `node` condition): the connection host in process.
+  '@chat/sdk': fileURLToPath(new URL('./packages/chat-sdk/src/node.ts', import.meta.url)),
   '@chat/react': fileURLToPath(new URL('./packages/chat-react/src/index.ts', import.meta.url)),
   '@chat/mock-server': fileURLToPath(new URL('./examples/mock-server/src/index.ts', import.meta.url)),
 };

@@ -14,6 +14,7 @@ export default defineConfig({
   plugins: [react()],
   resolve: {
     alias: {
+      '@chat/sdk/in-tab': src('chat-sdk/src/in-tab.ts'),
       '@chat/sdk': src('chat-sdk/src/index.ts'),
       '@chat/react': src('chat-react/src/index.ts'),
     },

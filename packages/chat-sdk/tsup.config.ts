@@ -19,10 +19,12 @@ export default defineConfig(() => {
       ...shared,
       // `worker` is the SharedWorker entry. It lands in dist/ beside index.js and its chunks, so
       // the SDK's `new URL('./worker.js', import.meta.url)` finds it in an app's bundler (ESM).
-      entry: { index: 'src/index.ts', worker: 'src/worker.ts' },
-      // One declaration build for all three entries, so `ChatError` and the types are one
+      // `node` is `@chat/sdk` under Node's export condition (the host in process by default);
+      // `in-tab` is the host's code for a page that runs it itself.
+      entry: { index: 'src/index.ts', node: 'src/node.ts', 'in-tab': 'src/in-tab.ts', worker: 'src/worker.ts' },
+      // One declaration build for every entry, so `ChatError` and the types are one
       // declaration whether imported from `@chat/sdk` or `@chat/sdk/protocol`.
-      dts: { entry: { index: 'src/index.ts', 'protocol/index': 'src/protocol/index.ts', worker: 'src/worker.ts' } },
+      dts: { entry: { index: 'src/index.ts', node: 'src/node.ts', 'in-tab': 'src/in-tab.ts', 'protocol/index': 'src/protocol/index.ts', worker: 'src/worker.ts' } },
     },
     {
       ...shared,

@@ -7,10 +7,11 @@ import type { ChatClient, Transport } from './client/chat-client-api.js';
 import { LinkedChatClient } from './client/chat-client.js';
 import { createDraftsApi } from './client/drafts-api.js';
 import type { Backoff } from './host/backoff.js';
+import type { InTabHost } from './in-tab.js';
 import { InProcessLink } from './link/in-process-link.js';
 import { type LinkTimings, randomId } from './link/messages.js';
 import { PortLink, VERSION_MISMATCH, connectWhenLoaded } from './link/port-link.js';
-import { sharedWorkerConnect, sharedWorkerName } from './link/shared-worker-link.js';
+import { type WorkerPorts, sharedWorkerName, workerConnect, workerPorts } from './link/worker-link.js';
 import type { ChatStorage } from './storage/types.js';
 
 export interface ChatClientOptions extends HostSettings {
@@ -18,14 +19,22 @@ export interface ChatClientOptions extends HostSettings {
   url: string;
   /**
    * Where the connection host runs. `'shared-worker'`: in the SDK's SharedWorker, one
-   * socket per user for every tab. `'leader'`: in one tab elected with Web Locks, the others
-   * reach it over BroadcastChannel. `'in-tab'`: in this tab or process (Node, tests).
-   * `'auto'` (the default) picks the first of these the environment has; it runs in the tab
+   * socket per user for every tab. `'leader'`: in the worker of one tab elected with Web
+   * Locks, the others reach it over BroadcastChannel. `'in-tab'`: this tab's own connection,
+   * in process with `inTab` (Node, tests), else in this tab's own worker.
+   * `'auto'` (the default) picks the first of these the environment has; it runs in process
    * whenever `WebSocket`, `fetch`, `indexedDB` or `backoff` is passed, since those cannot
-   * cross to a shared host. `'websocket'` is the old name of `'in-tab'` (deprecated).
+   * cross to a worker. `'websocket'` is the old name of `'in-tab'` (deprecated).
    */
   transport?: 'auto' | 'shared-worker' | 'leader' | 'in-tab' | 'websocket';
-  /** The SharedWorker script, when you host `@chat/sdk/worker` yourself (docs/bundlers.md). Default: the SDK's `worker.js`, found by the bundler. */
+  /**
+   * The host's code, to run the connection in this tab or process:
+   * `import { inTab } from '@chat/sdk/in-tab'`. Without it a browser runs the host only in
+   * the SDK's worker, so the page never downloads it; with it, a tab whose worker cannot load
+   * runs its own connection instead of failing. In Node `@chat/sdk` passes it by itself.
+   */
+  inTab?: InTabHost;
+  /** The worker script, when you host `@chat/sdk/worker` yourself (docs/bundlers.md). Default: the SDK's `worker.js`, found by the bundler. */
   workerUrl?: string | URL;
   /** Default `'indexeddb'` where it exists, else (and when it fails) memory. */
   storage?: 'indexeddb' | 'memory';
@@ -70,14 +79,16 @@ function warnOnce(key: string, message: string): void {
 
 interface Environment {
   SharedWorker: unknown;
+  Worker: unknown;
   locks: LockManagerLike | undefined;
   BroadcastChannel: BroadcastChannelConstructor | undefined;
 }
 
 function environment(options: ChatClientOptions): Environment {
-  const g = globalThis as { SharedWorker?: unknown; navigator?: { locks?: LockManagerLike }; BroadcastChannel?: BroadcastChannelConstructor };
+  const g = globalThis as { SharedWorker?: unknown; Worker?: unknown; navigator?: { locks?: LockManagerLike }; BroadcastChannel?: BroadcastChannelConstructor };
   return {
     SharedWorker: g.SharedWorker,
+    Worker: g.Worker,
     locks: g.navigator?.locks,
     BroadcastChannel: (options.BroadcastChannel as BroadcastChannelConstructor | undefined) ?? g.BroadcastChannel,
   };
@@ -88,7 +99,11 @@ function pickTransport(options: ChatClientOptions, env: Environment): Transport 
   const requested = options.transport ?? 'auto';
   const local = ['WebSocket', 'fetch', 'indexedDB', 'backoff'].filter((k) => options[k as keyof ChatClientOptions] !== undefined);
   const hasWorker = typeof env.SharedWorker === 'function';
-  const hasLeader = Boolean(env.locks && env.BroadcastChannel);
+  // A leader runs its hosts in its own worker, or in process with the host's code at hand.
+  const hasLeader = Boolean(env.locks && env.BroadcastChannel && (typeof env.Worker === 'function' || options.inTab));
+  if (local.length > 0 && !options.inTab && (requested === 'auto' || requested === 'in-tab' || requested === 'websocket')) {
+    throw new ChatError('BAD_REQUEST', `${local.join(', ')} apply only to a connection in process: pass inTab from '@chat/sdk/in-tab'`);
+  }
   switch (requested) {
     case 'in-tab':
     case 'websocket':
@@ -97,7 +112,7 @@ function pickTransport(options: ChatClientOptions, env: Environment): Transport 
       if (!hasWorker) throw new ChatError('BAD_REQUEST', "transport 'shared-worker' needs SharedWorker, which this environment lacks");
       break;
     case 'leader':
-      if (!hasLeader) throw new ChatError('BAD_REQUEST', "transport 'leader' needs Web Locks (navigator.locks) and BroadcastChannel, which this environment lacks");
+      if (!hasLeader) throw new ChatError('BAD_REQUEST', "transport 'leader' needs Web Locks (navigator.locks), BroadcastChannel and Worker (or inTab), which this environment lacks");
       break;
     case 'auto':
       if (local.length > 0) return 'in-tab';
@@ -105,7 +120,7 @@ function pickTransport(options: ChatClientOptions, env: Environment): Transport 
     default:
       throw new ChatError('BAD_REQUEST', `unknown transport '${String(requested)}'`);
   }
-  if (local.length > 0) warnOnce(`local:${local.join()}`, `${local.join(', ')} apply only in process; the shared host ignores them`);
+  if (local.length > 0) warnOnce(`local:${local.join()}`, `${local.join(', ')} apply only in process; the worker's host ignores them`);
   return requested;
 }
 
@@ -130,64 +145,102 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     })));
 
   const config = hostConfig(url, storageKind, options);
-  const inProcess = (): { link: HostLink; ready: Promise<unknown> } => {
-    // Loaded only where the host runs in this tab: a tab served by a shared worker never downloads it.
-    const host = Promise.all([tabStorage(), import('./host/create-host.js')]).then(([opened, { createHost }]) =>
-      createHost(config, opened, {
+  const timings: LinkTimings = {
+    pingIntervalMs: options.linkPingIntervalMs ?? 5_000,
+    maxMissedPings: options.linkMaxMissedPings ?? 3,
+  };
+  const transportStore = new ValueStore<Transport>(transport);
+  const forced = (options.transport ?? 'auto') !== 'auto';
+  const dedicatedWorker = (onError: (reason: string) => void): WorkerPorts =>
+    workerPorts({ kind: 'dedicated', name: sharedWorkerName(url), ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}), onError });
+
+  const noConnection = (why: string): HostLink =>
+    failingLink(new ChatError('BAD_REQUEST', `${why}; pass inTab from '@chat/sdk/in-tab' to run the connection in this tab`));
+
+  /**
+   * This tab's own connection: in process where the app passed the host's code (`inTab`),
+   * else in this tab's own worker; null where neither can run (no Worker, or the worker
+   * script is what failed: only a shared host of another version leaves ours usable).
+   */
+  const ownConnection = (whyNotShared?: string): { link: HostLink; ready: Promise<unknown> } | null => {
+    const { inTab } = options;
+    if (inTab) {
+      const host = tabStorage().then((opened) => inTab.createHost(config, opened, {
         WebSocket: options.WebSocket as WebSocketConstructor | undefined,
         fetch: options.fetch as FetchLike | undefined,
         backoff: options.backoff,
-      }),
-    );
-    return { link: new InProcessLink(host), ready: host };
+      }));
+      return { link: new InProcessLink(host), ready: host };
+    }
+    if (typeof env.Worker !== 'function' || (whyNotShared !== undefined && !whyNotShared.startsWith(VERSION_MISMATCH))) return null;
+    // A worker's errors arrive as events (or a microtask), after the link below exists.
+    const ports = dedicatedWorker((reason) => portLink.fallBack(reason));
+    const portLink: PortLink = new PortLink({
+      connect: workerConnect(ports),
+      config,
+      timings,
+      transport: 'in-tab',
+      // This tab's own worker cannot start either: nothing is left to fall back to.
+      fallback: (reason) => ({ link: noConnection(reason), transport: 'in-tab' }),
+      onFallback: (reason) => console.error(`@chat/sdk: ${reason}`),
+    });
+    const close = portLink.close.bind(portLink);
+    portLink.close = () => {
+      close();
+      ports.close();
+    };
+    return { link: portLink, ready: portLink.ready };
   };
 
-  const transportStore = new ValueStore<Transport>(transport);
   let link: HostLink;
   let ready: Promise<unknown>;
   if (transport === 'in-tab') {
-    ({ link, ready } = inProcess());
+    ({ link, ready } = ownConnection() ?? { link: noConnection('this environment has no Worker to run the connection in'), ready: Promise.resolve() });
   } else {
-    const timings: LinkTimings = {
-      pingIntervalMs: options.linkPingIntervalMs ?? 5_000,
-      maxMissedPings: options.linkMaxMissedPings ?? 3,
-    };
-    const forced = (options.transport ?? 'auto') !== 'auto';
     // A version mismatch always falls back (the tab still works, and the outbox lock keeps one
     // flusher); a worker that cannot start falls back only under 'auto', a forced mode fails.
+    const mayFallBack = (reason: string) => !forced || reason.startsWith(VERSION_MISMATCH);
     const fallback = (reason: string) => {
-      if (forced && !reason.startsWith(VERSION_MISMATCH)) {
-        return { link: failingLink(new ChatError('BAD_REQUEST', `transport '${transport}' cannot run: ${reason}`)), transport };
+      const own = mayFallBack(reason) ? ownConnection(reason) : null;
+      if (!own) {
+        return { link: forced ? failingLink(new ChatError('BAD_REQUEST', `transport '${transport}' cannot run: ${reason}`)) : noConnection(reason), transport };
       }
       transportStore.set('in-tab');
-      return { link: inProcess().link, transport: 'in-tab' as const };
+      return { link: own.link, transport: 'in-tab' as const };
     };
     const onFallback = (reason: string) =>
-      forced && !reason.startsWith(VERSION_MISMATCH)
+      !mayFallBack(reason)
         ? console.error(`@chat/sdk: transport '${transport}' cannot run: ${reason}`)
-        : warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection ('in-tab').`);
+        : options.inTab || reason.startsWith(VERSION_MISMATCH)
+          ? warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection ('in-tab').`)
+          : console.error(`@chat/sdk: ${reason}; pass inTab from '@chat/sdk/in-tab' to run the connection in this tab meanwhile.`);
     if (transport === 'shared-worker') {
-      let portLink: PortLink | undefined;
-      let failed: string | undefined;
-      const connect = sharedWorkerConnect({
+      const ports = workerPorts({
+        kind: 'shared',
         name: sharedWorkerName(url),
         ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}),
-        onError: (reason) => {
-          failed = reason;
-          portLink?.fallBack(reason);
-        },
+        onError: (reason) => portLink.fallBack(reason),
       });
-      portLink = new PortLink({ connect, config, timings, transport: 'shared-worker', fallback, onFallback });
-      if (failed) portLink.fallBack(failed);
+      const portLink: PortLink = new PortLink({ connect: workerConnect(ports), config, timings, transport: 'shared-worker', fallback, onFallback });
       link = portLink;
       ready = portLink.ready;
     } else {
       // Loaded only in leader mode (no SharedWorker): other tabs never download the election.
       const tabId = randomId();
-      const election = import('./link/leader-election.js').then(
-        ({ LeaderElection }) => new LeaderElection({ scope: url, BroadcastChannel: env.BroadcastChannel!, locks: env.locks!, tabId }),
+      let portLink: PortLink | undefined;
+      const { inTab } = options;
+      const election = Promise.all([import('./link/leader-election.js'), import('./link/worker-hub.js')]).then(
+        ([{ LeaderElection }, { workerHub }]) => new LeaderElection({
+          scope: url,
+          BroadcastChannel: env.BroadcastChannel!,
+          locks: env.locks!,
+          tabId,
+          // The leader's hosts run in its own worker (a worker that cannot start leaves this tab
+          // without one), or in process with the host's code at hand.
+          startHub: inTab ? () => inTab.createHub({}) : () => workerHub(dedicatedWorker((reason) => portLink?.fallBack(reason))),
+        }),
       );
-      const portLink = new PortLink({ connect: connectWhenLoaded(election), config, timings, transport: 'leader', tabId, fallback, onFallback });
+      portLink = new PortLink({ connect: connectWhenLoaded(election), config, timings, transport: 'leader', tabId, fallback, onFallback });
       const close = portLink.close.bind(portLink);
       portLink.close = () => {
         close();
@@ -211,7 +264,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   return client;
 }
 
-/** The link of a forced shared mode that cannot run: every call fails with the reason. */
+/** The link of a tab whose connection cannot run anywhere: every call fails with the reason. */
 function failingLink(error: ChatError): HostLink {
   return {
     call: () => Promise.reject(error),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Server, WebSocket as MockWebSocket } from 'mock-socket';
 import type { RunningServer } from '@chat/mock-server';
-import { type ChatClient, type ChatError, createChatClient } from '../src/index.js';
+import { type ChatClient, type ChatError, createChatClient } from '../src/node.js';
 import { IDBFactory, client, email, server, until } from './helpers.js';
 
 /**

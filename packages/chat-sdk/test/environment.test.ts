@@ -2,7 +2,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it, vi } from 'vitest';
 
-const browserGlobals = ['window', 'document', 'navigator', 'indexedDB', 'localStorage', 'WebSocket', 'BroadcastChannel', 'SharedWorker', 'addEventListener'];
+const browserGlobals = ['window', 'document', 'navigator', 'indexedDB', 'localStorage', 'WebSocket', 'BroadcastChannel', 'SharedWorker', 'Worker', 'addEventListener'];
 const saved = new Map<string, PropertyDescriptor | undefined>();
 
 afterEach(() => {
@@ -28,6 +28,9 @@ it('importing the SDK touches no browser global (safe in Node and during server 
   vi.resetModules();
   const sdk = await import('../src/index.js');
   expect(typeof sdk.createChatClient).toBe('function');
+  // Nor does Node's entry (SSR resolves `@chat/sdk` to it), with the host's code it brings.
+  const node = await import('../src/node.js');
+  expect(typeof node.createChatClient).toBe('function');
   expect(touched).toEqual([]);
 });
 

@@ -4,7 +4,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import WebSocket from 'ws';
 import { type RunningServer, startServer, TEST_SERVER_OPTIONS } from '@chat/mock-server';
-import { type ChatClient, type ChatClientOptions, createChatClient } from '../src/index.js';
+import { type ChatClient, type ChatClientOptions, createChatClient } from '../src/node.js';
 import type { Store } from '../src/contract/store.js';
 
 export { IDBFactory };

@@ -8,8 +8,8 @@
  *    - L2 `contract/**` (the shared contract: message model, host commands/events/snapshots, connection state, session, platform stand-ins, image checks, seq runs)
  *    - L3a `host/**` and L3b `client/**`: both are layer 3 but NEITHER may import the other (host ↛ client, client ↛ host).
  *    - Feature slices `features/<name>/host.ts` count as L3a (host) and `features/<name>/client.ts` as L3b (client); any other file in `features/<name>/` counts as L2 (shared by both halves). A host part may not import a client part and vice versa.
- *    - L4 `link/**` (the links between a tab and its host, and the hub that serves tabs) and the root file `shared-worker.ts` (it must sit beside worker.ts for `new URL('./worker.js', import.meta.url)`; count it as L4).
- *    - L5 the composition roots: `index.ts`, `worker.ts`, `create-chat-client.ts` at the src root.
+ *    - L4 `link/**` (the links between a tab and its host, and the hub that serves tabs) and the root file `spawn-worker.ts` (it must sit beside worker.ts for `new URL('./worker.js', import.meta.url)`; count it as L4).
+ *    - L5 the composition roots: `index.ts`, `node.ts`, `in-tab.ts`, `worker.ts`, `create-chat-client.ts` at the src root.
  *    - `protocol/**` imports nothing outside protocol/ (it is published as `@chat/sdk/protocol` and used by the server).
  * 2. No file cycle anywhere in src, and no folder cycle (each top-level folder, root file, and feature part).
  * 3. A src file the table does not cover fails with "unplaced file: …, add it to a layer".
@@ -31,7 +31,7 @@ const [L2, L3a, L3b, L4, L5] = [layer('L2 contract', 2), layer('L3a host', 3), l
 /** Top-level folders (`name/`) and root files; `features/` is placed by layerOf. */
 const TABLE = new Map<string, Layer>([
   ['protocol/', layer('L0 protocol', 0)], ['storage/', layer('L1 storage', 1)], ['contract/', L2], ['host/', L3a], ['client/', L3b],
-  ['link/', L4], ['shared-worker.ts', L4], ['index.ts', L5], ['worker.ts', L5], ['create-chat-client.ts', L5],
+  ['link/', L4], ['spawn-worker.ts', L4], ['index.ts', L5], ['node.ts', L5], ['in-tab.ts', L5], ['worker.ts', L5], ['create-chat-client.ts', L5],
 ]);
 
 function layerOf(file: string): Layer | undefined {
@@ -138,8 +138,8 @@ describe('layers of packages/chat-sdk/src', () => {
   });
 
   it('reports file cycles and folder cycles', () => {
-    const graph = { 'link/a.ts': ['link/b.ts'], 'link/b.ts': ['link/a.ts', 'shared-worker.ts'], 'shared-worker.ts': ['link/c.ts'], 'link/c.ts': [] };
-    expect(violations(graph)).toEqual(['file cycle: link/a.ts -> link/b.ts -> link/a.ts', 'folder cycle: link -> shared-worker.ts -> link']);
+    const graph = { 'link/a.ts': ['link/b.ts'], 'link/b.ts': ['link/a.ts', 'spawn-worker.ts'], 'spawn-worker.ts': ['link/c.ts'], 'link/c.ts': [] };
+    expect(violations(graph)).toEqual(['file cycle: link/a.ts -> link/b.ts -> link/a.ts', 'folder cycle: link -> spawn-worker.ts -> link']);
   });
 
   it('reports files outside the table and imports of files that do not exist', () => {

@@ -1,5 +1,5 @@
 import type { BroadcastChannelConstructor, BroadcastChannelLike, EventTargetLike, LockManagerLike } from '../contract/platform.js';
-import type { HostHub, HostHubOptions } from './hub/host-hub.js';
+import type { Hub } from './worker-hub.js';
 import { type HostMessage, type TabMessage, isHostMessage, randomId, LINK_PROTOCOL } from './messages.js';
 import { isTabMessage } from './is-tab-message.js';
 import type { Connect } from './port-link.js';
@@ -9,7 +9,11 @@ export interface LeaderElectionOptions {
   scope: string;
   BroadcastChannel: BroadcastChannelConstructor;
   locks: LockManagerLike;
-  hub?: HostHubOptions;
+  /**
+   * Starts the hosts this tab runs while it leads: a HostHub in the tab's dedicated worker
+   * (the page never loads the host's code), or in process where the app passed `inTab`.
+   */
+  startHub: () => Hub | Promise<Hub>;
   /** Where pagehide/pageshow are heard; default globalThis. */
   target?: EventTargetLike | undefined;
   /** This tab's id on the channel; default a random one. */
@@ -33,8 +37,8 @@ function isEnvelope(data: unknown): data is Envelope {
 
 /**
  * Leader mode, where SharedWorker is missing: every tab queues for the Web Lock
- * `chat:leader:<scope>`; the tab holding it runs the hosts (a HostHub) and the others reach
- * it over BroadcastChannel. When the leader goes (pagehide, close, crash) the lock passes
+ * `chat:leader:<scope>`; the tab holding it runs the hosts (a HostHub, in its dedicated worker)
+ * and the others reach it over BroadcastChannel. When the leader goes (pagehide, close, crash) the lock passes
  * to the next tab in the queue, which announces itself; every tab says hello to it and
  * sends again what the old leader never answered.
  */
@@ -42,11 +46,11 @@ export class LeaderElection {
   readonly tabId: string;
   private readonly channel: BroadcastChannelLike;
   /** The hosts, while this tab leads. */
-  private hub: HostHub | null = null;
+  private hub: Hub | null = null;
   /** This tab's own channel into its hub, while it leads. */
-  private ownTab: ReturnType<HostHub['connect']> | null = null;
+  private ownTab: ReturnType<Hub['connect']> | null = null;
   /** The other tabs' channels into this tab's hub, by tab id, while it leads. */
-  private readonly otherTabs = new Map<string, ReturnType<HostHub['connect']>>();
+  private readonly otherTabs = new Map<string, ReturnType<Hub['connect']>>();
   /** Hands a host message to this tab's own link. */
   private deliverToOwnLink: ((message: HostMessage) => void) | null = null;
   /** Gives up the lock (ends the lock callback's promise), while this tab holds it. */
@@ -134,10 +138,12 @@ export class LeaderElection {
 
   /** Holding the lock: starts the hosts (a HostHub) and tells every tab to say hello to them. */
   private startLeading(): void {
-    // The hosts' code loads only in the tab that leads.
-    void import('./hub/host-hub.js').then(({ HostHub }) => {
-      if (this.closed || this.hidden || !this.releaseLock || this.hub) return; // stepped down meanwhile
-      this.hub = new HostHub(this.options.hub);
+    void Promise.resolve(this.options.startHub()).then((hub) => {
+      if (this.closed || this.hidden || !this.releaseLock || this.hub) {
+        hub.close(); // stepped down meanwhile
+        return;
+      }
+      this.hub = hub;
       // Every tab, this one included, says hello to the new hosts and sends again what is pending.
       this.broadcast('*', { type: 'reset' });
       this.deliverToOwnLink?.({ type: 'reset' });

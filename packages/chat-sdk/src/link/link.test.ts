@@ -13,6 +13,7 @@ import { isTabMessage } from './is-tab-message.js';
 import { type Connect, PortLink } from './port-link.js';
 import type { HostEvent, HostLink } from '../contract/host-api.js';
 import { createChatClient } from '../create-chat-client.js';
+import { inTab } from '../in-tab.js';
 import { isChatError } from '../protocol/index.js';
 
 const servers: RunningServer[] = [];
@@ -236,7 +237,7 @@ describe('link protocol over MessageChannel', () => {
 });
 
 describe('transport selection', () => {
-  it("forcing a mode the environment cannot run fails with a ChatError; 'auto' with a WebSocket passed runs in process", () => {
+  it("forcing a mode the environment cannot run fails with a ChatError; 'auto' with a WebSocket passed runs in process, given the host's code", () => {
     const url = 'ws://127.0.0.1:1/ws';
     for (const transport of ['shared-worker', 'leader'] as const) {
       let error: unknown;
@@ -247,7 +248,10 @@ describe('transport selection', () => {
       }
       expect(isChatError(error) && error.code === 'BAD_REQUEST' && error.message.includes(transport)).toBe(true);
     }
-    const client = createChatClient({ url, WebSocket: WebSocket as never, storage: 'memory' });
+    // Without `inTab` (a browser build, which leaves the host's code to the worker) a WebSocket
+    // passed in has nowhere to go: a clear error, not a worker that ignores it.
+    expect(() => createChatClient({ url, WebSocket: WebSocket as never, storage: 'memory' })).toThrow(/inTab from '@chat\/sdk\/in-tab'/);
+    const client = createChatClient({ url, WebSocket: WebSocket as never, storage: 'memory', inTab });
     expect(client.transport).toBe('in-tab');
     client.close();
   });

@@ -22,6 +22,13 @@ export const LINK_PROTOCOL = 2;
 /** The SDK's version; a host of another version is not shared (the tab runs in process). */
 export const SDK_VERSION = '0.1.0';
 
+/**
+ * What a tab posts to its dedicated worker (beside the link messages, on the worker itself): a
+ * port for one more tab's link, or the end of the worker (the tab stops leading).
+ */
+export const PORT_TO_WORKER = 'chat-sdk:port';
+export const CLOSE_WORKER = 'chat-sdk:close';
+
 /** Link liveness timings a tab asks for; the host pings that tab with them. */
 export interface LinkTimings {
   /** How often each side pings the other. */

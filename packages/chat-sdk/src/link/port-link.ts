@@ -21,7 +21,8 @@ export interface PortLinkOptions {
   connect: Connect;
   config: HostConfig;
   timings: LinkTimings;
-  transport: 'shared-worker' | 'leader';
+  /** 'in-tab' where the host is this tab's own worker. */
+  transport: 'shared-worker' | 'leader' | 'in-tab';
   /** This tab's id on the host; default a random one. */
   tabId?: string;
   /**
@@ -45,7 +46,7 @@ interface Pending {
 }
 
 /**
- * A tab's link to a shared host (a SharedWorker, or the leader tab). Calls made before
+ * A tab's link to a host in a worker (the SharedWorker, the leader tab's, or its own). Calls made before
  * the host answers wait; calls a restarted host (new `bootId`) never saw are sent again,
  * which is safe because sends are idempotent by `clientId`. The link says `bye` on
  * pagehide and hello on pageshow, pings the host and answers its pings, and opens a new

@@ -50,9 +50,11 @@ export const FAST: Partial<ChatClientOptions> = {
 };
 
 interface ChatTestApi {
-  create(options: ChatClientOptions): string;
+  create(options: ChatClientOptions, withInTab?: boolean): string;
   ready(): Promise<void>;
   transport(): string;
+  /** WebSockets the page opened itself (not its workers). */
+  pageSockets(): number;
   signUp(email: string): Promise<string>;
   login(email: string): Promise<string>;
   logout(): Promise<void>;

@@ -18,6 +18,8 @@ describe('leader-tab mode in Chromium', () => {
     await bob.page.evaluate((r) => chatTest.send(r, 'hello all'), bob.roomId);
     await sentEverywhere([p1!, p2!, p3!], bob.roomId, 'hello all');
     expect(suite.sockets(alice)).toBe(1);
+    // The leader's socket is its worker's: no page opened one (nor loaded the host's code).
+    for (const p of [p1!, p2!, p3!]) expect(await p.evaluate(() => chatTest.pageSockets())).toBe(0);
 
     // Messages in flight on the leader's socket (the server sits on them) when the leader goes...
     suite.srv.faults.stall(600);

@@ -259,25 +259,38 @@ describe('SharedWorker mode in Chromium', () => {
     await cdp.detach();
   }, 30_000);
 
-  it("a worker that cannot load: 'auto' runs in process and says so; a forced 'shared-worker' fails with a ChatError", async () => {
+  it("a worker that cannot load: 'auto' fails every call saying how to fix it, or runs in process given inTab; a forced 'shared-worker' fails with a ChatError", async () => {
     const c = await suite.context();
     const page = await c.newPage();
-    const warnings: string[] = [];
-    page.on('console', (message) => warnings.push(message.text()));
+    const logged: string[] = [];
+    page.on('console', (message) => logged.push(message.text()));
     await page.goto(`${suite.site.url}/`);
     await page.waitForFunction(() => typeof globalThis.chatTest === 'object');
     const missing = `${suite.site.url}/missing-worker.js`;
-    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), workerUrl: w as string }), [({ url: suite.srv.wsUrl, ...FAST }) as unknown, missing]);
+    const options = { url: suite.srv.wsUrl, ...FAST, workerUrl: missing } as unknown;
+    const failure = () => page.evaluate((e) => chatTest.signUp(e).then(() => 'signed up', (error: { name: string; code: string; message: string }) => `${error.name} ${error.code} ${error.message}`), email('nobody'));
+
+    // The page has no host's code of its own: nothing can run, and the error says why and what to do.
+    await page.evaluate((o) => void chatTest.create(o as ChatClientOptions), options);
+    await page.evaluate(() => chatTest.ready().catch(() => undefined));
+    const refused = await failure();
+    expect(refused).toMatch(/^ChatError BAD_REQUEST the SharedWorker .*missing-worker\.js failed to load/);
+    expect(refused).toContain("pass inTab from '@chat/sdk/in-tab'");
+    expect(await page.evaluate(() => chatTest.transport())).toBe('shared-worker');
+    expect(logged.some((w) => w.includes(missing) && w.includes('workerUrl') && w.includes('docs/bundlers.md') && w.includes('@chat/sdk/in-tab'))).toBe(true);
+
+    // With `inTab` the tab runs its own connection in process and says so.
+    await page.evaluate((o) => void chatTest.create(o as ChatClientOptions, true), options);
     await page.evaluate(() => chatTest.ready());
     expect(await page.evaluate(() => chatTest.transport())).toBe('in-tab');
     const alice = await page.evaluate((e) => chatTest.signUp(e), email('alice'));
     expect(suite.sockets(alice)).toBe(1);
-    expect(await page.evaluate(() => chatTest.transports)).toEqual(['in-tab']);
-    // The warning names the script that failed and says how to fix it.
-    expect(warnings.some((w) => w.includes(missing) && w.includes('workerUrl') && w.includes('docs/bundlers.md') && w.includes("'in-tab'"))).toBe(true);
+    expect(await page.evaluate(() => chatTest.pageSockets())).toBe(1);
+    expect(await page.evaluate(() => chatTest.transports)).toContain('in-tab');
+    expect(logged.some((w) => w.includes(missing) && w.includes("'in-tab'"))).toBe(true);
 
-    await page.evaluate(([o, w]) => void chatTest.create({ ...(o as ChatClientOptions), transport: 'shared-worker', workerUrl: w as string }), [({ url: suite.srv.wsUrl, ...FAST }) as unknown, missing]);
-    const failure = await page.evaluate(() => chatTest.ready().then(() => 'ready', (error: { name: string; code: string; message: string }) => `${error.name} ${error.code} ${error.message}`));
-    expect(failure).toMatch(/^ChatError BAD_REQUEST transport 'shared-worker' cannot run/);
+    await page.evaluate((o) => void chatTest.create({ ...(o as ChatClientOptions), transport: 'shared-worker' }, true), options);
+    const forced = await page.evaluate(() => chatTest.ready().then(() => 'ready', (error: { name: string; code: string; message: string }) => `${error.name} ${error.code} ${error.message}`));
+    expect(forced === 'ready' ? await failure() : forced).toMatch(/^ChatError BAD_REQUEST transport 'shared-worker' cannot run/);
   }, 30_000);
 });

@@ -3,8 +3,8 @@ import { createChatClient } from '@chat/sdk';
 
 let client;
 window.app = {
-  start(url) {
-    client = createChatClient({ url, linkPingIntervalMs: 200, hostGraceMs: 300 });
+  start(url, transport = 'auto') {
+    client = createChatClient({ url, transport, linkPingIntervalMs: 200, hostGraceMs: 300 });
     return client.transport;
   },
   ready: () => client.ready,
