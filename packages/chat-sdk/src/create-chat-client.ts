@@ -8,6 +8,7 @@ import { LinkedChatClient } from './client/chat-client.js';
 import { createDraftsApi } from './client/drafts-api.js';
 import type { Backoff } from './host/backoff.js';
 import type { InTabHost } from './in-tab.js';
+import type { LeaderElection } from './link/leader-election.js';
 import { InProcessLink } from './link/in-process-link.js';
 import { type LinkTimings, randomId } from './link/messages.js';
 import { PortLink, VERSION_MISMATCH, connectWhenLoaded } from './link/port-link.js';
@@ -229,15 +230,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       const tabId = randomId();
       let portLink: PortLink | undefined;
       const { inTab } = options;
-      const election = Promise.all([import('./link/leader-election.js'), import('./link/worker-hub.js')]).then(
+      // A leader whose worker cannot start falls back (fails, without `inTab`) and leaves the
+      // election: the next tab leads, and fails the same way, so no tab waits on a dead host.
+      const workerFailed = (reason: string) => {
+        portLink?.fallBack(reason);
+        void election.then((leader) => leader.close());
+      };
+      const election: Promise<LeaderElection> = Promise.all([import('./link/leader-election.js'), import('./link/worker-hub.js')]).then(
         ([{ LeaderElection }, { workerHub }]) => new LeaderElection({
           scope: url,
           BroadcastChannel: env.BroadcastChannel!,
           locks: env.locks!,
           tabId,
-          // The leader's hosts run in its own worker (a worker that cannot start leaves this tab
-          // without one), or in process with the host's code at hand.
-          startHub: inTab ? () => inTab.createHub({}) : () => workerHub(dedicatedWorker((reason) => portLink?.fallBack(reason))),
+          // The leader's hosts run in its own worker, or in process with the host's code at hand.
+          startHub: inTab ? () => inTab.createHub({}) : () => workerHub(dedicatedWorker(workerFailed)),
         }),
       );
       portLink = new PortLink({ connect: connectWhenLoaded(election), config, timings, transport: 'leader', tabId, fallback, onFallback });

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { ChatClientOptions } from '../../src/index.js';
 import { describe, expect, it } from 'vitest';
 import { FAST, chromiumSuite, email, eventually, sentEverywhere, waitForRoom } from './harness.js';
 
@@ -91,5 +92,25 @@ describe('leader-tab mode in Chromium', () => {
     await eventually(() => expect(suite.sockets(alice)).toBe(1), 3000);
     const texts = (await p3!.evaluate((r) => chatTest.messages(r), bob.roomId)).map((m) => m.text);
     expect(texts.sort()).toEqual(['after crash', 'to the new leader']);
+  }, 30_000);
+
+  it('a worker script that cannot load: the leader fails its calls saying why and leaves the lock, so every tab in turn fails the same way instead of waiting', async () => {
+    const c = await suite.context();
+    const missing = `${suite.site.url}/missing-worker.js`;
+    const pages: Page[] = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await c.newPage();
+      await page.goto(`${suite.site.url}/`);
+      await page.waitForFunction(() => typeof globalThis.chatTest === 'object');
+      await page.evaluate((o) => void chatTest.create(o as ChatClientOptions), { url: suite.srv.wsUrl, transport: 'leader', ...FAST, workerUrl: missing } as unknown);
+      pages.push(page);
+    }
+    const outcomes = await Promise.all(pages.map((page, i) =>
+      page.evaluate((e) => chatTest.signUp(e).then(() => 'signed up', (error: { name: string; code: string; message: string }) => `${error.name} ${error.code} ${error.message}`), email(`nobody${i}`)),
+    ));
+    for (const outcome of outcomes) {
+      expect(outcome).toMatch(/^ChatError BAD_REQUEST transport 'leader' cannot run: the Worker .*missing-worker\.js failed to load/);
+      expect(outcome).toContain('docs/bundlers.md');
+    }
   }, 30_000);
 });
