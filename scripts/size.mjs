@@ -172,8 +172,10 @@ export function writeSizeTable(rows, file = `${root}docs/benchmarks.md`) {
     `Measured ${new Date().toISOString().slice(0, 10)} on Node ${process.version} with esbuild (ESM, minified, ` +
     'all dependencies bundled, browser platform, code splitting), gzip level 9. "First load" is the entry and what it imports ' +
     'statically; "loaded later" is what `import()` fetches after the page has started: the tab\'s IndexedDB storage (drafts; ' +
-    'every tab loads it on first use, about 3 KB) and the connection host (only in a tab that runs it itself: in process or as ' +
-    'the leader; a tab served by the shared worker never loads it). The @chat/react rows leave React out (the app has it).';
+    'every tab loads it on first use, about 3 KB) and, in leader mode, the election (about 1 KB). The connection host is ' +
+    'never in a page: it runs in the worker, shared or the leader tab\'s own; `@chat/sdk + in-tab` is an app that passes ' +
+    '`inTab` to run it in the page (where the worker cannot load, or by choice), which then loads it later. ' +
+    'The @chat/react rows leave React out (the app has it).';
   const chart = barChart({
     title: 'Bundle size, gzipped (KB)',
     unit: 'KB',
