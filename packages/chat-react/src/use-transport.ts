@@ -6,7 +6,8 @@ const none = () => null;
 
 /**
  * What carries this tab's chat now: `'shared-worker'`, `'leader'` or `'in-tab'`. Re-renders
- * when it changes (a worker that failed to load falls back to in-tab). Null on the server
+ * when it changes (a shared worker of another version, or one that failed to load where the
+ * app passed `inTab`, falls back to in-tab). Null on the server
  * and during hydration, where which one the browser gets is not known.
  */
 export function useTransport(): Transport | null {

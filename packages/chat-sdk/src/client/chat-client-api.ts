@@ -10,8 +10,9 @@ import type { TypingState } from '../contract/typing.js';
 import type { ChatChange } from '../contract/message-changes.js';
 
 /**
- * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab, or in
- * this tab (`'in-tab'`; Node and tests too).
+ * Where this tab's connection host runs: in the SDK's SharedWorker, in a leader tab's worker,
+ * or this tab's own (`'in-tab'`: in process with `inTab`, as in Node and tests, else in this
+ * tab's own worker).
  */
 export type Transport = 'shared-worker' | 'leader' | 'in-tab';
 
