@@ -9,7 +9,6 @@ import { createDraftsApi } from './client/drafts-api.js';
 import type { Backoff } from './host/backoff.js';
 import type { InTabHost } from './in-tab.js';
 import type { LeaderElection } from './link/leader-election.js';
-import { InProcessLink } from './link/in-process-link.js';
 import { type LinkTimings, randomId } from './link/messages.js';
 import { PortLink, VERSION_MISMATCH, connectWhenLoaded } from './link/port-link.js';
 import { type WorkerPorts, sharedWorkerName, workerConnect, workerPorts } from './link/worker-link.js';
@@ -164,14 +163,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
    * script is what failed: only a shared host of another version leaves ours usable).
    */
   const ownConnection = (whyNotShared?: string): { link: HostLink; ready: Promise<unknown> } | null => {
-    const { inTab } = options;
-    if (inTab) {
-      const host = tabStorage().then((opened) => inTab.createHost(config, opened, {
+    if (options.inTab) {
+      return options.inTab.connect(config, tabStorage(), {
         WebSocket: options.WebSocket as WebSocketConstructor | undefined,
         fetch: options.fetch as FetchLike | undefined,
         backoff: options.backoff,
-      }));
-      return { link: new InProcessLink(host), ready: host };
+      });
     }
     if (typeof env.Worker !== 'function' || (whyNotShared !== undefined && !whyNotShared.startsWith(VERSION_MISMATCH))) return null;
     // A worker's errors arrive as events (or a microtask), after the link below exists.
