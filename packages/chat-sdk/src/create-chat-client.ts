@@ -128,6 +128,9 @@ function pickTransport(options: ChatClientOptions, env: Environment): Transport 
 export function createChatClient(options: ChatClientOptions): ChatClient {
   if (typeof options !== 'object' || options === null) throw new ChatError('BAD_REQUEST', 'createChatClient takes an options object');
   const url = checkUrl(options.url);
+  if (options.inTab !== undefined && typeof options.inTab?.connect !== 'function') {
+    throw new ChatError('BAD_REQUEST', "options.inTab must be the inTab of '@chat/sdk/in-tab'");
+  }
   const env = environment(options);
   const transport = pickTransport(options, env);
 

@@ -251,6 +251,7 @@ describe('transport selection', () => {
     // Without `inTab` (a browser build, which leaves the host's code to the worker) a WebSocket
     // passed in has nowhere to go: a clear error, not a worker that ignores it.
     expect(() => createChatClient({ url, WebSocket: WebSocket as never, storage: 'memory' })).toThrow(/inTab from '@chat\/sdk\/in-tab'/);
+    expect(() => createChatClient({ url, storage: 'memory', inTab: true as never })).toThrow(/options\.inTab must be the inTab of '@chat\/sdk\/in-tab'/);
     const client = createChatClient({ url, WebSocket: WebSocket as never, storage: 'memory', inTab });
     expect(client.transport).toBe('in-tab');
     client.close();
