@@ -266,10 +266,10 @@ export class Connection {
       if (!parsed.ok) throw parsed.error;
       const result = await runAction(this.ctx, this, action, parsed.value);
       after = result.after;
-      const text = JSON.stringify(replyFrame(requestId, result.data));
-      this.sendText(text);
+      const frame = textFrame(JSON.stringify(replyFrame(requestId, result.data)));
+      this.sendFrame(frame);
       // Charged by what it cost: a history page of 1.6 MB counts as such, not as one request.
-      if (this.auth) this.ctx.limits.sent(this.ip, this.auth.user.id, Buffer.byteLength(text));
+      if (this.auth) this.ctx.limits.sent(this.ip, this.auth.user.id, frame.length);
     } catch (error) {
       if (!isChatError(error)) this.ctx.log.error(`${action} failed`, { error });
       const body = isChatError(error) ? error.toBody() : new ChatError('INTERNAL', 'the server failed; nothing was written').toBody();
