@@ -11,6 +11,7 @@ export { inTab, type InTabHost } from './in-tab.js';
 
 /** Creates a chat client; in Node its connection runs in this process. */
 export function createChatClient(options: ChatClientOptions): ChatClient {
-  if (typeof options !== 'object' || options === null) return createBrowserClient(options);
-  return createBrowserClient({ inTab, ...options });
+  // (An `inTab: undefined` passed on must not take the default away.)
+  if (typeof options !== 'object' || options === null || options.inTab) return createBrowserClient(options);
+  return createBrowserClient({ ...options, inTab });
 }

@@ -37,10 +37,10 @@ function isEnvelope(data: unknown): data is Envelope {
 
 /**
  * Leader mode, where SharedWorker is missing: every tab queues for the Web Lock
- * `chat:leader:<scope>`; the tab holding it runs the hosts (a HostHub, in its dedicated worker)
- * and the others reach it over BroadcastChannel. When the leader goes (pagehide, close, crash) the lock passes
- * to the next tab in the queue, which announces itself; every tab says hello to it and
- * sends again what the old leader never answered.
+ * `chat:leader:<scope>`; the tab holding it runs the hosts (a HostHub, in its dedicated
+ * worker) and the others reach it over BroadcastChannel. When the leader goes (pagehide,
+ * close, crash) the lock passes to the next tab in the queue, which announces itself; every
+ * tab says hello to it and sends again what the old leader never answered.
  */
 export class LeaderElection {
   readonly tabId: string;

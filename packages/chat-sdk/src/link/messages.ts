@@ -19,7 +19,7 @@ import type { HostCommand, HostEvent, Session } from '../contract/host-api.js';
  * a host of different versions can still tell each other so (2: `t` became `type`).
  */
 export const LINK_PROTOCOL = 2;
-/** The SDK's version; a host of another version is not shared (the tab runs in process). */
+/** The SDK's version; a host of another version is not shared (the tab runs its own connection). */
 export const SDK_VERSION = '0.1.0';
 
 /**

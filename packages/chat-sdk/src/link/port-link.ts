@@ -5,7 +5,7 @@ import type { HostConfig } from '../contract/host-options.js';
 import { type HostMessage, LINK_PROTOCOL, type LinkTimings, SDK_VERSION, type TabMessage, randomId } from './messages.js';
 import type { CommandResult, HostCommand, HostEvent, HostLink, Session } from '../contract/host-api.js';
 
-/** How a fallback reason for another version starts (a forced mode still falls back to in process then). */
+/** How a fallback reason for another version starts (a forced mode still falls back to its own connection then). */
 export const VERSION_MISMATCH = 'version mismatch';
 
 /** One channel to a shared host; `connect` may be called again to make a new one. */
@@ -26,11 +26,11 @@ export interface PortLinkOptions {
   /** This tab's id on the host; default a random one. */
   tabId?: string;
   /**
-   * The link to run on when the host cannot be shared (another version, no worker): in
-   * process where that is allowed, or one that fails every call when the mode was forced.
+   * The link to run on when the host cannot be shared (another version, no worker): the
+   * tab's own connection where there can be one, else one that fails every call.
    */
   fallback: (reason: string) => { link: HostLink; transport: 'shared-worker' | 'leader' | 'in-tab' };
-  /** Told once when the link falls back to in process, with the reason. */
+  /** Told once when the link falls back, with the reason. */
   onFallback?: (reason: string) => void;
   /** Where pagehide/pageshow are heard; default globalThis. */
   target?: EventTargetLike | undefined;
@@ -55,7 +55,7 @@ interface Pending {
 export class PortLink implements HostLink {
   readonly tabId: string;
   transport: 'shared-worker' | 'leader' | 'in-tab';
-  /** Resolves once the host welcomed this tab, or the link fell back to in process. */
+  /** Resolves once the host welcomed this tab, or the link fell back. */
   readonly ready: Promise<void>;
 
   private readonly emitter = new Emitter<{ event: [HostEvent] }>();
