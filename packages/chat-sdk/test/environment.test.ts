@@ -48,3 +48,17 @@ it('the core never imports react', async () => {
   expect(inputs.some((path) => /node_modules\/react(-dom)?\//.test(path))).toBe(false);
   expect(inputs.some((path) => /node_modules\/zod\/v4\/classic\//.test(path))).toBe(false); // zod/mini only
 });
+
+it("Node's entry runs the connection in process, also when an app passes inTab: undefined", async () => {
+  const { client, email, server } = await import('./helpers.js');
+  const srv = await server();
+  try {
+    const c = client(srv, { inTab: undefined });
+    expect(c.transport).toBe('in-tab');
+    const user = await c.signUp({ email: email('node') });
+    expect(srv.stats().perUser[user.id]).toBe(1);
+    await c.close();
+  } finally {
+    await srv.close();
+  }
+});
