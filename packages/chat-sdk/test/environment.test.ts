@@ -53,7 +53,7 @@ it("Node's entry runs the connection in process, also when an app passes inTab: 
   const { client, email, server } = await import('./helpers.js');
   const srv = await server();
   try {
-    const c = client(srv, { inTab: undefined });
+    const c = client(srv, { inTab: undefined } as never); // what JavaScript (or a spread of options) may pass
     expect(c.transport).toBe('in-tab');
     const user = await c.signUp({ email: email('node') });
     expect(srv.stats().perUser[user.id]).toBe(1);
