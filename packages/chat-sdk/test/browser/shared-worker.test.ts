@@ -272,7 +272,8 @@ describe('SharedWorker mode in Chromium', () => {
 
     // The page has no host's code of its own: nothing can run, and the error says why and what to do.
     await page.evaluate((o) => void chatTest.create(o as ChatClientOptions), options);
-    await page.evaluate(() => chatTest.ready().catch(() => undefined));
+    const notReady = await page.evaluate(() => chatTest.ready().then(() => 'ready', (error: { code: string; message: string }) => `${error.code} ${error.message}`));
+    expect(notReady).toMatch(/^BAD_REQUEST the SharedWorker .*missing-worker\.js failed to load.*pass inTab from '@chat\/sdk\/in-tab'/);
     const refused = await failure();
     expect(refused).toMatch(/^ChatError BAD_REQUEST the SharedWorker .*missing-worker\.js failed to load/);
     expect(refused).toContain("pass inTab from '@chat/sdk/in-tab'");
