@@ -154,8 +154,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   };
   const transportStore = new ValueStore<Transport>(transport);
   const forced = (options.transport ?? 'auto') !== 'auto';
-  const dedicatedWorker = (onError: (reason: string) => void): WorkerPorts =>
-    workerPorts({ kind: 'dedicated', name: sharedWorkerName(url), ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}), onError });
+  const worker = (kind: 'shared' | 'dedicated', onError: (reason: string) => void): WorkerPorts =>
+    workerPorts({ kind, name: sharedWorkerName(url), ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}), onError });
 
   const noConnection = (why: string): HostLink =>
     failingLink(new ChatError('BAD_REQUEST', `${why}; pass inTab from '@chat/sdk/in-tab' to run the connection in this tab`));
@@ -175,7 +175,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
     if (typeof env.Worker !== 'function' || (whyNotShared !== undefined && !whyNotShared.startsWith(VERSION_MISMATCH))) return null;
     // A worker's errors arrive as events (or a microtask), after the link below exists.
-    const ports = dedicatedWorker((reason) => portLink.fallBack(reason));
+    const ports = worker('dedicated', (reason) => portLink.fallBack(reason));
     const portLink: PortLink = new PortLink({
       connect: workerConnect(ports),
       config,
@@ -185,11 +185,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       fallback: (reason) => ({ link: noConnection(reason), transport: 'in-tab' }),
       onFallback: (reason) => console.error(`@chat/sdk: ${reason}`),
     });
-    const close = portLink.close.bind(portLink);
-    portLink.close = () => {
-      close();
-      ports.close();
-    };
+    closeAlso(portLink, () => ports.close());
     return { link: portLink, ready: portLink.ready };
   };
 
@@ -216,12 +212,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           ? warnOnce(`fallback:${reason}`, `${reason}; this tab runs its own connection ('in-tab').`)
           : console.error(`@chat/sdk: ${reason}; pass inTab from '@chat/sdk/in-tab' to run the connection in this tab meanwhile.`);
     if (transport === 'shared-worker') {
-      const ports = workerPorts({
-        kind: 'shared',
-        name: sharedWorkerName(url),
-        ...(options.workerUrl !== undefined ? { workerUrl: options.workerUrl } : {}),
-        onError: (reason) => portLink.fallBack(reason),
-      });
+      const ports = worker('shared', (reason) => portLink.fallBack(reason));
       const portLink: PortLink = new PortLink({ connect: workerConnect(ports), config, timings, transport: 'shared-worker', fallback, onFallback });
       link = portLink;
       ready = portLink.ready;
@@ -243,15 +234,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           locks: env.locks!,
           tabId,
           // The leader's hosts run in its own worker, or in process with the host's code at hand.
-          startHub: inTab ? () => inTab.createHub({}) : () => workerHub(dedicatedWorker(workerFailed)),
+          startHub: inTab ? () => inTab.createHub({}) : () => workerHub(worker('dedicated', workerFailed)),
         }),
       );
       portLink = new PortLink({ connect: connectWhenLoaded(election), config, timings, transport: 'leader', tabId, fallback, onFallback });
-      const close = portLink.close.bind(portLink);
-      portLink.close = () => {
-        close();
-        void election.then((leader) => leader.close());
-      };
+      closeAlso(portLink, () => void election.then((leader) => leader.close()));
       link = portLink;
       ready = portLink.ready;
     }
@@ -268,6 +255,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       }),
   });
   return client;
+}
+
+/** Runs `also` when the link closes: what the link's channel does not own (a worker, an election). */
+function closeAlso(link: PortLink, also: () => void): void {
+  const close = link.close.bind(link);
+  link.close = () => {
+    close();
+    also();
+  };
 }
 
 /** The link of a tab whose connection cannot run anywhere: every call fails with the reason. */

@@ -1,20 +1,18 @@
 import type { TabPort } from './hub/tab-endpoint.js';
-import { type TabMessage, isHostMessage } from './messages.js';
-import type { WorkerPorts } from './worker-link.js';
+import type { TabMessage } from './messages.js';
+import { type WorkerPorts, workerConnect } from './worker-link.js';
 
 /**
  * The hosts of a leader tab, run in its dedicated worker: the `connect`/`close` of a HostHub,
- * each tab's channel a port into the worker, so the host's code never loads in the page.
+ * each tab's channel a port into the worker (the same channel a tab's own link opens), so the
+ * host's code never loads in the page.
  */
 export function workerHub(ports: WorkerPorts): Hub {
+  const connect = workerConnect(ports);
   return {
     connect: (tab) => {
-      const port = ports.open();
-      port?.addEventListener('message', (event: MessageEvent) => {
-        if (isHostMessage(event.data)) tab.post(event.data);
-      });
-      port?.start();
-      return { receive: (message) => port?.postMessage(message), disconnect: () => port?.close() };
+      const channel = connect((message) => tab.post(message));
+      return { receive: (message) => channel.post(message), disconnect: () => channel.close() };
     },
     close: () => ports.close(),
   };
